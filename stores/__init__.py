@@ -1,0 +1,68 @@
+"""The task-store protocol of sokka on SQLite, PostgreSQL and Redis.
+
+See ``shared/PROTOCOL.md`` for the contract. This package never imports Textual
+or anything from ``sokka_tui``.
+"""
+
+from stores.errors import (
+    AlreadyDone,
+    InvalidArgument,
+    InvalidStatus,
+    InvalidStatusTransition,
+    InvalidTask,
+    LeaseExpired,
+    ReadOnlyStore,
+    StoreUnavailable,
+    TaskAlreadyExists,
+    TaskConcurrentlyUpdated,
+    TaskNotFound,
+    TaskStoreError,
+    WrongOwner,
+)
+from stores.model import Page, Task, TaskStatus, TopicStats
+from stores.paging import scroll
+from stores.protocol import (
+    ALLOWED_TRANSITIONS,
+    DEFAULT_LEASE_TIME_MS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_SNOOZE_TIME_MS,
+    FINAL_STATUSES,
+    LEASED_STATUSES,
+    TASK_STATUSES,
+    LeaseSupervision,
+    TaskStore,
+    can_transition,
+)
+from stores.registry import open_store
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "DEFAULT_LEASE_TIME_MS",
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_SNOOZE_TIME_MS",
+    "FINAL_STATUSES",
+    "LEASED_STATUSES",
+    "TASK_STATUSES",
+    "AlreadyDone",
+    "InvalidArgument",
+    "InvalidStatus",
+    "InvalidStatusTransition",
+    "InvalidTask",
+    "LeaseExpired",
+    "LeaseSupervision",
+    "Page",
+    "ReadOnlyStore",
+    "StoreUnavailable",
+    "Task",
+    "TaskAlreadyExists",
+    "TaskConcurrentlyUpdated",
+    "TaskNotFound",
+    "TaskStatus",
+    "TaskStore",
+    "TaskStoreError",
+    "TopicStats",
+    "WrongOwner",
+    "can_transition",
+    "open_store",
+    "scroll",
+]

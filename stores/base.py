@@ -1,0 +1,291 @@
+"""What every backend shares: options, argument checks, the read-only guard, paging.
+
+A backend subclasses ``BaseStore`` and implements the ``_``-prefixed primitives;
+the public methods here check their arguments first, so every backend refuses
+the same input with the same error before any server is asked.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stores import validation as v
+from stores.errors import InvalidArgument, ReadOnlyStore, TaskAlreadyExists
+from stores.model import Page, Task, TopicStats
+from stores.protocol import (
+    DEFAULT_LEASE_TIME_MS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_SNOOZE_TIME_MS,
+    DEFAULT_TIMEOUT_S,
+)
+from stores.rules import Write
+
+#: Rows sent to a server in one round trip by ``create_tasks``.
+CREATE_BATCH_SIZE = 1_000
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """The options every backend takes (PROTOCOL.md, "Opening a store").
+
+    ``timeout`` is in seconds: the connect, statement and socket timeout.
+    """
+
+    lease_time_ms: int = DEFAULT_LEASE_TIME_MS
+    snooze_time_ms: int = DEFAULT_SNOOZE_TIME_MS
+    namespace: str = DEFAULT_NAMESPACE
+    read_only: bool = False
+    timeout: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any]) -> StoreOptions:
+        """Check ``open_store``'s keyword options; raise ``InvalidArgument`` on a bad one."""
+        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise InvalidArgument(f"Unknown store option(s): {', '.join(unknown)}.")
+        merged = {**{f: getattr(cls, f) for f in cls.__dataclass_fields__}, **options}
+        v.check_duration_ms("lease_time_ms", merged["lease_time_ms"])
+        v.check_duration_ms("snooze_time_ms", merged["snooze_time_ms"])
+        v.check_namespace(merged["namespace"])
+        if not isinstance(merged["read_only"], bool):
+            raise InvalidArgument("read_only must be True or False.")
+        timeout = merged["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+            raise InvalidArgument("timeout must be a number of seconds, above 0 and at most 3600.")
+        return cls(**merged)
+
+
+def list_key(task: Task) -> tuple[int, str]:
+    """The sort key of ``list_tasks`` (descending): newest ``updated_at`` first."""
+    return (task.updated_at, task.task_id)
+
+
+def leased_key(task: Task) -> tuple[int, str]:
+    """The sort key of ``list_leased_tasks`` (ascending): soonest expiry first."""
+    return (task.lease_expires_at or 0, task.task_id)
+
+
+class BaseStore(abc.ABC):
+    """The public protocol over a backend's primitives. Thread-safe if they are."""
+
+    scheme: str = ""
+
+    def __init__(self, options: StoreOptions) -> None:
+        self.options = options
+        self.lease_time_ms = options.lease_time_ms
+        self.snooze_time_ms = options.snooze_time_ms
+        self.namespace = options.namespace
+        self.read_only = options.read_only
+
+    # -- lifecycle ---------------------------------------------------------
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = " read-only" if self.read_only else ""
+        return f"<{type(self).__name__} namespace={self.namespace!r}{mode}>"
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyStore(f"This store is open read-only, so it cannot {what}.")
+
+    # -- TaskStore ---------------------------------------------------------
+    def create_task(self, task: Mapping[str, Any]) -> Task:
+        """Create one task in ``starting``. Raises ``InvalidTask``, ``TaskAlreadyExists``,
+        ``ReadOnlyStore``, ``StoreUnavailable``."""
+        new = v.validate_new_task(task)
+        self._writable("create tasks")
+        return self._insert([new])[0]
+
+    def create_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> list[Task]:
+        """Create many tasks, one round trip per batch of ``CREATE_BATCH_SIZE``.
+
+        All or nothing: every task is checked before anything is written, and one
+        transaction (Redis: one script per topic after claiming every id) writes
+        them. Raises as ``create_task`` does; ``TaskAlreadyExists`` also for an id
+        given twice in ``tasks``."""
+        news = [v.validate_new_task(task) for task in tasks]
+        seen: set[str] = set()
+        for new in news:
+            if new.task_id in seen:
+                raise TaskAlreadyExists(
+                    f"Task id {new.task_id!r} appears twice in one batch.", task_id=new.task_id
+                )
+            seen.add(new.task_id)
+        self._writable("create tasks")
+        return self._insert(news) if news else []
+
+    def task(self, task_id: str) -> Task | None:
+        """The task, or ``None``. Raises ``InvalidArgument``, ``StoreUnavailable``."""
+        return self._get(v.check_task_id(task_id))
+
+    def tasks(self, task_group_id: str) -> list[Task]:
+        """Every task of the group, oldest first; ``[]`` when none."""
+        _ = v.check_task_id(task_group_id)
+        return self._group(task_group_id)
+
+    def list_tasks(
+        self, filters: Mapping[str, Any] | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page:
+        """One keyset page of tasks matching ``filters``, newest ``updated_at`` first.
+
+        Raises ``InvalidArgument`` for an unknown filter or a cursor this store did
+        not return, ``StoreUnavailable``."""
+        checked_filters = v.check_filters(filters)
+        checked_cursor = v.check_cursor(cursor)
+        rows = self._list(checked_filters, checked_cursor)
+        return Page(rows[: checked_cursor.limit], v.next_cursor(checked_cursor.limit, rows, list_key))
+
+    def list_leased_tasks(
+        self, topic: str | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page:
+        """One keyset page of ``running`` and ``snoozed`` tasks, soonest expiry first."""
+        if topic is not None:
+            v.check_topic(topic)
+        checked = v.check_cursor(cursor)
+        rows = self._list_leased(topic, checked)
+        return Page(rows[: checked.limit], v.next_cursor(checked.limit, rows, leased_key))
+
+    def reserve_task(self, topic: str, pid: str) -> Task | None:
+        """Lease the oldest reservable task of ``topic`` to ``pid``, or return ``None``.
+
+        Raises ``InvalidArgument``, ``ReadOnlyStore``, ``StoreUnavailable``."""
+        v.check_topic(topic)
+        v.check_pid(pid, optional=False)
+        self._writable("reserve tasks")
+        return self._reserve(topic, pid)
+
+    def extend_lease(
+        self, task_id: str, pid: str, *, record_ver: int | None = None
+    ) -> Literal["ok"]:
+        """Renew the lease to now + ``lease_time_ms``. Raises, in this order,
+        ``TaskNotFound``, ``TaskConcurrentlyUpdated``, ``AlreadyDone``,
+        ``InvalidStatus``, ``WrongOwner``, ``LeaseExpired``."""
+        v.check_task_id(task_id)
+        v.check_pid(pid, optional=False)
+        v.check_record_ver(record_ver, optional=True)
+        self._writable("extend leases")
+        self._extend(task_id, pid, record_ver)
+        return "ok"
+
+    def terminate(self, task_id: str, pid: str | None, *, record_ver: int | None = None) -> Task:
+        """Mark the task ``terminated`` (done). Raises ``TaskNotFound``,
+        ``TaskConcurrentlyUpdated``, ``InvalidStatusTransition``, ``WrongOwner``."""
+        return self._checked_write(task_id, Write.TERMINATE, pid, record_ver)
+
+    def fail(
+        self,
+        task_id: str,
+        pid: str | None,
+        error: str | None = None,
+        *,
+        record_ver: int | None = None,
+    ) -> Task:
+        """Mark the task ``failed`` with ``error`` (empty text when none). Raises as
+        ``terminate`` does, and ``InvalidArgument`` for an error that is not text."""
+        return self._checked_write(
+            task_id, Write.FAIL, pid, record_ver, error=v.check_error_text(error)
+        )
+
+    def snooze(
+        self,
+        task_id: str,
+        pid: str | None,
+        snooze_ms: int | None = None,
+        *,
+        record_ver: int | None = None,
+    ) -> Task:
+        """Put a ``running`` task to sleep for ``snooze_ms`` (default ``snooze_time_ms``).
+        Raises as ``terminate`` does, and ``InvalidArgument`` for a ``snooze_ms``
+        that is not a positive whole number."""
+        snooze_ms = self.snooze_time_ms if snooze_ms is None else snooze_ms
+        return self._checked_write(
+            task_id, Write.SNOOZE, pid, record_ver,
+            snooze_ms=v.check_duration_ms("snooze_ms", snooze_ms),
+        )
+
+    def revoke_lease(self, task_id: str, record_ver: int) -> Task:
+        """Force a ``running`` or ``snoozed`` task back to ``starting``, only at
+        ``record_ver``. Raises ``TaskNotFound``, ``TaskConcurrentlyUpdated``,
+        ``InvalidStatusTransition``."""
+        v.check_task_id(task_id)
+        v.check_record_ver(record_ver, optional=False)
+        self._writable("revoke leases")
+        return self._revoke(task_id, record_ver)
+
+    def topics(self) -> list[TopicStats]:
+        """Every topic that has tasks, by name, with counts read from maintained
+        counters (never a scan of finished tasks)."""
+        return self._topics()
+
+    def _checked_write(
+        self,
+        task_id: str,
+        write: Write,
+        pid: str | None,
+        record_ver: int | None,
+        *,
+        error: str = "",
+        snooze_ms: int = 0,
+    ) -> Task:
+        v.check_task_id(task_id)
+        v.check_pid(pid, optional=True)
+        v.check_record_ver(record_ver, optional=True)
+        self._writable(f"{write} tasks")
+        return self._write(task_id, write, pid, record_ver, error=error, snooze_ms=snooze_ms)
+
+    # -- primitives --------------------------------------------------------
+    @abc.abstractmethod
+    def now_ms(self) -> int:
+        """The store's clock, epoch ms. Raises ``StoreUnavailable``."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+
+    @abc.abstractmethod
+    def _insert(self, news: list[v.NewTask]) -> list[Task]: ...
+
+    @abc.abstractmethod
+    def _get(self, task_id: str) -> Task | None: ...
+
+    @abc.abstractmethod
+    def _group(self, task_group_id: str) -> list[Task]: ...
+
+    @abc.abstractmethod
+    def _list(self, filters: v.TaskFilters, cursor: v.Cursor) -> list[Task]:
+        """Up to ``cursor.limit + 1`` rows after ``cursor.after``, in ``list_key`` order, descending."""
+
+    @abc.abstractmethod
+    def _list_leased(self, topic: str | None, cursor: v.Cursor) -> list[Task]:
+        """Up to ``cursor.limit + 1`` leased rows after ``cursor.after``, by ``leased_key``."""
+
+    @abc.abstractmethod
+    def _reserve(self, topic: str, pid: str) -> Task | None: ...
+
+    @abc.abstractmethod
+    def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None: ...
+
+    @abc.abstractmethod
+    def _write(
+        self,
+        task_id: str,
+        write: Write,
+        pid: str | None,
+        record_ver: int | None,
+        *,
+        error: str,
+        snooze_ms: int,
+    ) -> Task: ...
+
+    @abc.abstractmethod
+    def _revoke(self, task_id: str, record_ver: int) -> Task: ...
+
+    @abc.abstractmethod
+    def _topics(self) -> list[TopicStats]: ...

@@ -1,0 +1,125 @@
+"""The errors a store raises. Each has ``.code`` (sokka's keyword) and ``.task_id``.
+
+A driver's own exception never escapes a store: it becomes ``StoreUnavailable``
+with the cause chained and any password removed from the message.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class TaskStoreError(Exception):
+    """Base of every store error. ``title`` is a short heading for a UI."""
+
+    code = "task-store-error"
+    title = "Store error"
+
+    def __init__(self, message: str, *, task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TaskNotFound(TaskStoreError):
+    code = "task-not-found"
+    title = "Task not found"
+
+
+class TaskAlreadyExists(TaskStoreError):
+    code = "task-already-exists"
+    title = "Task already exists"
+
+
+class AlreadyDone(TaskStoreError):
+    code = "already-done"
+    title = "Task already finished"
+
+
+class WrongOwner(TaskStoreError):
+    code = "wrong-owner"
+    title = "Lease held by another owner"
+
+
+class LeaseExpired(TaskStoreError):
+    code = "lease-expired"
+    title = "Lease expired"
+
+
+class InvalidStatus(TaskStoreError):
+    code = "invalid-status"
+    title = "Invalid status"
+
+
+class InvalidStatusTransition(TaskStoreError):
+    code = "invalid-status-transition"
+    title = "Transition not allowed"
+
+
+class TaskConcurrentlyUpdated(TaskStoreError):
+    code = "task-concurrently-updated"
+    title = "Task changed meanwhile"
+
+
+class InvalidTask(TaskStoreError):
+    code = "invalid-task"
+    title = "Invalid task"
+
+
+class InvalidArgument(TaskStoreError):
+    code = "invalid-argument"
+    title = "Invalid argument"
+
+
+class ReadOnlyStore(TaskStoreError):
+    code = "read-only"
+    title = "Read-only store"
+
+
+class StoreUnavailable(TaskStoreError):
+    code = "store-unavailable"
+    title = "Store unavailable"
+
+
+ERRORS_BY_CODE: dict[str, type[TaskStoreError]] = {
+    cls.code: cls
+    for cls in (
+        TaskNotFound,
+        TaskAlreadyExists,
+        AlreadyDone,
+        WrongOwner,
+        LeaseExpired,
+        InvalidStatus,
+        InvalidStatusTransition,
+        TaskConcurrentlyUpdated,
+        InvalidTask,
+        InvalidArgument,
+        ReadOnlyStore,
+        StoreUnavailable,
+    )
+}
+
+# user:password@ in a URL, and password=... in a libpq conninfo string.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
+_KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with passwords removed: those in URLs, ``password=`` pairs and ``secrets``."""
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    text = _KV_PASSWORD.sub(r"\g<head>***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def unavailable(what: str, cause: BaseException, *secrets: str | None) -> StoreUnavailable:
+    """A ``StoreUnavailable`` for a driver error: one line, no password; chain ``cause``."""
+    detail = " ".join(str(cause).split()) or type(cause).__name__
+    error = StoreUnavailable(redact(f"{what}: {detail}", *secrets))
+    error.__cause__ = cause
+    return error

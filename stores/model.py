@@ -1,0 +1,65 @@
+"""The store's data: frozen dataclasses and the status enum.
+
+Every store method returns these, never driver rows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class TaskStatus(enum.StrEnum):
+    """A task's status; a ``str``, so ``TaskStatus.RUNNING == "running"``."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    SNOOZED = "snoozed"
+    FAILED = "failed"
+    TERMINATED = "terminated"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task as the store holds it. Times are epoch ms on the store's clock."""
+
+    task_id: str
+    task_group_id: str
+    task_description: str | None
+    topic: str
+    sub_topic: str
+    status: TaskStatus
+    pid: str | None
+    record_ver: int
+    data: Any
+    error: str | None
+    snooze_time: int | None
+    timeout_ms: int | None
+    lease_expires_at: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paginated listing; ``cursor`` is ``None`` on the last page."""
+
+    data: list[Task]
+    cursor: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    """The console's summary of one topic.
+
+    ``counts`` has every status as key (zeros included); ``expired_leases`` counts
+    ``running`` tasks whose lease has ended by the store's clock;
+    ``oldest_starting_at`` is the ``created_at`` of the oldest ``starting`` task.
+    """
+
+    topic: str
+    counts: Mapping[TaskStatus, int]
+    expired_leases: int
+    oldest_starting_at: int | None

@@ -1,0 +1,134 @@
+-- Queries of the PostgreSQL store. {schema} is the namespace (an Identifier),
+-- {columns} the task columns in Task order, {now} the server clock in epoch ms.
+
+-- name: lock_schema
+SELECT pg_advisory_xact_lock(hashtext('sokka-schema:' || %s));
+
+-- name: schema_version
+SELECT value FROM {schema}.meta WHERE key = 'schema_version';
+
+-- name: set_schema_version
+INSERT INTO {schema}.meta (key, value) VALUES ('schema_version', %s)
+ON CONFLICT (key) DO NOTHING;
+
+-- name: now_ms
+SELECT {now};
+
+-- name: insert_tasks
+-- One statement a batch; ON CONFLICT DO NOTHING tells which ids were taken.
+INSERT INTO {schema}.tasks ({columns})
+SELECT i, g, d, t, s, 'starting', NULL, 1, j::json, NULL, NULL, o, NULL, now.ms, now.ms
+FROM unnest(%(ids)s::text[], %(groups)s::text[], %(descriptions)s::text[], %(topics)s::text[],
+            %(sub_topics)s::text[], %(data)s::text[], %(timeouts)s::bigint[]) AS x(i, g, d, t, s, j, o),
+     (SELECT {now} AS ms) AS now
+ON CONFLICT (task_id) DO NOTHING
+RETURNING task_id, created_at;
+
+-- name: select_task
+SELECT {columns} FROM {schema}.tasks WHERE task_id = %s;
+
+-- name: select_task_and_now
+SELECT {columns}, {now} FROM {schema}.tasks WHERE task_id = %s;
+
+-- name: group_tasks
+SELECT {columns} FROM {schema}.tasks WHERE task_group_id = %s ORDER BY created_at, task_id;
+
+-- name: list_tasks
+SELECT {columns} FROM {schema}.tasks
+WHERE {where}
+ORDER BY updated_at DESC, task_id DESC
+LIMIT %(limit)s;
+
+-- name: list_leased_topic
+SELECT {columns} FROM {schema}.tasks
+WHERE topic = %(topic)s AND lease_expires_at IS NOT NULL
+  AND (lease_expires_at, task_id) > (%(after_at)s, %(after_id)s)
+ORDER BY lease_expires_at, task_id
+LIMIT %(limit)s;
+
+-- name: list_leased_all
+SELECT {columns} FROM {schema}.tasks
+WHERE lease_expires_at IS NOT NULL AND (lease_expires_at, task_id) > (%(after_at)s, %(after_id)s)
+ORDER BY lease_expires_at, task_id
+LIMIT %(limit)s;
+
+-- name: reserve_task
+-- One statement. FIFO but not strict: the oldest starting task, or the task
+-- whose lease or snooze ended longest ago, whichever was created first.
+-- SKIP LOCKED lets concurrent reservers pass each other; under READ COMMITTED
+-- a locked row is re-checked against the WHERE clause, so a task is never
+-- leased twice.
+WITH now AS (SELECT {now} AS ms),
+oldest_starting AS (
+    SELECT t.task_id, t.created_at FROM {schema}.tasks t
+    WHERE t.topic = %(topic)s AND t.status = 'starting'
+    ORDER BY t.created_at LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED
+),
+longest_expired AS (
+    SELECT t.task_id, t.created_at FROM {schema}.tasks t
+    WHERE t.topic = %(topic)s AND t.lease_expires_at IS NOT NULL
+      AND t.lease_expires_at <= (SELECT ms FROM now)
+    ORDER BY t.lease_expires_at LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED
+),
+candidate AS (
+    SELECT c.task_id FROM (
+        SELECT * FROM oldest_starting UNION ALL SELECT * FROM longest_expired
+    ) c
+    ORDER BY c.created_at LIMIT 1
+)
+UPDATE {schema}.tasks t
+SET status = 'running', pid = %(pid)s, lease_expires_at = now.ms + %(lease_ms)s,
+    record_ver = t.record_ver + 1, updated_at = now.ms
+FROM candidate, now
+WHERE t.task_id = candidate.task_id
+RETURNING {returning};
+
+-- name: extend_lease
+-- Succeeds exactly when rules.check_extend would not raise.
+UPDATE {schema}.tasks t
+SET lease_expires_at = now.ms + %(lease_ms)s, record_ver = t.record_ver + 1, updated_at = now.ms
+FROM (SELECT {now} AS ms) now
+WHERE t.task_id = %(task_id)s AND t.status = 'running' AND t.pid = %(pid)s
+  AND t.lease_expires_at > now.ms
+  AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
+RETURNING t.task_id;
+
+-- name: write_task
+-- terminate, fail, snooze and revoke_lease. Succeeds exactly when
+-- rules.check_write / check_revoke would not raise: the status may move to
+-- the target (from_statuses comes from ALLOWED_TRANSITIONS), the owner
+-- matches unless the task is snoozed or the check is off, the version matches.
+UPDATE {schema}.tasks t
+SET status = %(target)s,
+    pid = NULL,
+    error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
+    snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
+    lease_expires_at = now.ms + %(snooze_ms)s::bigint,
+    record_ver = t.record_ver + 1,
+    updated_at = now.ms
+FROM (SELECT {now} AS ms) now
+WHERE t.task_id = %(task_id)s
+  AND t.status = ANY(%(from_statuses)s::text[])
+  AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM %(pid)s::text)
+  AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
+RETURNING {returning};
+
+-- name: topics
+WITH now AS (SELECT {now} AS ms),
+counts AS (
+    SELECT topic, status, sum(n)::bigint AS n FROM {schema}.topic_counts
+    GROUP BY topic, status
+),
+live AS (SELECT topic FROM counts GROUP BY topic HAVING sum(n) > 0)
+SELECT
+    live.topic,
+    (SELECT json_object_agg(c.status, c.n) FROM counts c WHERE c.topic = live.topic),
+    (SELECT count(*) FROM {schema}.tasks x
+     WHERE x.topic = live.topic AND x.lease_expires_at IS NOT NULL
+       AND x.lease_expires_at <= now.ms AND x.status = 'running'),
+    (SELECT min(x.created_at) FROM {schema}.tasks x
+     WHERE x.topic = live.topic AND x.status = 'starting')
+FROM live, now
+ORDER BY live.topic;

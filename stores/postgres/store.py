@@ -1,0 +1,337 @@
+"""The PostgreSQL store (psycopg 3 and psycopg_pool).
+
+Every time comes from the server's clock. A reservation is one statement
+(``FOR UPDATE SKIP LOCKED``); every other write is one conditional ``UPDATE``
+whose ``WHERE`` holds the rules of ``stores.rules``; only when it touches no row
+does the store read the task to name the error. Connections carry
+``application_name=sokka-tui`` and statement/connect timeouts; a read-only store
+also sets ``default_transaction_read_only`` so the server refuses writes too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.string import TextLoader
+
+from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.model import Task, TaskStatus, TopicStats
+from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
+from stores.rows import TASK_COLUMNS, task_from_row
+from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
+from stores.sqlfile import load_queries
+from stores.validation import Cursor, NewTask, TaskFilters
+
+SCHEMA_VERSION = 1
+APPLICATION_NAME = "sokka-tui"
+_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+_RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
+#: Statuses from which each target status may be reached, from the one table.
+_FROM_STATUSES = {
+    target: [str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed]
+    for target in TASK_STATUSES
+}
+# A retry budget for a conditional write that missed while its check passed:
+# the task changed between the update and the diagnosing read.
+_WRITE_ATTEMPTS = 3
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    # Keep ``data`` as the JSON text stored; rows.task_from_row decodes it, the
+    # same way for every backend (psycopg would decode a JSON string "" to "").
+    conn.adapters.register_loader("json", TextLoader)
+
+
+class PostgresStore(BaseStore):
+    """A task store in one PostgreSQL schema (the namespace)."""
+
+    scheme = "postgresql"
+
+    @classmethod
+    def open(cls, url: str, options: StoreOptions, *, max_connections: int = 10) -> PostgresStore:
+        """Connect, create or check the schema, and open a pool.
+
+        Raises ``StoreUnavailable`` when the server cannot be reached or refuses
+        us, or (read-only) when the namespace has no schema."""
+        return cls(url, options, max_connections=max_connections)
+
+    def __init__(self, url: str, options: StoreOptions, *, max_connections: int = 10) -> None:
+        super().__init__(options)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            raise unavailable("Not a valid PostgreSQL URL", exc, url) from None
+        self._password = params.get("password")
+        self._conninfo = url
+        self._connect_kwargs = self._session_settings(params)
+        self._queries = self._compile(load_queries("stores.postgres", "queries.sql"))
+        self._prepare_schema()
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            kwargs=self._connect_kwargs,
+            min_size=1,
+            max_size=max_connections,
+            timeout=options.timeout,
+            name=f"sokka-{self.namespace}",
+            configure=_configure,
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=options.timeout)
+        except psycopg_pool.PoolTimeout as exc:
+            self._pool.close()
+            raise unavailable("PostgreSQL did not accept connections in time", exc, self._password) from exc
+
+    def _session_settings(self, params: dict[str, Any]) -> dict[str, Any]:
+        timeout_ms = int(self.options.timeout * 1000)
+        settings = [f"-c statement_timeout={timeout_ms}", f"-c lock_timeout={timeout_ms}",
+                    f"-c idle_in_transaction_session_timeout={max(timeout_ms * 4, 10_000)}"]
+        if self.read_only:
+            settings.append("-c default_transaction_read_only=on")
+        return {
+            "autocommit": True,
+            # libpq takes whole seconds and treats 1 as 2.
+            "connect_timeout": max(2, math.ceil(self.options.timeout)),
+            "application_name": params.get("application_name", APPLICATION_NAME),
+            "options": " ".join(filter(None, [params.get("options"), *settings])),
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            # Unacknowledged data for this long means the peer is gone.
+            "tcp_user_timeout": timeout_ms,
+        }
+
+    def _compile(self, queries: dict[str, str]) -> dict[str, sql.Composed]:
+        compiled = {}
+        for name, text in queries.items():
+            text = (
+                text.replace("{columns}", TASK_COLUMNS)
+                .replace("{returning}", _RETURNING)
+                .replace("{now}", _NOW)
+            )
+            if name == "list_tasks":
+                compiled[name] = text  # formatted per call with its WHERE clause
+                continue
+            compiled[name] = sql.SQL(text).format(schema=sql.Identifier(self.namespace))
+        return compiled
+
+    # -- connections and schema ---------------------------------------------
+    def _error(self, what: str, exc: BaseException) -> StoreUnavailable:
+        return unavailable(what, exc, self._password)
+
+    def _prepare_schema(self) -> None:
+        try:
+            with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:
+                if self.read_only:
+                    self._check_schema(conn)
+                else:
+                    self._create_schema(conn)
+        except TaskStoreError:
+            raise
+        except psycopg.Error as exc:
+            raise self._error("Cannot open PostgreSQL store", exc) from exc
+
+    def _check_schema(self, conn: psycopg.Connection) -> None:
+        try:
+            row = conn.execute(self._queries["schema_version"]).fetchone()
+        except psycopg.errors.UndefinedTable:
+            row = None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise self._error(f"Cannot read namespace {self.namespace!r}", exc) from exc
+        if row is None:
+            raise StoreUnavailable(
+                f"Namespace {self.namespace!r} has no sokka schema in this database; "
+                "open it once without read-only to create it."
+            )
+        self._check_version(row[0])
+
+    def _create_schema(self, conn: psycopg.Connection) -> None:
+        from importlib import resources
+
+        schema_sql = resources.files("stores.postgres").joinpath("schema.sql").read_text("utf-8")
+        with conn.transaction():
+            conn.execute(self._queries["lock_schema"], (self.namespace,))
+            conn.execute(sql.SQL(schema_sql).format(schema=sql.Identifier(self.namespace)))
+            conn.execute(self._queries["set_schema_version"], (str(SCHEMA_VERSION),))
+            self._check_version(conn.execute(self._queries["schema_version"]).fetchone()[0])
+
+    def _check_version(self, version: str) -> None:
+        if int(version) > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"Namespace {self.namespace!r} has schema version {version}; this sokka-tui "
+                f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
+            )
+
+    @contextlib.contextmanager
+    def _connection(self, what: str) -> Iterator[psycopg.Connection]:
+        """A pooled connection; every driver error leaving it becomes ``StoreUnavailable``."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except TaskStoreError:
+            raise
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise self._error(f"PostgreSQL {what} failed", exc) from exc
+
+    def _fetch(self, what: str, query: Any, params: Any = None) -> list[tuple]:
+        """Run a read. A read is retried once on a broken connection: after a
+        server restart every pooled connection is dead, and a read is safe to repeat."""
+        for attempt in (1, 2):
+            try:
+                with self._connection(what) as conn:
+                    return conn.execute(query, params).fetchall()
+            except StoreUnavailable as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, psycopg.OperationalError):
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def now_ms(self) -> int:
+        return self._fetch("clock read", self._queries["now_ms"])[0][0]
+
+    # -- reads ---------------------------------------------------------------
+    def _get(self, task_id: str) -> Task | None:
+        rows = self._fetch("read", self._queries["select_task"], (task_id,))
+        return task_from_row(rows[0]) if rows else None
+
+    def _group(self, task_group_id: str) -> list[Task]:
+        rows = self._fetch("read", self._queries["group_tasks"], (task_group_id,))
+        return [task_from_row(row) for row in rows]
+
+    def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        where: list[sql.Composable] = []
+        params: dict[str, Any] = {"limit": cursor.limit + 1}
+        for column in ("topic", "sub_topic", "status"):
+            value = getattr(filters, column)
+            if value is not None:
+                where.append(sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column)))
+                params[column] = str(value)
+        if filters.from_ms is not None:
+            where.append(sql.SQL("updated_at >= %(from_ms)s"))
+            params["from_ms"] = filters.from_ms
+        if filters.to_ms is not None:
+            where.append(sql.SQL("updated_at <= %(to_ms)s"))
+            params["to_ms"] = filters.to_ms
+        if cursor.after is not None:
+            where.append(sql.SQL("(updated_at, task_id) < (%(after_at)s, %(after_id)s)"))
+            params["after_at"], params["after_id"] = cursor.after
+        query = sql.SQL(self._queries["list_tasks"]).format(
+            schema=sql.Identifier(self.namespace),
+            where=sql.SQL(" AND ").join(where) if where else sql.SQL("true"),
+        )
+        return [task_from_row(row) for row in self._fetch("listing", query, params)]
+
+    def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
+        after_at, after_id = cursor.after or (-1, "")
+        params = {"topic": topic, "after_at": after_at, "after_id": after_id, "limit": cursor.limit + 1}
+        name = "list_leased_all" if topic is None else "list_leased_topic"
+        return [task_from_row(row) for row in self._fetch("listing", self._queries[name], params)]
+
+    def _topics(self) -> list[TopicStats]:
+        stats = []
+        for topic, counts, expired, oldest in self._fetch("topic summary", self._queries["topics"]):
+            by_status = dict.fromkeys(TASK_STATUSES, 0)
+            for status, n in json.loads(counts).items():
+                by_status[TaskStatus(status)] = int(n)
+            stats.append(TopicStats(topic, by_status, expired, oldest))
+        return stats
+
+    # -- writes --------------------------------------------------------------
+    def _insert(self, news: list[NewTask]) -> list[Task]:
+        created: list[Task] = []
+        with self._connection("insert") as conn, conn.transaction():
+            for start in range(0, len(news), CREATE_BATCH_SIZE):
+                batch = news[start : start + CREATE_BATCH_SIZE]
+                rows = conn.execute(
+                    self._queries["insert_tasks"],
+                    {
+                        "ids": [n.task_id for n in batch],
+                        "groups": [n.task_group_id for n in batch],
+                        "descriptions": [n.task_description for n in batch],
+                        "topics": [n.topic for n in batch],
+                        "sub_topics": [n.sub_topic for n in batch],
+                        "data": [n.data_json for n in batch],
+                        "timeouts": [n.timeout_ms for n in batch],
+                    },
+                ).fetchall()
+                created_at = dict(rows)
+                if len(created_at) < len(batch):
+                    taken = next(n.task_id for n in batch if n.task_id not in created_at)
+                    # Leaving the transaction with an exception rolls the batch back.
+                    raise TaskAlreadyExists(f"Task {taken!r} already exists.", task_id=taken)
+                created.extend(
+                    Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
+                         TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
+                         n.timeout_ms, None, created_at[n.task_id], created_at[n.task_id])
+                    for n in batch
+                )
+        return created
+
+    def _execute_write(self, name: str, params: dict[str, Any]) -> tuple | None:
+        with self._connection("write") as conn:
+            return conn.execute(self._queries[name], params).fetchone()
+
+    def _current(self, task_id: str) -> tuple[Task | None, int]:
+        """The task as it is now, and the server's clock, to name why a write missed."""
+        with self._connection("read") as conn:
+            row = conn.execute(self._queries["select_task_and_now"], (task_id,)).fetchone()
+            if row is None:
+                return None, conn.execute(self._queries["now_ms"]).fetchone()[0]
+        return task_from_row(row[:-1]), row[-1]
+
+    def _reserve(self, topic: str, pid: str) -> Task | None:
+        row = self._execute_write(
+            "reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}
+        )
+        return task_from_row(row) if row else None
+
+    def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
+        params = {"task_id": task_id, "pid": pid, "record_ver": record_ver, "lease_ms": self.lease_time_ms}
+        for _ in range(_WRITE_ATTEMPTS):
+            if self._execute_write("extend_lease", params) is not None:
+                return
+            task, now = self._current(task_id)
+            check_extend(task, task_id, pid, record_ver, now)
+        raise StoreUnavailable(f"Task {task_id!r} kept changing; the lease was not extended.")
+
+    def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
+        target = TARGET_STATUS[write]
+        params = {
+            "task_id": task_id, "target": str(target), "from_statuses": _FROM_STATUSES[target],
+            "owner_check": True, "pid": pid, "record_ver": record_ver,
+            "set_error": write == Write.FAIL, "error": error,
+            "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
+        }
+        return self._write_until_settled(
+            params, lambda task: check_write(task, task_id, write, pid, record_ver)
+        )
+
+    def _revoke(self, task_id: str, record_ver: int) -> Task:
+        target = TaskStatus.STARTING
+        params = {
+            "task_id": task_id, "target": str(target), "from_statuses": _FROM_STATUSES[target],
+            "owner_check": False, "pid": None, "record_ver": record_ver,
+            "set_error": False, "error": None, "snooze_ms": None,
+        }
+        return self._write_until_settled(params, lambda task: check_revoke(task, task_id, record_ver))
+
+    def _write_until_settled(self, params: dict[str, Any], check) -> Task:
+        for _ in range(_WRITE_ATTEMPTS):
+            row = self._execute_write("write_task", params)
+            if row is not None:
+                return task_from_row(row)
+            task, _now = self._current(params["task_id"])
+            check(task)  # raises the protocol's error for the task as it is now
+        raise StoreUnavailable(f"Task {params['task_id']!r} kept changing; nothing was written.")

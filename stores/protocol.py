@@ -1,0 +1,94 @@
+"""The store contract (``../shared/PROTOCOL.md``) as typing protocols, and its constants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from stores.model import Page, Task, TaskStatus, TopicStats
+
+TASK_STATUSES: tuple[TaskStatus, ...] = tuple(TaskStatus)
+
+#: status -> the statuses it may move to. Final statuses map to an empty set.
+ALLOWED_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = MappingProxyType(
+    {
+        TaskStatus.STARTING: frozenset(
+            {TaskStatus.RUNNING, TaskStatus.FAILED, TaskStatus.TERMINATED}
+        ),
+        TaskStatus.RUNNING: frozenset(
+            {TaskStatus.FAILED, TaskStatus.SNOOZED, TaskStatus.TERMINATED, TaskStatus.STARTING}
+        ),
+        TaskStatus.SNOOZED: frozenset(
+            {TaskStatus.STARTING, TaskStatus.FAILED, TaskStatus.TERMINATED}
+        ),
+        TaskStatus.FAILED: frozenset(),
+        TaskStatus.TERMINATED: frozenset(),
+    }
+)
+
+FINAL_STATUSES: frozenset[TaskStatus] = frozenset(
+    status for status, targets in ALLOWED_TRANSITIONS.items() if not targets
+)
+#: The statuses that hold a lease (``list_leased_tasks``): a worker's or a snooze's.
+LEASED_STATUSES: frozenset[TaskStatus] = frozenset({TaskStatus.RUNNING, TaskStatus.SNOOZED})
+
+DEFAULT_LEASE_TIME_MS = 120_000
+DEFAULT_SNOOZE_TIME_MS = 300_000
+DEFAULT_NAMESPACE = "sokka"
+DEFAULT_PAGE_LIMIT = 100
+MAX_PAGE_LIMIT = 10_000
+#: Seconds a connection attempt, a statement or a socket read may take.
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def can_transition(current: TaskStatus | str, target: TaskStatus | str) -> bool:
+    """Whether the transition table lets a task in ``current`` move to ``target``."""
+    return TaskStatus(target) in ALLOWED_TRANSITIONS[TaskStatus(current)]
+
+
+@runtime_checkable
+class TaskStore(Protocol):
+    """sokka's ``TaskStore``. Every write takes an optional ``record_ver=`` (MVCC)."""
+
+    def create_task(self, task: Mapping[str, Any]) -> Task: ...
+    def create_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> list[Task]: ...
+    def task(self, task_id: str) -> Task | None: ...
+    def tasks(self, task_group_id: str) -> list[Task]: ...
+    def list_tasks(
+        self, filters: Mapping[str, Any] | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page: ...
+    def reserve_task(self, topic: str, pid: str) -> Task | None: ...
+    def extend_lease(
+        self, task_id: str, pid: str, *, record_ver: int | None = None
+    ) -> Literal["ok"]: ...
+    def terminate(self, task_id: str, pid: str | None, *, record_ver: int | None = None) -> Task: ...
+    def fail(
+        self,
+        task_id: str,
+        pid: str | None,
+        error: str | None = None,
+        *,
+        record_ver: int | None = None,
+    ) -> Task: ...
+    def snooze(
+        self,
+        task_id: str,
+        pid: str | None,
+        snooze_ms: int | None = None,
+        *,
+        record_ver: int | None = None,
+    ) -> Task: ...
+    def revoke_lease(self, task_id: str, record_ver: int) -> Task: ...
+    def topics(self) -> list[TopicStats]: ...
+    def now_ms(self) -> int: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class LeaseSupervision(Protocol):
+    """sokka's ``LeaseSupervision``: the leased (``running``/``snoozed``) tasks."""
+
+    def list_leased_tasks(
+        self, topic: str | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page: ...

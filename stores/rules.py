@@ -1,0 +1,159 @@
+"""What each write checks, in which order, and what it changes.
+
+The SQLite store applies these directly; the PostgreSQL store encodes the same
+conditions in SQL and calls ``check_*`` only to name the error when its
+conditional update touched nothing; the Redis scripts mirror them in Lua.
+
+Order of checks for every write on an existing task:
+``TaskNotFound``, then ``TaskConcurrentlyUpdated`` (a given ``record_ver`` that
+differs: the caller acted on a stale view, nothing else matters), then the
+operation's own checks:
+
+- ``extend_lease``: ``AlreadyDone``, ``InvalidStatus``, ``WrongOwner``, ``LeaseExpired``.
+- ``terminate`` / ``fail`` / ``snooze``: ``InvalidStatusTransition``, then
+  ``WrongOwner`` (skipped when the task is ``snoozed``).
+- ``revoke_lease``: ``InvalidStatusTransition`` (allowed from ``running`` and ``snoozed``).
+
+A lease or a snooze ends at ``lease_expires_at``: it has expired when
+``lease_expires_at <= now``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+
+from stores.errors import (
+    AlreadyDone,
+    InvalidStatus,
+    InvalidStatusTransition,
+    LeaseExpired,
+    TaskConcurrentlyUpdated,
+    TaskNotFound,
+    WrongOwner,
+)
+from stores.model import Task, TaskStatus
+from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
+
+
+class Write(StrEnum):
+    """The owner's writes, named by the status they lead to."""
+
+    TERMINATE = "terminate"
+    FAIL = "fail"
+    SNOOZE = "snooze"
+
+
+TARGET_STATUS = {
+    Write.TERMINATE: TaskStatus.TERMINATED,
+    Write.FAIL: TaskStatus.FAILED,
+    Write.SNOOZE: TaskStatus.SNOOZED,
+}
+
+
+def lease_expired(task: Task, now: int) -> bool:
+    return task.lease_expires_at is not None and task.lease_expires_at <= now
+
+
+def is_reservable(task: Task, now: int) -> bool:
+    """``starting``, or ``running``/``snoozed`` whose lease or wake time has passed."""
+    if task.status == TaskStatus.STARTING:
+        return True
+    return task.status in (TaskStatus.RUNNING, TaskStatus.SNOOZED) and lease_expired(task, now)
+
+
+def _found(task: Task | None, task_id: str) -> Task:
+    if task is None:
+        raise TaskNotFound(f"Task {task_id!r} does not exist.", task_id=task_id)
+    return task
+
+
+def check_version(task: Task, record_ver: int | None) -> None:
+    if record_ver is not None and task.record_ver != record_ver:
+        raise TaskConcurrentlyUpdated(
+            f"Task {task.task_id!r} changed meanwhile: it is at version {task.record_ver}"
+            f" ({task.status}), not {record_ver}.",
+            task_id=task.task_id,
+        )
+
+
+def check_transition(task: Task, target: TaskStatus) -> None:
+    if target not in ALLOWED_TRANSITIONS[task.status]:
+        raise InvalidStatusTransition(
+            f"Task {task.task_id!r} cannot move from {task.status} to {target}.",
+            task_id=task.task_id,
+        )
+
+
+def check_extend(task: Task | None, task_id: str, pid: str, record_ver: int | None, now: int) -> Task:
+    """Raise the error ``extend_lease`` must raise for ``task``, if any."""
+    task = _found(task, task_id)
+    check_version(task, record_ver)
+    if task.status in FINAL_STATUSES:
+        raise AlreadyDone(f"Task {task_id!r} is already {task.status}.", task_id=task_id)
+    if task.status != TaskStatus.RUNNING:
+        raise InvalidStatus(
+            f"Task {task_id!r} is {task.status}, so it has no lease to extend.", task_id=task_id
+        )
+    if task.pid != pid:
+        raise WrongOwner(f"Task {task_id!r} is leased to another worker.", task_id=task_id)
+    if lease_expired(task, now):
+        raise LeaseExpired(f"The lease on task {task_id!r} has already expired.", task_id=task_id)
+    return task
+
+
+def check_write(
+    task: Task | None, task_id: str, write: Write, pid: str | None, record_ver: int | None
+) -> Task:
+    """Raise the error ``terminate``/``fail``/``snooze`` must raise for ``task``, if any."""
+    task = _found(task, task_id)
+    check_version(task, record_ver)
+    check_transition(task, TARGET_STATUS[write])
+    if task.status != TaskStatus.SNOOZED and task.pid != pid:
+        raise WrongOwner(
+            f"Task {task_id!r} is not held by {pid!r}; it is {task.status}"
+            + (f" and held by {task.pid!r}." if task.pid else " and held by no one."),
+            task_id=task_id,
+        )
+    return task
+
+
+def check_revoke(task: Task | None, task_id: str, record_ver: int) -> Task:
+    """Raise the error ``revoke_lease`` must raise for ``task``, if any."""
+    task = _found(task, task_id)
+    check_version(task, record_ver)
+    check_transition(task, TaskStatus.STARTING)
+    return task
+
+
+def _bumped(task: Task, now: int, **changes) -> Task:
+    return dataclasses.replace(task, record_ver=task.record_ver + 1, updated_at=now, **changes)
+
+
+def reserved(task: Task, pid: str, now: int, lease_time_ms: int) -> Task:
+    return _bumped(
+        task, now, status=TaskStatus.RUNNING, pid=pid, lease_expires_at=now + lease_time_ms
+    )
+
+
+def extended(task: Task, now: int, lease_time_ms: int) -> Task:
+    return _bumped(task, now, lease_expires_at=now + lease_time_ms)
+
+
+def written(task: Task, write: Write, now: int, *, error: str = "", snooze_ms: int = 0) -> Task:
+    """``task`` after ``write``: the lease and ``pid`` are cleared in every case."""
+    if write == Write.SNOOZE:
+        return _bumped(
+            task,
+            now,
+            status=TaskStatus.SNOOZED,
+            pid=None,
+            snooze_time=snooze_ms,
+            lease_expires_at=now + snooze_ms,
+        )
+    changes = {"error": error} if write == Write.FAIL else {}
+    return _bumped(task, now, status=TARGET_STATUS[write], pid=None, lease_expires_at=None, **changes)
+
+
+def revoked(task: Task, now: int) -> Task:
+    return _bumped(task, now, status=TaskStatus.STARTING, pid=None, lease_expires_at=None)

@@ -1,0 +1,135 @@
+-- Queries of the SQLite store. {p} is the namespace, a checked identifier.
+
+-- name: schema
+CREATE TABLE IF NOT EXISTS {p}_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {p}_tasks (
+    task_id          TEXT PRIMARY KEY,
+    task_group_id    TEXT NOT NULL,
+    task_description TEXT,
+    topic            TEXT NOT NULL,
+    sub_topic        TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    pid              TEXT,
+    record_ver       INTEGER NOT NULL,
+    data             TEXT NOT NULL,
+    error            TEXT,
+    snooze_time      INTEGER,
+    timeout_ms       INTEGER,
+    lease_expires_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+-- Counts per topic and status, kept by triggers, so topics() never scans tasks.
+CREATE TABLE IF NOT EXISTS {p}_topic_counts (
+    topic  TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (topic, status)
+);
+CREATE INDEX IF NOT EXISTS {p}_tasks_group ON {p}_tasks (task_group_id, created_at, task_id);
+CREATE INDEX IF NOT EXISTS {p}_tasks_updated ON {p}_tasks (updated_at, task_id);
+CREATE INDEX IF NOT EXISTS {p}_tasks_topic_updated ON {p}_tasks (topic, updated_at, task_id);
+CREATE INDEX IF NOT EXISTS {p}_tasks_topic_status_updated
+    ON {p}_tasks (topic, status, updated_at, task_id);
+CREATE INDEX IF NOT EXISTS {p}_tasks_topic_sub_status_updated
+    ON {p}_tasks (topic, sub_topic, status, updated_at, task_id);
+-- Reservation: the oldest starting task of a topic.
+CREATE INDEX IF NOT EXISTS {p}_tasks_starting
+    ON {p}_tasks (topic, created_at) WHERE status = 'starting';
+-- Leases: running and snoozed are exactly the tasks with a lease_expires_at.
+CREATE INDEX IF NOT EXISTS {p}_tasks_leased
+    ON {p}_tasks (topic, lease_expires_at, task_id) WHERE lease_expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS {p}_tasks_leased_all
+    ON {p}_tasks (lease_expires_at, task_id) WHERE lease_expires_at IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS {p}_count_insert AFTER INSERT ON {p}_tasks BEGIN
+    INSERT INTO {p}_topic_counts (topic, status, n) VALUES (NEW.topic, NEW.status, 1)
+    ON CONFLICT (topic, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS {p}_count_update AFTER UPDATE OF status ON {p}_tasks
+WHEN OLD.status <> NEW.status BEGIN
+    UPDATE {p}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
+    INSERT INTO {p}_topic_counts (topic, status, n) VALUES (NEW.topic, NEW.status, 1)
+    ON CONFLICT (topic, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS {p}_count_delete AFTER DELETE ON {p}_tasks BEGIN
+    UPDATE {p}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
+END;
+
+-- name: schema_version
+SELECT value FROM {p}_meta WHERE key = 'schema_version';
+
+-- name: set_schema_version
+INSERT INTO {p}_meta (key, value) VALUES ('schema_version', ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+
+-- name: schema_exists
+SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{p}_meta';
+
+-- name: insert_task
+INSERT INTO {p}_tasks ({columns})
+VALUES (?, ?, ?, ?, ?, 'starting', NULL, 1, ?, NULL, NULL, ?, NULL, ?, ?);
+
+-- name: existing_ids
+SELECT task_id FROM {p}_tasks WHERE task_id IN (SELECT value FROM json_each(?));
+
+-- name: select_task
+SELECT {columns} FROM {p}_tasks WHERE task_id = ?;
+
+-- name: select_tasks
+SELECT {columns} FROM {p}_tasks WHERE task_id IN (SELECT value FROM json_each(?));
+
+-- name: group_tasks
+SELECT {columns} FROM {p}_tasks WHERE task_group_id = ? ORDER BY created_at, task_id;
+
+-- name: list_tasks
+SELECT {columns} FROM {p}_tasks
+WHERE {where}
+ORDER BY updated_at DESC, task_id DESC
+LIMIT ?;
+
+-- name: list_leased_topic
+SELECT {columns} FROM {p}_tasks
+WHERE topic = ? AND lease_expires_at IS NOT NULL AND (lease_expires_at, task_id) > (?, ?)
+ORDER BY lease_expires_at, task_id
+LIMIT ?;
+
+-- name: list_leased_all
+SELECT {columns} FROM {p}_tasks
+WHERE lease_expires_at IS NOT NULL AND (lease_expires_at, task_id) > (?, ?)
+ORDER BY lease_expires_at, task_id
+LIMIT ?;
+
+-- name: reserve_candidate
+-- FIFO but not strict: the oldest starting task, or the task whose lease or
+-- snooze ended longest ago, whichever was created first.
+SELECT task_id FROM (
+    SELECT * FROM (
+        SELECT task_id, created_at FROM {p}_tasks
+        WHERE topic = :topic AND status = 'starting'
+        ORDER BY created_at LIMIT 1)
+    UNION ALL
+    SELECT * FROM (
+        SELECT task_id, created_at FROM {p}_tasks
+        WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
+        ORDER BY lease_expires_at LIMIT 1)
+)
+ORDER BY created_at LIMIT 1;
+
+-- name: update_task
+UPDATE {p}_tasks
+SET status = ?, pid = ?, record_ver = ?, error = ?, snooze_time = ?,
+    lease_expires_at = ?, updated_at = ?
+WHERE task_id = ?;
+
+-- name: topic_counts
+SELECT topic, status, n FROM {p}_topic_counts WHERE n <> 0 ORDER BY topic;
+
+-- name: topic_extras
+SELECT
+    (SELECT count(*) FROM {p}_tasks
+     WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
+       AND status = 'running'),
+    (SELECT min(created_at) FROM {p}_tasks WHERE topic = :topic AND status = 'starting');

@@ -1,0 +1,317 @@
+"""The embedded store: one SQLite file (stdlib ``sqlite3``), no server.
+
+WAL mode lets the console read while workers in other processes write; every
+write runs in a ``BEGIN IMMEDIATE`` transaction, so two processes never
+interleave a read-check-write. The store's clock is this machine's clock, which
+every process sharing the file also reads.
+
+URLs: ``sqlite://`` followed by the file's path, as written: ``sqlite:///var/x.db``
+is ``/var/x.db``, ``sqlite://x.db`` is ``x.db`` in the working directory,
+``sqlite://:memory:`` a private in-memory database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+
+from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.errors import StoreUnavailable, TaskAlreadyExists, unavailable
+from stores.model import Task, TaskStatus, TopicStats
+from stores.protocol import TASK_STATUSES
+from stores.rows import TASK_COLUMNS, task_from_row
+from stores.rules import (
+    Write,
+    check_extend,
+    check_revoke,
+    check_write,
+    extended,
+    reserved,
+    revoked,
+    written,
+)
+from stores.sqlfile import load_queries
+from stores.validation import Cursor, NewTask, TaskFilters
+
+SCHEMA_VERSION = 1
+_MAX_KEY = (2**62, "\U0010ffff")  # sorts after every real (time, id) key
+
+
+def path_from_url(url: str) -> str:
+    """The database path of a ``sqlite://`` URL: everything after ``sqlite://``."""
+    path = url[len("sqlite://"):].split("?", 1)[0]
+    if not path:
+        raise StoreUnavailable("A sqlite:// URL needs a file path, e.g. sqlite:///tmp/tasks.db.")
+    return path
+
+
+class SQLiteStore(BaseStore):
+    """A task store in one SQLite file, shareable by several processes."""
+
+    scheme = "sqlite"
+
+    @classmethod
+    def open(cls, url: str, options: StoreOptions) -> SQLiteStore:
+        """Open (and unless read-only, create) the database. Raises ``StoreUnavailable``."""
+        return cls(path_from_url(url), options)
+
+    def __init__(self, path: str, options: StoreOptions) -> None:
+        super().__init__(options)
+        self.path = path
+        queries = load_queries("stores.sqlite", "queries.sql")
+        self._sql = {
+            name: text.replace("{p}", self.namespace).replace("{columns}", TASK_COLUMNS)
+            for name, text in queries.items()
+        }
+        # One connection behind a lock: sqlite3 objects are not safe to use from
+        # two threads at once, and a private :memory: database has only one.
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- connection and schema --------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        memory = self.path == ":memory:"
+        if self.read_only and not memory and not os.path.exists(self.path):
+            raise StoreUnavailable(
+                f"Namespace {self.namespace!r} has no sokka schema: {self.path!r} does not exist."
+            )
+        try:
+            if self.read_only and not memory:
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, timeout=self.options.timeout,
+                    isolation_level=None, check_same_thread=False,
+                )
+            else:
+                conn = sqlite3.connect(
+                    self.path, timeout=self.options.timeout, isolation_level=None,
+                    check_same_thread=False,
+                )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.options.timeout * 1000)}")
+            if not memory and not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # In WAL mode NORMAL is safe against corruption and loses nothing
+                # on a process crash; only an OS crash may drop the last commits.
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise unavailable(
+                f"Cannot open SQLite database {self.path!r} (namespace {self.namespace!r})", exc
+            ) from exc
+        return conn
+
+    def _prepare_schema(self) -> None:
+        with self._lock:
+            if self.read_only:
+                exists = self._query_one("schema_exists", ())[0]
+                version = self._query_one("schema_version", ())[0] if exists else None
+                if version is None:
+                    raise StoreUnavailable(
+                        f"Namespace {self.namespace!r} has no sokka schema in {self.path!r}; "
+                        "open it once without read-only to create it."
+                    )
+            else:
+                with self._transaction():
+                    for statement in _statements(self._sql["schema"]):
+                        self._conn.execute(statement)
+                    row = self._conn.execute(self._sql["schema_version"]).fetchone()
+                    version = row[0] if row else None
+                    if version is None:
+                        self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
+                        version = str(SCHEMA_VERSION)
+            if int(version) > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"Namespace {self.namespace!r} has schema version {version}; this sokka-tui "
+                    f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
+                )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` write transaction; driver errors become ``StoreUnavailable``."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite could not start a write", exc) from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise unavailable("SQLite write failed", exc) from exc
+                raise
+
+    def _query(self, name: str, params) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(self._sql[name], params).fetchall()
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite query failed", exc) from exc
+
+    def _query_one(self, name: str, params) -> tuple:
+        rows = self._query(name, params)
+        return rows[0] if rows else (None,)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    # -- reads ---------------------------------------------------------------
+    def _get(self, task_id: str) -> Task | None:
+        rows = self._query("select_task", (task_id,))
+        return task_from_row(rows[0]) if rows else None
+
+    def _group(self, task_group_id: str) -> list[Task]:
+        return [task_from_row(row) for row in self._query("group_tasks", (task_group_id,))]
+
+    def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        where, params = [], []
+        for column, value in (
+            ("topic", filters.topic),
+            ("sub_topic", filters.sub_topic),
+            ("status", filters.status),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(str(value))
+        if filters.from_ms is not None:
+            where.append("updated_at >= ?")
+            params.append(filters.from_ms)
+        if filters.to_ms is not None:
+            where.append("updated_at <= ?")
+            params.append(filters.to_ms)
+        if cursor.after is not None:
+            where.append("(updated_at, task_id) < (?, ?)")
+            params.extend(cursor.after)
+        sql = self._sql["list_tasks"].replace("{where}", " AND ".join(where) or "1")
+        with self._lock:
+            try:
+                rows = self._conn.execute(sql, (*params, cursor.limit + 1)).fetchall()
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite query failed", exc) from exc
+        return [task_from_row(row) for row in rows]
+
+    def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
+        after = cursor.after or (-1, "")
+        if topic is None:
+            rows = self._query("list_leased_all", (*after, cursor.limit + 1))
+        else:
+            rows = self._query("list_leased_topic", (topic, *after, cursor.limit + 1))
+        return [task_from_row(row) for row in rows]
+
+    def _topics(self) -> list[TopicStats]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN")  # one snapshot for counts and extras
+                now = self.now_ms()
+                counts: dict[str, dict[TaskStatus, int]] = {}
+                for topic, status, n in self._conn.execute(self._sql["topic_counts"]):
+                    counts.setdefault(topic, dict.fromkeys(TASK_STATUSES, 0))[TaskStatus(status)] = n
+                stats = []
+                for topic, by_status in counts.items():
+                    if not any(by_status.values()):
+                        continue
+                    expired, oldest = self._conn.execute(
+                        self._sql["topic_extras"], {"topic": topic, "now": now}
+                    ).fetchone()
+                    stats.append(TopicStats(topic, by_status, expired, oldest))
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise unavailable("SQLite query failed", exc) from exc
+        return sorted(stats, key=lambda s: s.topic)
+
+    # -- writes --------------------------------------------------------------
+    def _insert(self, news: list[NewTask]) -> list[Task]:
+        created: list[Task] = []
+        with self._transaction() as conn:
+            for start in range(0, len(news), CREATE_BATCH_SIZE):
+                batch = news[start : start + CREATE_BATCH_SIZE]
+                ids = json.dumps([new.task_id for new in batch])
+                existing = conn.execute(self._sql["existing_ids"], (ids,)).fetchone()
+                if existing:
+                    raise TaskAlreadyExists(
+                        f"Task {existing[0]!r} already exists.", task_id=existing[0]
+                    )
+                now = self.now_ms()
+                conn.executemany(
+                    self._sql["insert_task"],
+                    [
+                        (n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
+                         n.data_json, n.timeout_ms, now, now)
+                        for n in batch
+                    ],
+                )
+                created.extend(
+                    Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
+                         TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
+                         n.timeout_ms, None, now, now)
+                    for n in batch
+                )
+        return created
+
+    def _read_in_transaction(self, conn: sqlite3.Connection, task_id: str) -> Task | None:
+        row = conn.execute(self._sql["select_task"], (task_id,)).fetchone()
+        return task_from_row(row) if row else None
+
+    def _save(self, conn: sqlite3.Connection, task: Task) -> Task:
+        conn.execute(
+            self._sql["update_task"],
+            (str(task.status), task.pid, task.record_ver, task.error, task.snooze_time,
+             task.lease_expires_at, task.updated_at, task.task_id),
+        )
+        return task
+
+    def _reserve(self, topic: str, pid: str) -> Task | None:
+        with self._transaction() as conn:
+            now = self.now_ms()
+            row = conn.execute(self._sql["reserve_candidate"], {"topic": topic, "now": now}).fetchone()
+            if row is None:
+                return None
+            task = self._read_in_transaction(conn, row[0])
+            return self._save(conn, reserved(task, pid, now, self.lease_time_ms))
+
+    def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
+        with self._transaction() as conn:
+            now = self.now_ms()
+            task = check_extend(self._read_in_transaction(conn, task_id), task_id, pid, record_ver, now)
+            self._save(conn, extended(task, now, self.lease_time_ms))
+
+    def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
+        with self._transaction() as conn:
+            task = check_write(self._read_in_transaction(conn, task_id), task_id, write, pid, record_ver)
+            return self._save(conn, written(task, write, self.now_ms(), error=error, snooze_ms=snooze_ms))
+
+    def _revoke(self, task_id: str, record_ver: int) -> Task:
+        with self._transaction() as conn:
+            task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
+            return self._save(conn, revoked(task, self.now_ms()))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (triggers hold ``;`` inside BEGIN ... END)."""
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    return statements
+
+
+__all__ = ["SQLiteStore"]

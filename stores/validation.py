@@ -1,0 +1,301 @@
+"""Checks on what callers hand a store, shared by every backend.
+
+Everything here raises ``InvalidTask`` or ``InvalidArgument`` before a server is
+asked anything, so every backend refuses the same input with the same error.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stores.errors import InvalidArgument, InvalidTask
+from stores.model import TaskStatus
+from stores.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
+
+NAMESPACE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
+#: The largest time or duration accepted, in ms (about 3,000 years): keeps every
+#: value exact in Redis' Lua numbers and in a bigint.
+MAX_MS = 10**14
+
+TASK_FIELDS = (
+    "task_id",
+    "task_group_id",
+    "task_description",
+    "topic",
+    "sub_topic",
+    "status",
+    "pid",
+    "record_ver",
+    "data",
+    "error",
+    "snooze_time",
+    "timeout_ms",
+    "lease_expires_at",
+    "created_at",
+    "updated_at",
+)
+# Fields a caller may hand create_task but the store decides itself.
+_STORE_OWNED = frozenset(TASK_FIELDS) - {
+    "task_id",
+    "task_group_id",
+    "task_description",
+    "topic",
+    "sub_topic",
+    "data",
+    "timeout_ms",
+}
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A validated task to create; ``data_json`` is the exact JSON text to store."""
+
+    task_id: str
+    task_group_id: str
+    task_description: str | None
+    topic: str
+    sub_topic: str
+    data_json: str
+    timeout_ms: int | None
+
+
+def new_task_id() -> str:
+    """128 random bits as 26 lowercase base32 characters (safe on a command line)."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
+def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise error(f"{name} must be text, not {type(value).__name__}.")
+    if not value:
+        raise error(f"{name} must not be empty.")
+    problem = _text_problem(value)
+    if problem:
+        raise error(f"{name} {problem}.")
+
+
+def check_json_value(value: Any, path: str = "data") -> None:
+    """Raise ``InvalidTask`` unless ``value`` is made only of JSON types (exact round trip)."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise InvalidTask(f"{where} holds {item!r}, which JSON cannot represent.")
+        elif isinstance(item, str):
+            if _text_problem(item) == "is not valid Unicode text":
+                raise InvalidTask(f"{where} holds text that is not valid Unicode.")
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise InvalidTask(f"{where} has a key {key!r} that is not text.")
+                stack.append((child, f"{where}.{key}"))
+        else:
+            raise InvalidTask(f"{where} holds a {type(item).__name__}, which is not a JSON type.")
+
+
+def dump_json(value: Any) -> str:
+    """The JSON text stored for ``value``; ``value`` must have passed ``check_json_value``."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def validate_new_task(task: Any) -> NewTask:
+    """Check a mapping given to ``create_task``; raise ``InvalidTask`` when it is not one."""
+    if not isinstance(task, Mapping):
+        raise InvalidTask(f"A task must be a mapping, not {type(task).__name__}.")
+    unknown = sorted(str(key) for key in task if key not in TASK_FIELDS)
+    if unknown:
+        raise InvalidTask(f"Unknown task field(s): {', '.join(unknown)}.")
+    task_id = task.get("task_id")
+    task_id = new_task_id() if task_id is None else task_id
+    _check_text(InvalidTask, "task_id", task_id, optional=False)
+    group = task.get("task_group_id")
+    _check_text(InvalidTask, "task_group_id", group, optional=True)
+    description = task.get("task_description")
+    if description is not None:
+        if not isinstance(description, str):
+            raise InvalidTask("task_description must be text.")
+        if _text_problem(description):
+            raise InvalidTask(f"task_description {_text_problem(description)}.")
+    if task.get("topic") is None:
+        raise InvalidTask("A task needs a topic.")
+    _check_text(InvalidTask, "topic", task.get("topic"), optional=False)
+    sub_topic = task.get("sub_topic")
+    _check_text(InvalidTask, "sub_topic", sub_topic, optional=True)
+    timeout_ms = task.get("timeout_ms")
+    if timeout_ms is not None and not (_is_int(timeout_ms) and 0 < timeout_ms <= MAX_MS):
+        raise InvalidTask("timeout_ms must be a positive whole number of milliseconds.")
+    data = task.get("data")
+    check_json_value(data)
+    try:
+        data_json = dump_json(data)
+    except (RecursionError, ValueError) as exc:
+        raise InvalidTask(f"data cannot be stored as JSON: {exc}.") from None
+    return NewTask(
+        task_id=task_id,
+        task_group_id=group if group is not None else task_id,
+        task_description=description,
+        topic=task["topic"],
+        sub_topic=sub_topic if sub_topic is not None else "default",
+        data_json=data_json,
+        timeout_ms=timeout_ms,
+    )
+
+
+def check_task_id(task_id: Any) -> str:
+    """Raise ``InvalidArgument`` unless ``task_id`` is non-empty text."""
+    _check_text(InvalidArgument, "task_id", task_id, optional=False)
+    return task_id
+
+
+def check_topic(topic: Any) -> str:
+    _check_text(InvalidArgument, "topic", topic, optional=False)
+    return topic
+
+
+def check_pid(pid: Any, *, optional: bool) -> str | None:
+    """A worker id: non-empty text (``None`` allowed where the operation accepts it)."""
+    _check_text(InvalidArgument, "pid", pid, optional=optional)
+    return pid
+
+
+def check_record_ver(record_ver: Any, *, optional: bool) -> int | None:
+    if record_ver is None and optional:
+        return None
+    if not (_is_int(record_ver) and record_ver >= 1):
+        raise InvalidArgument("record_ver must be a whole number of at least 1.")
+    return record_ver
+
+
+def check_duration_ms(name: str, value: Any) -> int:
+    """A positive whole number of milliseconds, at most ``MAX_MS``."""
+    if not (_is_int(value) and 0 < value <= MAX_MS):
+        raise InvalidArgument(f"{name} must be a positive whole number of milliseconds.")
+    return value
+
+
+def check_error_text(error: Any) -> str:
+    if error is None:
+        return ""
+    if not isinstance(error, str):
+        raise InvalidArgument("error must be text.")
+    problem = _text_problem(error)
+    if problem:
+        raise InvalidArgument(f"error {problem}.")
+    return error
+
+
+def check_namespace(namespace: Any) -> str:
+    """A namespace is an identifier: letters, digits and ``_``, 48 at most."""
+    if not isinstance(namespace, str) or not NAMESPACE_PATTERN.fullmatch(namespace):
+        raise InvalidArgument(
+            "namespace must be 1 to 48 letters, digits or underscores, not starting with a digit."
+        )
+    return namespace
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """The filters of ``list_tasks``, checked."""
+
+    topic: str | None = None
+    sub_topic: str | None = None
+    status: TaskStatus | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+
+
+_FILTER_KEYS = frozenset(TaskFilters.__dataclass_fields__)
+
+
+def check_filters(filters: Any) -> TaskFilters:
+    if filters is None:
+        return TaskFilters()
+    if not isinstance(filters, Mapping):
+        raise InvalidArgument("filters must be a mapping.")
+    unknown = sorted(str(key) for key in filters if key not in _FILTER_KEYS)
+    if unknown:
+        raise InvalidArgument(f"Unknown filter(s): {', '.join(unknown)}.")
+    topic = filters.get("topic")
+    _check_text(InvalidArgument, "topic", topic, optional=True)
+    sub_topic = filters.get("sub_topic")
+    _check_text(InvalidArgument, "sub_topic", sub_topic, optional=True)
+    status = filters.get("status")
+    if status is not None:
+        try:
+            status = TaskStatus(status)
+        except ValueError:
+            raise InvalidArgument(f"Unknown status {status!r}.") from None
+    for name in ("from_ms", "to_ms"):
+        value = filters.get(name)
+        if value is not None and not (_is_int(value) and 0 <= value <= MAX_MS):
+            raise InvalidArgument(f"{name} must be a whole number of epoch milliseconds.")
+    return TaskFilters(topic, sub_topic, status, filters.get("from_ms"), filters.get("to_ms"))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A checked page request: the size, and the sort key of the last row seen."""
+
+    limit: int
+    after: tuple[int, str] | None
+
+
+def check_cursor(cursor: Any) -> Cursor:
+    """``None`` or ``{"limit": n}`` for a first page, else a cursor a page returned."""
+    if cursor is None:
+        return Cursor(DEFAULT_PAGE_LIMIT, None)
+    if not isinstance(cursor, Mapping):
+        raise InvalidArgument("cursor must be a mapping such as {'limit': 100}.")
+    unknown = sorted(str(key) for key in cursor if key not in ("limit", "after"))
+    if unknown:
+        raise InvalidArgument(f"Unknown cursor key(s): {', '.join(unknown)}.")
+    limit = cursor.get("limit", DEFAULT_PAGE_LIMIT)
+    if not (_is_int(limit) and 1 <= limit <= MAX_PAGE_LIMIT):
+        raise InvalidArgument(f"cursor limit must be a whole number from 1 to {MAX_PAGE_LIMIT}.")
+    after = cursor.get("after")
+    if after is not None:
+        if not (
+            isinstance(after, (list, tuple))
+            and len(after) == 2
+            and _is_int(after[0])
+            and isinstance(after[1], str)
+        ):
+            raise InvalidArgument("cursor is not one this store returned.")
+        after = (after[0], after[1])
+    return Cursor(limit, after)
+
+
+def next_cursor(limit: int, rows: list, key) -> dict | None:
+    """The cursor after ``rows`` (fetched with ``limit + 1``), or ``None`` on the last page."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return {"limit": limit, "after": list(key(last))}
