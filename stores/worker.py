@@ -1,0 +1,166 @@
+"""sokka's worker: reserve a task, run a handler on it, keep its lease, record the result.
+
+While the handler runs (in its own thread) the worker extends the lease every
+0.7 x the store's lease time. When the handler returns, the worker terminates,
+fails or snoozes the task as the handler said. If the lease is lost
+(``LeaseExpired`` or ``WrongOwner`` on extension) the worker stops caring for
+that task and writes nothing for it. When a topic is empty it backs off, up to
+``max_poll_interval_ms``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from stores.errors import LeaseExpired, StoreUnavailable, TaskStoreError, WrongOwner
+from stores.model import Task
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_FRACTION = 0.7
+DEFAULT_MAX_POLL_INTERVAL_MS = 1_000
+_MIN_POLL_INTERVAL_MS = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a handler says became of its task."""
+
+    kind: Literal["ok", "failed", "snoozed"]
+    error: str | None = None
+    snooze_ms: int | None = None
+
+
+def ok() -> Outcome:
+    """The task is done: ``terminate`` it."""
+    return Outcome("ok")
+
+
+def failed(error: str | None = None) -> Outcome:
+    """The task failed: ``fail`` it with ``error``."""
+    return Outcome("failed", error=error)
+
+
+def snoozed(snooze_ms: int | None = None) -> Outcome:
+    """Try again later: ``snooze`` it for ``snooze_ms`` (the store's default when ``None``)."""
+    return Outcome("snoozed", snooze_ms=snooze_ms)
+
+
+Handler = Callable[[Task], "Outcome | None"]
+
+
+def default_pid() -> str:
+    """Unique per worker: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Worker:
+    """Runs ``handler`` over the tasks of ``topic``, one task at a time."""
+
+    def __init__(
+        self,
+        store,
+        topic: str,
+        handler: Handler,
+        pid: str | None = None,
+        max_poll_interval_ms: int | None = None,
+    ) -> None:
+        self.store = store
+        self.topic = topic
+        self.handler = handler
+        self.pid = pid or default_pid()
+        self.max_poll_interval_ms = max_poll_interval_ms or DEFAULT_MAX_POLL_INTERVAL_MS
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> Worker:
+        """Start the worker's loop in a thread; returns the worker."""
+        if self._thread is not None:
+            raise RuntimeError("The worker is already running.")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name=f"sokka-worker-{self.topic}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, wait: bool = True) -> None:
+        """Reserve nothing more; with ``wait``, block until the task in hand is recorded."""
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> Worker:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # -- the loop ---------------------------------------------------------------
+    def run(self) -> None:
+        """The loop itself (``start`` runs it in a thread): until ``stop()``."""
+        idle_ms = _MIN_POLL_INTERVAL_MS
+        while not self._stop.is_set():
+            try:
+                task = self.store.reserve_task(self.topic, self.pid)
+            except StoreUnavailable:
+                log.warning("Store unavailable while reserving from %r", self.topic, exc_info=True)
+                task = None
+            if task is None:
+                self._stop.wait(idle_ms / 1000)
+                idle_ms = min(idle_ms * 2, self.max_poll_interval_ms)
+                continue
+            idle_ms = _MIN_POLL_INTERVAL_MS
+            self.process(task)
+
+    def process(self, task: Task) -> None:
+        """Run the handler on a reserved ``task``, keep its lease, record its outcome."""
+        result: dict[str, Outcome] = {}
+        finished = threading.Event()
+
+        def call_handler() -> None:
+            try:
+                outcome = self.handler(task)
+                if outcome is None:
+                    outcome = ok()
+                elif not isinstance(outcome, Outcome):
+                    outcome = failed(f"Handler returned {outcome!r}, not ok(), failed() or snoozed().")
+                result["outcome"] = outcome
+            except Exception as exc:  # noqa: BLE001 - a failing handler fails its task
+                result["outcome"] = failed(str(exc) or type(exc).__name__)
+            finally:
+                finished.set()
+
+        threading.Thread(target=call_handler, name=f"sokka-handler-{task.task_id}", daemon=True).start()
+        keepalive_s = self.store.lease_time_ms * KEEPALIVE_FRACTION / 1000
+        while not finished.wait(keepalive_s):
+            try:
+                self.store.extend_lease(task.task_id, self.pid)
+            except (LeaseExpired, WrongOwner):
+                log.warning("Lost the lease on %r; leaving it to its new owner", task.task_id)
+                return
+            except TaskStoreError:
+                log.warning("Could not extend the lease on %r", task.task_id, exc_info=True)
+        self._record(task, result["outcome"])
+
+    def _record(self, task: Task, outcome: Outcome) -> None:
+        try:
+            if outcome.kind == "ok":
+                self.store.terminate(task.task_id, self.pid)
+            elif outcome.kind == "failed":
+                self.store.fail(task.task_id, self.pid, outcome.error)
+            else:
+                self.store.snooze(task.task_id, self.pid, outcome.snooze_ms)
+        except TaskStoreError:
+            log.warning("Could not record %s for %r", outcome.kind, task.task_id, exc_info=True)
