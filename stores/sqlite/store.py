@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.errors import StoreUnavailable, TaskAlreadyExists, unavailable
@@ -56,13 +56,20 @@ class SQLiteStore(BaseStore):
     scheme = "sqlite"
 
     @classmethod
-    def open(cls, url: str, options: StoreOptions) -> SQLiteStore:
-        """Open (and unless read-only, create) the database. Raises ``StoreUnavailable``."""
-        return cls(path_from_url(url), options)
+    def open(cls, url: str, options: StoreOptions, *, clock: Callable[[], int] | None = None) -> SQLiteStore:
+        """Open (and unless read-only, create) the database. Raises ``StoreUnavailable``.
 
-    def __init__(self, path: str, options: StoreOptions) -> None:
+        ``clock`` (epoch ms) replaces this machine's clock: the store has no
+        server, so its clock is whatever its processes agree on; tests and the
+        screenshot script pass a frozen one."""
+        return cls(path_from_url(url), options, clock=clock)
+
+    def __init__(
+        self, path: str, options: StoreOptions, *, clock: Callable[[], int] | None = None
+    ) -> None:
         super().__init__(options)
         self.path = path
+        self._clock = clock or _system_ms
         queries = load_queries("stores.sqlite", "queries.sql")
         self._sql = {
             name: text.replace("{p}", self.namespace).replace("{columns}", TASK_COLUMNS)
@@ -167,7 +174,7 @@ class SQLiteStore(BaseStore):
             self._conn.close()
 
     def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
+        return self._clock()
 
     # -- reads ---------------------------------------------------------------
     def _get(self, task_id: str) -> Task | None:
@@ -300,6 +307,10 @@ class SQLiteStore(BaseStore):
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
             return self._save(conn, revoked(task, self.now_ms()))
+
+
+def _system_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,144 @@
+"""The console application and the one factory that builds it.
+
+The CLI, the tests and the screenshot script all call ``build_app``, which
+takes the store, a clock and the refresh interval, so tests can freeze time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import time
+
+from textual.app import App
+from textual.binding import Binding
+
+from sokka_tui.clock import LocalClock, StoreClock, system_clock
+from sokka_tui.commands import ScreenCommands
+from sokka_tui.render import plain
+from sokka_tui.screens.help import HelpModal
+from sokka_tui.screens.topics import TopicsScreen
+from stores import TaskStoreError
+
+DEFAULT_REFRESH_S = 1.0
+MIN_REFRESH_S = 0.5
+
+
+def operator_name() -> str:
+    """Who acts: OS user at host (shown in prompts, prefilled in fail messages)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+class SokkaApp(App):
+    """The ops console over one store."""
+
+    TITLE = "sokka-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Command palette", show=False, id="app.commands"),
+    ]
+
+    def __init__(
+        self,
+        store,
+        *,
+        store_label: str,
+        clock: LocalClock = system_clock,
+        refresh_interval: float = DEFAULT_REFRESH_S,
+        read_only: bool | None = None,
+        operator: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.store_label = store_label
+        self.clock = StoreClock(clock)
+        self.refresh_interval = max(MIN_REFRESH_S, refresh_interval)
+        self.read_only = store.read_only if read_only is None else read_only
+        self.operator = operator or operator_name()
+        self.show_leased = True
+        self.outage: str | None = None
+        self._outage_since: str | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(TopicsScreen())
+
+    # -- store health, shown on every screen ---------------------------------------
+    def report_outage(self, error: TaskStoreError) -> None:
+        first = self.outage is None
+        self.outage = str(error)
+        if first:
+            self._outage_since = time.strftime("%H:%M:%S")
+            self.notify(plain(error, 300), title=error.title, severity="error", markup=False)
+        self.show_outage_on(self.screen)
+
+    def report_recovered(self) -> None:
+        if self.outage is not None:
+            self.outage = None
+            self.notify("The store answers again.", title="Reconnected", markup=False)
+            for screen in self.screen_stack:
+                self.show_outage_on(screen)
+
+    def show_outage_on(self, screen) -> None:
+        from sokka_tui.widgets.status_bar import OutageBanner
+
+        banners = screen.query(OutageBanner)
+        for banner in banners:
+            if self.outage is None:
+                banner.clear_outage()
+            else:
+                banner.show_outage(self.outage, self._outage_since or "")
+
+    def report_bug(self, error: BaseException | None) -> None:
+        """An unexpected error in a worker: say so in one line, keep running."""
+        self.notify(
+            f"Unexpected error: {plain(repr(error), 300)}", title="Internal error", severity="error", markup=False
+        )
+
+    # -- keys --------------------------------------------------------------------
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpModal):
+            return
+        keys = []
+        seen = set()
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if active.node not in (self, self.screen):
+                continue  # a widget's own keys (scrolling, cursor) are listed as "Move" below
+            if not binding.description or (binding.action, binding.description) in seen:
+                continue
+            seen.add((binding.action, binding.description))
+            keys.append((binding.key_display or self.get_key_display(binding), binding.description, active.enabled))
+        keys += [
+            ("j / k, ↑ / ↓", "Move", True),
+            ("tab", "Next panel (e.g. the leased tasks)", True),
+            ("ctrl+p", "Command palette", True),
+        ]
+        title = getattr(self.screen, "SCREEN_NAME", "") or type(self.screen).__name__
+        self.push_screen(HelpModal(title, keys))
+
+
+def build_app(
+    store,
+    *,
+    store_label: str,
+    clock: LocalClock = system_clock,
+    refresh_interval: float = DEFAULT_REFRESH_S,
+    read_only: bool | None = None,
+    operator: str | None = None,
+) -> SokkaApp:
+    """The console over ``store`` (already open). ``clock`` is the local clock in epoch ms."""
+    return SokkaApp(
+        store,
+        store_label=store_label,
+        clock=clock,
+        refresh_interval=refresh_interval,
+        read_only=read_only,
+        operator=operator,
+    )

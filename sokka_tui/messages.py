@@ -1,0 +1,44 @@
+"""Messages that carry store results from worker threads back to the UI.
+
+Named in the past tense; posted with ``post_message`` (thread-safe) by the
+loaders, handled on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from stores import Page, Task, TaskStoreError
+from sokka_tui.actions import Request
+
+
+@dataclass
+class DataLoaded(Message):
+    """A screen's refresh finished: its own payload and, if shown, the leased tasks."""
+
+    payload: Any
+    leased: Page | None
+    bubble = False
+
+
+@dataclass
+class StoreFailed(Message):
+    """A store call failed; ``what`` says which."""
+
+    error: TaskStoreError
+    what: str
+    bubble = False
+
+
+@dataclass
+class ActionFinished(Message):
+    """An operator action came back: ``result`` when written, else ``error`` and the task ``now``."""
+
+    request: Request
+    result: Task | None = None
+    error: TaskStoreError | None = None
+    now: Task | None = None
+    bubble = False

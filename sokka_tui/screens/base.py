@@ -1,0 +1,319 @@
+"""What every console screen shares: the header, the leased panel, live refresh,
+and the operator's actions on the selected task.
+
+Refresh: one load in flight at a time, in a thread worker. The next tick is
+armed only when the last load has finished, so polls never pile up on a slow
+server; a tick is skipped while a modal or another screen is on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+from textual.worker import Worker, WorkerState
+
+from sokka_tui.actions import VERBS, Action, Request, perform, refusal
+from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed
+from sokka_tui.render import format_duration, plain, safe_text
+from sokka_tui.screens.changed import ChangedModal
+from sokka_tui.screens.confirm import ConfirmModal
+from sokka_tui.screens.prompt import FailModal, SnoozeModal, task_line
+from sokka_tui.widgets.leased_panel import LeasedPanel
+from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
+from stores import Task, TaskConcurrentlyUpdated, TaskStoreError, WrongOwner
+from stores import InvalidStatusTransition, TaskNotFound
+
+LEASED_PAGE = 200
+_TASK_ACTIONS = {
+    "snooze_task": Action.SNOOZE,
+    "fail_task": Action.FAIL,
+    "terminate_task": Action.TERMINATE,
+    "revoke_lease": Action.REVOKE,
+}
+# Refusals that mean "the task is not as you saw it": show what changed.
+_CHANGED = (TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner, TaskNotFound)
+
+
+class StoreScreen(Screen):
+    """A screen that loads from the store on a timer and acts on a selected task."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="view.back"),
+        Binding("R", "refresh_now", "Refresh", id="view.refresh"),
+        Binding("l", "toggle_leased", "Leased", id="view.leased"),
+        Binding("j", "cursor_down", "Down", show=False, id="view.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="view.up"),
+        Binding("s", "snooze_task", "Snooze", id="task.snooze"),
+        Binding("f", "fail_task", "Fail", id="task.fail"),
+        Binding("t", "terminate_task", "Terminate", id="task.terminate"),
+        Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
+        Binding("y", "copy_task_id", "Copy id", id="task.copy"),
+    ]
+    #: The topic the leased panel shows (``None``: every topic).
+    leased_topic: str | None = None
+    #: A short name for help and notifications.
+    SCREEN_NAME = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loading = False
+        self._reload_after = False
+        self._timer = None
+
+    # -- layout ---------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield StatusBar(app.store_label, app.store.namespace, app.read_only, id="status-bar")
+        yield OutageBanner(id="outage")
+        yield from self.compose_body()
+        panel = LeasedPanel(app.clock, app.store.lease_time_ms, id="leased")
+        panel.display = app.show_leased
+        yield panel
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.query_one(OutageBanner).display = False
+        self.tick()
+
+    def on_screen_resume(self) -> None:
+        self.query_one(LeasedPanel).display = self.app.show_leased
+        self.app.show_outage_on(self)
+        self.tick()
+
+    # -- loading ----------------------------------------------------------------
+    def fetch(self, store) -> Any:
+        """This screen's data (runs in a worker thread)."""
+        raise NotImplementedError
+
+    def show(self, payload: Any) -> None:
+        """Show what ``fetch`` returned (on the event loop)."""
+        raise NotImplementedError
+
+    def tick(self) -> None:
+        self._timer = None
+        if self._loading:
+            self._reload_after = True
+            return
+        if self.app.screen is not self or not self.is_mounted:
+            self._arm()  # paused while a modal or another screen is on top
+            return
+        self._loading = True
+        show_leased = self.app.show_leased
+        self.run_worker(
+            lambda: self._load(show_leased),
+            thread=True, exclusive=True, group="load", exit_on_error=False, name=f"load {self.SCREEN_NAME}",
+        )
+
+    def _load(self, show_leased: bool) -> None:
+        store = self.app.store
+        try:
+            self.app.clock.measure(store)
+            payload = self.fetch(store)
+            leased = store.list_leased_tasks(self.leased_topic, {"limit": LEASED_PAGE}) if show_leased else None
+        except TaskStoreError as exc:
+            self.post_message(StoreFailed(exc, "refresh"))
+            return
+        self.post_message(DataLoaded(payload, leased))
+
+    def _arm(self) -> None:
+        if self._timer is None and self.is_mounted:
+            self._timer = self.set_timer(self.app.refresh_interval, self.tick, name="refresh")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "load" or event.state not in (
+            WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED,
+        ):
+            return
+        self._loading = False
+        if event.state == WorkerState.ERROR:
+            self.app.report_bug(event.worker.error)
+        if self._reload_after:
+            self._reload_after = False
+            self.tick()
+        else:
+            self._arm()
+
+    def on_data_loaded(self, message: DataLoaded) -> None:
+        self.app.report_recovered()
+        self.query_one(StatusBar).skew_ms = self.app.clock.offset_ms
+        self.show(message.payload)
+        if message.leased is not None:
+            self.query_one(LeasedPanel).show_page(message.leased)
+        self.refresh_bindings()
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.app.report_outage(message.error)
+
+    # -- keys -------------------------------------------------------------------
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_refresh_now(self) -> None:
+        self.tick()
+
+    def action_toggle_leased(self) -> None:
+        self.app.show_leased = not self.app.show_leased
+        panel = self.query_one(LeasedPanel)
+        panel.display = self.app.show_leased
+        if self.app.show_leased:
+            self.tick()
+        elif panel.table.has_focus:
+            self.focus_next()
+
+    def _focused_table(self) -> DataTable | None:
+        focused = self.focused
+        return focused if isinstance(focused, DataTable) else None
+
+    def action_cursor_down(self) -> None:
+        if (table := self._focused_table()) is not None:
+            table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if (table := self._focused_table()) is not None:
+            table.action_cursor_up()
+
+    # -- the selected task ----------------------------------------------------------
+    def current_task(self) -> Task | None:
+        """The task this screen has selected, when the leased panel is not focused."""
+        return None
+
+    def selected_task(self) -> Task | None:
+        panel = self.query_one(LeasedPanel)
+        if panel.display and panel.table.has_focus:
+            return panel.selected_task()
+        return self.current_task()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+        self.selection_changed()
+
+    def on_descendant_focus(self, event) -> None:
+        self.refresh_bindings()
+        self.selection_changed()
+
+    def selection_changed(self) -> None:
+        """Hook: the selected task may have changed."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _TASK_ACTIONS:
+            if self.app.read_only:
+                return False  # hidden: nothing can be started on a read-only console
+            task = self.selected_task()
+            if task is None or refusal(_TASK_ACTIONS[action], task) is not None:
+                return None  # shown dimmed; the reason is on screen
+        if action == "copy_task_id" and self.selected_task() is None:
+            return None
+        if action == "back" and len(self.app.screen_stack) <= 2:
+            return False
+        return True
+
+    def action_copy_task_id(self) -> None:
+        task = self.selected_task()
+        if task is not None:
+            self.app.copy_to_clipboard(task.task_id)
+            self.notify(f"Copied task id {plain(task.task_id, 80)}", markup=False)
+
+    # -- actions ----------------------------------------------------------------
+    def action_snooze_task(self) -> None:
+        self.start_action(Action.SNOOZE)
+
+    def action_fail_task(self) -> None:
+        self.start_action(Action.FAIL)
+
+    def action_terminate_task(self) -> None:
+        self.start_action(Action.TERMINATE)
+
+    def action_revoke_lease(self) -> None:
+        self.start_action(Action.REVOKE)
+
+    def start_action(self, action: Action) -> None:
+        """Ask what is needed, confirm naming the task and its status, then send."""
+        task = self.selected_task()
+        if task is None or self.app.read_only:
+            return
+        reason = refusal(action, task)
+        if reason is not None:
+            self.notify(reason, title="Not allowed", severity="warning", markup=False)
+            return
+        if action == Action.SNOOZE:
+            self.app.push_screen(
+                SnoozeModal(task), lambda ms: ms is not None and self._confirm(Request(action, task, snooze_ms=ms))
+            )
+        elif action == Action.FAIL:
+            self.app.push_screen(
+                FailModal(task, f"failed by operator {self.app.operator}"),
+                lambda error: error is not None and self._confirm(Request(action, task, error=error)),
+            )
+        else:
+            self._confirm(Request(action, task))
+
+    def _confirm(self, request: Request) -> None:
+        question = Text(f"{VERBS[request.action]} ")
+        question.append_text(task_line(request.seen))
+        if request.seen.pid:
+            question.append(", held by ")
+            question.append_text(safe_text(request.seen.pid, "bold", max_length=40))
+        if request.snooze_ms is not None:
+            question.append(f" for {format_duration(request.snooze_ms)}")
+        if request.error is not None:
+            question.append(" with error ")
+            question.append_text(safe_text(repr(request.error), max_length=120))
+        question.append("?\nIt is sent only if the task is still at version ")
+        question.append(str(request.seen.record_ver), style="bold")
+        question.append(".")
+        self.app.push_screen(
+            ConfirmModal(f"{VERBS[request.action]} this task?", question, request.action.capitalize()),
+            lambda yes: yes and self._send(request),
+        )
+
+    def _send(self, request: Request) -> None:
+        self.run_worker(
+            lambda: self._perform(request),
+            thread=True, group="action", exit_on_error=False, name=f"{request.action} {request.seen.task_id}",
+        )
+
+    def _perform(self, request: Request) -> None:
+        store = self.app.store
+        try:
+            result = perform(store, request)
+        except _CHANGED as exc:
+            try:
+                now = store.task(request.seen.task_id)
+            except TaskStoreError:
+                now = None
+            self.post_message(ActionFinished(request, error=exc, now=now))
+            return
+        except TaskStoreError as exc:
+            self.post_message(ActionFinished(request, error=exc))
+            return
+        self.post_message(ActionFinished(request, result=result))
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        request = message.request
+        if message.result is not None:
+            self.notify(
+                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)}: now {message.result.status}"
+                f" (v{message.result.record_ver}).",
+                title="Done",
+                markup=False,
+            )
+        elif isinstance(message.error, _CHANGED):
+            self.app.push_screen(ChangedModal(request, message.now, str(message.error)))
+        else:
+            self.notify(
+                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)} was not confirmed by the store: "
+                f"{plain(message.error, 200)}. Its state is shown again once the store answers.",
+                title=message.error.title if message.error else "Error",
+                severity="error",
+                markup=False,
+            )
+        self.tick()

@@ -1,0 +1,56 @@
+"""Telling the operator that nothing was written because the task changed."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from sokka_tui.actions import VERBS, Request, changes
+from sokka_tui.render import safe_text
+from sokka_tui.screens.prompt import task_line
+from stores import Task
+
+
+class ChangedModal(ModalScreen[None]):
+    """What the operator saw, what the task is now, and that nothing was written."""
+
+    BINDINGS = [Binding("escape,enter,o", "close", "OK", id="changed.close")]
+
+    def __init__(self, request: Request, now: Task | None, reason: str) -> None:
+        super().__init__()
+        self.request = request
+        self.now = now
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        seen = self.request.seen
+        head = Text.assemble(("Nothing was written. ", "bold"), f"{VERBS[self.request.action]} ")
+        head.append_text(task_line(seen))
+        head.append(" was refused: ")
+        head.append_text(safe_text(self.reason, max_length=300))
+        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
+        table.add_column("field")
+        table.add_column("you saw")
+        table.add_column("now")
+        for name, before, after in changes(seen, self.now):
+            table.add_row(name, safe_text(before, max_length=40), safe_text(after, max_length=40))
+        with Vertical(classes="dialog"):
+            yield Static(Text("Task changed meanwhile", style="bold red"), classes="dialog-title")
+            yield Static(head, classes="dialog-body")
+            yield Static(table)
+            yield Static(Text("The view now shows the task as it is. Act again if you still want to.", style="dim"))
+            yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,208 @@
+"""One task: every field, its data pretty-printed, its error in full, its group,
+and the lease or wake countdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from sokka_tui.actions import Action, refusal
+from sokka_tui.render import absolute, clean, relative, safe_text
+from sokka_tui.screens.base import StoreScreen
+from sokka_tui.widgets.leased_panel import lease_state
+from sokka_tui.widgets.tables import selected_key, sync_rows
+from stores import Task
+
+#: Data beyond this is cut in the view (the store keeps all of it).
+MAX_DATA_CHARS = 200_000
+MAX_ERROR_CHARS = 200_000
+GROUP_LIMIT = 200
+
+
+@dataclass
+class Detail:
+    task: Task | None
+    group: list[Task]
+
+
+class TaskDetailScreen(StoreScreen):
+    """Everything about one task, refreshed live."""
+
+    SCREEN_NAME = "Task"
+    BINDINGS = [
+        Binding("g", "show_group", "Group", id="task.group"),
+        Binding("enter", "open_member", "Open member", show=False, id="task.open_member"),
+    ]
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.shown_task: Task | None = None
+        self.group: list[Task] = []
+        self._shown_data_of: tuple | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Static(id="detail-title", classes="screen-title")
+            yield Static(id="lease-line")
+            yield Static(id="fields")
+            yield Static(id="task-actions", classes="action-line")
+            yield Static(Text("Error", style="bold"), id="error-title", classes="section")
+            yield Static(id="error")
+            yield Static(Text("Data", style="bold"), classes="section")
+            yield Static(id="data")
+            yield Static(id="group-title", classes="section")
+            group = DataTable(id="group", cursor_type="row", zebra_stripes=True)
+            group.add_columns("Task", "Topic", "Status", "Updated", "Ver")
+            yield group
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#detail-title", Static).update(Text.assemble(("Task ", "bold"), safe_text(self.task_id, "bold")))
+        self.query_one("#detail").focus()
+        self.set_interval(1.0, self._redraw_countdown)
+
+    def fetch(self, store) -> Detail:
+        task = store.task(self.task_id)
+        group = store.tasks(task.task_group_id)[:GROUP_LIMIT] if task is not None else []
+        return Detail(task, group)
+
+    def show(self, payload: Detail) -> None:
+        self.shown_task = payload.task
+        self.group = payload.group
+        task = payload.task
+        if task is None:
+            self.query_one("#fields", Static).update(Text("This task does not exist (any more).", style="bold red"))
+            return
+        now = self.app.clock.now()
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        rows = [
+            ("task_id", safe_text(task.task_id)),
+            ("status", Text(str(task.status), style="bold")),
+            ("topic", safe_text(task.topic)),
+            ("sub_topic", safe_text(task.sub_topic)),
+            ("task_group_id", safe_text(task.task_group_id)),
+            ("description", safe_text(task.task_description or "—")),
+            ("pid (owner)", safe_text(task.pid or "—")),
+            ("record_ver", Text(str(task.record_ver))),
+            ("timeout_ms", Text("—" if task.timeout_ms is None else f"{task.timeout_ms:,} ms")),
+            ("snooze_time", Text("—" if task.snooze_time is None else f"{task.snooze_time:,} ms")),
+            ("lease_expires_at", _when(task.lease_expires_at, now)),
+            ("created_at", _when(task.created_at, now)),
+            ("updated_at", _when(task.updated_at, now)),
+        ]
+        for name, value in rows:
+            table.add_row(name, value)
+        self.query_one("#fields", Static).update(table)
+        self._redraw_countdown()
+        self._show_error(task)
+        self._show_data(task)
+        self._show_group()
+        self.selection_changed()
+
+    def _show_error(self, task: Task) -> None:
+        has_error = task.error is not None
+        self.query_one("#error-title").display = has_error
+        error = self.query_one("#error", Static)
+        error.display = has_error
+        if has_error:
+            text = task.error or "(empty)"
+            cut = len(text) > MAX_ERROR_CHARS
+            shown = safe_text(text[:MAX_ERROR_CHARS], "red", multiline=True)
+            if cut:
+                shown.append(f"\n… {len(text) - MAX_ERROR_CHARS:,} more characters not shown", style="dim")
+            error.update(shown)
+
+    def _show_data(self, task: Task) -> None:
+        key = (task.task_id, task.record_ver)
+        if self._shown_data_of == key:
+            return  # data never changes after create; skip re-highlighting
+        self._shown_data_of = key
+        pretty = clean(json.dumps(task.data, indent=2, ensure_ascii=False), multiline=True)
+        cut = len(pretty) > MAX_DATA_CHARS
+        syntax = Syntax(pretty[:MAX_DATA_CHARS], "json", theme="ansi_dark", word_wrap=True, background_color="default")
+        widget = self.query_one("#data", Static)
+        if cut:
+            note = Text(f"… {len(pretty) - MAX_DATA_CHARS:,} more characters not shown (y copies the id; the CLI prints all)", style="dim")
+            from rich.console import Group
+
+            widget.update(Group(syntax, note))
+        else:
+            widget.update(syntax)
+
+    def _show_group(self) -> None:
+        others = [t for t in self.group if t.task_id != self.task_id]
+        title = Text("Group ", style="bold")
+        title.append_text(safe_text(self.shown_task.task_group_id if self.shown_task else "", max_length=60))
+        title.append(f"  {len(others)} other task{'s' if len(others) != 1 else ''}")
+        if len(self.group) >= GROUP_LIMIT:
+            title.append(f" (first {GROUP_LIMIT})", style="dim")
+        self.query_one("#group-title", Static).update(title)
+        now = self.app.clock.now()
+        sync_rows(self.query_one("#group", DataTable), [
+            (t.task_id, [
+                safe_text(t.task_id, max_length=30), safe_text(t.topic, max_length=24), Text(str(t.status)),
+                Text(relative(t.updated_at, now)), Text(str(t.record_ver)),
+            ])
+            for t in others
+        ])
+        self.query_one("#group", DataTable).display = bool(others)
+
+    def _redraw_countdown(self) -> None:
+        task = self.shown_task
+        line = self.query_one("#lease-line", Static)
+        if task is None or task.lease_expires_at is None:
+            line.update("")
+            return
+        label, style = lease_state(task, self.app.clock.now())
+        line.update(Text.assemble(("Lease: " if task.status == "running" else "Snooze: ", "bold"), (label, style)))
+
+    def current_task(self) -> Task | None:
+        return self.shown_task
+
+    def selection_changed(self) -> None:
+        task = self.shown_task
+        line = Text()
+        if task is None:
+            pass
+        elif self.app.read_only:
+            line.append("Read-only: actions are off.", style="dim")
+        else:
+            line.append("Actions", style="bold")
+            for action in Action:
+                reason = refusal(action, task)
+                line.append(f"\n  {action:<10}", style="bold" if reason is None else "dim")
+                line.append("available" if reason is None else reason, style="green" if reason is None else "dim")
+        self.query_one("#task-actions", Static).update(line)
+
+    def action_show_group(self) -> None:
+        if self.shown_task is not None:
+            from sokka_tui.query import TaskQuery
+            from sokka_tui.screens.tasks import TasksScreen
+
+            self.app.push_screen(TasksScreen(TaskQuery(group=self.shown_task.task_group_id)))
+
+    def action_open_member(self) -> None:
+        key = selected_key(self.query_one("#group", DataTable))
+        if key is not None:
+            self.app.push_screen(TaskDetailScreen(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id in ("group", "leased-table"):
+            self.app.push_screen(TaskDetailScreen(event.row_key.value))
+
+
+def _when(at_ms: int | None, now_ms: int) -> Text:
+    if at_ms is None:
+        return Text("—")
+    return Text.assemble(absolute(at_ms), ("  " + relative(at_ms, now_ms), "dim"))

@@ -1,0 +1,257 @@
+"""The tasks of a topic (or of one group): newest first, keyset pages loaded as
+you scroll, filterable. Never the whole topic in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from sokka_tui.actions import Action, refusal
+from sokka_tui.messages import StoreFailed
+from sokka_tui.query import TaskQuery
+from sokka_tui.render import relative, safe_text
+from sokka_tui.screens.base import StoreScreen
+from sokka_tui.widgets.tables import append_rows, selected_key, sync_rows
+from stores import Page, Task, TaskStatus, TaskStoreError
+
+PAGE_SIZE = 100
+#: Live refresh re-reads at most this many rows from the top; deeper than that
+#: the list holds still (R reloads from the top), so a refresh never costs more
+#: than a few pages.
+LIVE_ROWS = 500
+#: Load the next page when the cursor comes this close to the last row.
+PREFETCH_ROWS = 15
+STATUS_STYLES = {
+    TaskStatus.STARTING: "",
+    TaskStatus.RUNNING: "cyan",
+    TaskStatus.SNOOZED: "magenta",
+    TaskStatus.FAILED: "red",
+    TaskStatus.TERMINATED: "green",
+}
+COLUMNS = ("Task", "Status", "Sub-topic", "Group", "Updated", "Ver", "Owner", "Lease / wake", "Description")
+
+
+@dataclass
+class Listing:
+    tasks: list[Task]
+    cursor: dict | None
+
+
+class TasksScreen(StoreScreen):
+    """A task table for a ``TaskQuery``."""
+
+    SCREEN_NAME = "Tasks"
+    BINDINGS = [
+        Binding("enter", "open_task", "Open", id="tasks.open"),
+        Binding("slash", "filter", "Filter", id="tasks.filter"),
+        Binding("g", "show_group", "Group", id="tasks.group"),
+    ]
+
+    def __init__(self, query: TaskQuery) -> None:
+        super().__init__()
+        self.task_query = query
+        self.leased_topic = query.topic
+        self.tasks: dict[str, Task] = {}
+        self.page_cursor: dict | None = None
+        self.paging = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="title", classes="screen-title")
+        yield Static(id="filter-line", classes="filter-line")
+        table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static(id="task-actions", classes="action-line")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#tasks", DataTable).focus()
+        self._describe()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#tasks", DataTable)
+
+    def _describe(self) -> None:
+        q = self.task_query
+        title = Text()
+        if q.group is not None:
+            title.append("Group ", style="bold")
+            title.append_text(safe_text(q.group, "bold", max_length=60))
+        else:
+            title.append("Tasks of ", style="bold")
+            title.append_text(safe_text(q.topic, "bold", max_length=60))
+        title.append(f"  {len(self.tasks)}{'+' if self.page_cursor else ''} loaded, newest first")
+        if len(self.tasks) > LIVE_ROWS:
+            title.append("  live refresh paused below the first 500 rows (R reloads from the top)", style="yellow")
+        self.query_one("#title", Static).update(title)
+        line = Text("Filter: ", style="dim")
+        line.append(q.describe(), style="bold yellow" if q.filtered else "dim")
+        line.append("   / to change", style="dim")
+        self.query_one("#filter-line", Static).update(line)
+
+    # -- loading ------------------------------------------------------------------
+    def fetch(self, store) -> Listing | None:
+        q = self.task_query
+        if q.group is not None:
+            return Listing(store.tasks(q.group), None)
+        if q.text is not None:
+            found = {}
+            task = store.task(q.text)
+            if task is not None:
+                found[task.task_id] = task
+            for member in store.tasks(q.text):
+                found.setdefault(member.task_id, member)
+            tasks = [t for t in found.values() if _matches(t, q)]
+            return Listing(sorted(tasks, key=lambda t: (t.updated_at, t.task_id), reverse=True), None)
+        if len(self.tasks) > LIVE_ROWS:
+            return None  # holding still deep in the list
+        want = max(PAGE_SIZE, len(self.tasks))
+        page = store.list_tasks(q.filters(), {"limit": min(want, LIVE_ROWS)})
+        return Listing(page.data, dict(page.cursor) if page.cursor else None)
+
+    def show(self, payload: Listing | None) -> None:
+        if payload is not None:
+            self.tasks = {task.task_id: task for task in payload.tasks}
+            self.page_cursor = payload.cursor
+            sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
+        self._describe()
+        self.selection_changed()
+
+    def _cells(self, task: Task) -> list[Text]:
+        now = self.app.clock.now()
+        lease = "—"
+        if task.lease_expires_at is not None:
+            lease = relative(task.lease_expires_at, now)
+            if task.lease_expires_at <= now:
+                lease = ("STUCK " if task.status == TaskStatus.RUNNING else "WAKE DUE ") + lease
+        return [
+            safe_text(task.task_id, max_length=30),
+            Text(str(task.status), style=STATUS_STYLES[task.status]),
+            safe_text(task.sub_topic, max_length=16),
+            safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=20),
+            Text(relative(task.updated_at, now)),
+            Text(str(task.record_ver), justify="right"),
+            safe_text(task.pid or "—", max_length=22),
+            Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
+            safe_text(task.task_description or "", max_length=40),
+        ]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        super().on_data_table_row_highlighted(event)
+        if event.data_table.id == "tasks" and event.cursor_row >= self.table.row_count - PREFETCH_ROWS:
+            self.load_next_page()
+
+    def load_next_page(self) -> None:
+        if self.page_cursor is None or self.paging or self.task_query.group or self.task_query.text:
+            return
+        self.paging = True
+        cursor, filters = dict(self.page_cursor), self.task_query.filters()
+
+        def fetch_page() -> None:
+            try:
+                page = self.app.store.list_tasks(filters, cursor)
+            except TaskStoreError as exc:
+                self.post_message(StoreFailed(exc, "next page"))
+                self.app.call_from_thread(self._page_done, None)
+                return
+            self.app.call_from_thread(self._page_done, page)
+
+        self.run_worker(fetch_page, thread=True, exclusive=True, group="page", exit_on_error=False)
+
+    def _page_done(self, page: Page | None) -> None:
+        self.paging = False
+        if page is None:
+            return
+        for task in page.data:
+            self.tasks.setdefault(task.task_id, task)
+        self.page_cursor = dict(page.cursor) if page.cursor else None
+        append_rows(self.table, [(t.task_id, self._cells(t)) for t in page.data])
+        self._describe()
+
+    # -- selection and keys ------------------------------------------------------
+    def current_task(self) -> Task | None:
+        key = selected_key(self.table)
+        return self.tasks.get(key) if key is not None else None
+
+    def selection_changed(self) -> None:
+        task = self.selected_task()
+        line = Text()
+        if task is None:
+            line.append("No task selected.", style="dim")
+        elif self.app.read_only:
+            line.append("Read-only: actions are off.", style="dim")
+        else:
+            line.append("Actions: ", style="dim")
+            for action in Action:
+                reason = refusal(action, task)
+                line.append(f"{action} ", style="bold" if reason is None else "dim strike")
+            blocked = [refusal(a, task) for a in Action if refusal(a, task)]
+            if blocked:
+                line.append(" — " + blocked[0], style="dim")
+        self.query_one("#task-actions", Static).update(line)
+
+    def action_open_task(self) -> None:
+        task = self.current_task()
+        if task is not None:
+            from sokka_tui.screens.task_detail import TaskDetailScreen
+
+            self.app.push_screen(TaskDetailScreen(task.task_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "tasks":
+            self.action_open_task()
+        elif event.data_table.id == "leased-table":
+            from sokka_tui.screens.task_detail import TaskDetailScreen
+
+            self.app.push_screen(TaskDetailScreen(event.row_key.value))
+
+    def action_show_group(self) -> None:
+        task = self.selected_task()
+        if task is not None:
+            self.app.push_screen(TasksScreen(TaskQuery(topic=None, group=task.task_group_id)))
+
+    def action_filter(self) -> None:
+        if self.task_query.group is not None:
+            return
+        from sokka_tui.screens.filter import FilterModal
+
+        self.app.push_screen(FilterModal(self.task_query, self.app.clock.now()), self._apply_filter)
+
+    def _apply_filter(self, query: TaskQuery | None) -> None:
+        if query is None or query == self.task_query:
+            return
+        self.task_query = replace(query)
+        self.tasks, self.page_cursor = {}, None
+        self.table.clear()
+        self._describe()
+        self.tick()
+
+    def action_refresh_now(self) -> None:
+        """R: deep in the list, reload from the top; otherwise refresh in place."""
+        if len(self.tasks) > LIVE_ROWS:
+            self.tasks, self.page_cursor = {}, None
+            self.table.clear()
+        self.tick()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.task_query.group is not None:
+            return False
+        if action in ("show_group", "open_task") and self.current_task() is None:
+            return None
+        return super().check_action(action, parameters)
+
+
+def _matches(task: Task, q: TaskQuery) -> bool:
+    """Whether a looked-up task also passes the query's other filters."""
+    filters = q.filters()
+    if any(getattr(task, name) != value for name, value in filters.items() if name in ("topic", "sub_topic", "status")):
+        return False
+    if q.from_ms is not None and task.updated_at < q.from_ms:
+        return False
+    return q.to_ms is None or task.updated_at <= q.to_ms
+

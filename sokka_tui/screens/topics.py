@@ -1,0 +1,89 @@
+"""The first screen: a row per topic with counts, leases, and the oldest waiting task."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from sokka_tui.render import format_duration, safe_text
+from sokka_tui.screens.base import StoreScreen
+from sokka_tui.widgets.tables import selected_key, sync_rows
+from stores import TaskStatus, TopicStats
+
+COLUMNS = ("Topic", "Starting", "Running", "Snoozed", "Failed", "Terminated", "Leased", "Expired", "Oldest waiting")
+
+
+class TopicsScreen(StoreScreen):
+    """Every topic of the store, refreshed live; enter opens one."""
+
+    SCREEN_NAME = "Topics"
+    BINDINGS = [Binding("enter", "open_topic", "Open", id="topics.open")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stats: list[TopicStats] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="summary", classes="screen-title")
+        table = DataTable(id="topics", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#topics", DataTable).focus()
+
+    def fetch(self, store) -> list[TopicStats]:
+        return store.topics()
+
+    def show(self, payload: list[TopicStats]) -> None:
+        self.stats = payload
+        now = self.app.clock.now()
+        rows = []
+        for stats in payload:
+            counts = stats.counts
+            leased = counts[TaskStatus.RUNNING] + counts[TaskStatus.SNOOZED]
+            rows.append((
+                stats.topic,
+                [
+                    safe_text(stats.topic, "bold", max_length=40),
+                    _count(counts[TaskStatus.STARTING]),
+                    _count(counts[TaskStatus.RUNNING], "cyan"),
+                    _count(counts[TaskStatus.SNOOZED], "magenta"),
+                    _count(counts[TaskStatus.FAILED], "red"),
+                    _count(counts[TaskStatus.TERMINATED], "green"),
+                    _count(leased),
+                    _count(stats.expired_leases, "bold red") if stats.expired_leases else _count(0),
+                    Text(format_duration(now - stats.oldest_starting_at) if stats.oldest_starting_at else "—",
+                         justify="right"),
+                ],
+            ))
+        sync_rows(self.query_one("#topics", DataTable), rows)
+        expired = sum(s.expired_leases for s in payload)
+        summary = Text.assemble(("Topics", "bold"), f"  {len(payload)} topics")
+        if expired:
+            summary.append(f"  {expired} expired leases", style="bold red")
+        if not payload:
+            summary.append("  — the store has no tasks yet")
+        self.query_one("#summary", Static).update(summary)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "topics":
+            self.open_topic(event.row_key.value)
+
+    def action_open_topic(self) -> None:
+        key = selected_key(self.query_one("#topics", DataTable))
+        if key is not None:
+            self.open_topic(key)
+
+    def open_topic(self, topic: str) -> None:
+        from sokka_tui.screens.tasks import TasksScreen
+        from sokka_tui.query import TaskQuery
+
+        self.app.push_screen(TasksScreen(TaskQuery(topic=topic)))
+
+
+def _count(n: int, style: str = "") -> Text:
+    return Text(f"{n:,}", style=style if n else "dim", justify="right")

@@ -1,0 +1,107 @@
+"""The live leased-tasks panel: running and snoozed tasks, soonest expiry first.
+
+The store is asked by the screen's refresh; this widget only shows what it is
+given, and redraws the countdowns every second from the store's clock (local
+clock + measured offset), without a store call.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from sokka_tui.clock import StoreClock
+from sokka_tui.render import format_duration, safe_text
+from sokka_tui.widgets.tables import selected_key, sync_rows
+from stores import Page, Task, TaskStatus
+
+BAR_WIDTH = 12
+
+
+def lease_state(task: Task, now_ms: int) -> tuple[str, str]:
+    """(label, style) for a leased task's countdown: live, stuck, or wake due."""
+    remaining = (task.lease_expires_at or 0) - now_ms
+    if remaining > 0:
+        verb = "wakes in" if task.status == TaskStatus.SNOOZED else "expires in"
+        return f"{verb} {format_duration(remaining)}", "green" if remaining > 5_000 else "yellow"
+    overdue = format_duration(-remaining)
+    if task.status == TaskStatus.SNOOZED:
+        return f"WAKE DUE {overdue} ago", "bold yellow"
+    return f"STUCK {overdue} ago", "bold red"
+
+
+def lease_bar(task: Task, now_ms: int, lease_time_ms: int) -> Text:
+    """A bar of the lease (or snooze) left; empty and red once it has ended."""
+    window = task.snooze_time if task.status == TaskStatus.SNOOZED and task.snooze_time else lease_time_ms
+    remaining = (task.lease_expires_at or 0) - now_ms
+    filled = max(0, min(BAR_WIDTH, round(BAR_WIDTH * remaining / max(window, 1))))
+    style = "red" if remaining <= 0 else ("yellow" if remaining <= 5_000 else "green")
+    return Text("█" * filled + "░" * (BAR_WIDTH - filled), style=style)
+
+
+class LeasedPanel(Vertical):
+    """Leased tasks with countdowns; actions on the highlighted one work from here."""
+
+    DEFAULT_CSS = """
+    LeasedPanel { height: 14; border-top: solid $accent; }
+    LeasedPanel > #leased-title { height: 1; padding: 0 1; }
+    LeasedPanel > DataTable { height: 1fr; }
+    """
+
+    def __init__(self, clock: StoreClock, lease_time_ms: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.lease_time_ms = lease_time_ms
+        self.tasks: dict[str, Task] = {}
+        self.more = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="leased-title")
+        table = DataTable(id="leased-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Lease", "Left", "Status", "Topic", "Task", "Owner", "Ver")
+        yield table
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.redraw)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#leased-table", DataTable)
+
+    def show_page(self, page: Page) -> None:
+        self.tasks = {task.task_id: task for task in page.data}
+        self.more = page.cursor is not None
+        self.redraw()
+
+    def redraw(self) -> None:
+        now = self.clock.now()
+        stuck = sum(
+            1 for t in self.tasks.values()
+            if t.status == TaskStatus.RUNNING and (t.lease_expires_at or 0) <= now
+        )
+        title = Text.assemble(("Leased tasks", "bold"), f"  {len(self.tasks)}{'+' if self.more else ''} shown, soonest first")
+        if stuck:
+            title.append(f"  {stuck} stuck (lease expired)", style="bold red")
+        self.query_one("#leased-title", Static).update(title)
+        rows = []
+        for task in self.tasks.values():
+            label, style = lease_state(task, now)
+            rows.append((
+                task.task_id,
+                [
+                    Text(label, style=style),
+                    lease_bar(task, now, self.lease_time_ms),
+                    Text(str(task.status)),
+                    safe_text(task.topic, max_length=24),
+                    safe_text(task.task_id, max_length=30),
+                    safe_text(task.pid or "—", max_length=24),
+                    Text(str(task.record_ver)),
+                ],
+            ))
+        sync_rows(self.table, rows)
+
+    def selected_task(self) -> Task | None:
+        key = selected_key(self.table)
+        return self.tasks.get(key) if key is not None else None

@@ -1,0 +1,49 @@
+"""The header line: which store, read-only, clock skew, and the outage banner."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from sokka_tui.render import format_duration, safe_text
+
+
+class StatusBar(Static):
+    """One line: title, store, namespace, READ-ONLY, measured clock skew."""
+
+    skew_ms: reactive[int | None] = reactive(None)
+
+    def __init__(self, store_label: str, namespace: str, read_only: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store_label = store_label
+        self.namespace = namespace
+        self.read_only = read_only
+
+    def render(self) -> Text:
+        text = Text.assemble(("sokka-tui", "bold"), "  ")
+        text.append_text(safe_text(self.store_label, "dim", max_length=60))
+        text.append("  ns ")
+        text.append_text(safe_text(self.namespace, "bold"))
+        if self.read_only:
+            text.append("  ")
+            text.append(" READ-ONLY ", style="bold reverse red")
+        if self.skew_ms is not None:
+            sign = "+" if self.skew_ms >= 0 else "-"
+            style = "yellow" if abs(self.skew_ms) >= 1000 else "dim"
+            text.append(f"  store clock {sign}{format_duration(abs(self.skew_ms))}", style=style)
+        return text
+
+
+class OutageBanner(Static):
+    """Shown while the store is unreachable; the console keeps retrying."""
+
+    def show_outage(self, message: str, since: str) -> None:
+        text = Text.assemble(("STORE UNAVAILABLE ", "bold"), f"since {since}: ")
+        text.append_text(safe_text(message, max_length=160))
+        text.append("  Retrying; the view shows the last data loaded.")
+        self.update(text)
+        self.display = True
+
+    def clear_outage(self) -> None:
+        self.display = False

@@ -1,0 +1,58 @@
+"""Keeping a ``DataTable`` in step with fresh rows without losing the operator's place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+Row = tuple[str, Sequence[Text]]
+
+
+def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
+    """Show ``rows`` (key, cells) in ``table``; the cursor stays on the same key.
+
+    When the keys are unchanged and in the same order, cells are updated in
+    place (no flicker, no scroll jump); otherwise the table is rebuilt.
+    """
+    keys = [key for key, _ in rows]
+    current = [row_key.value for row_key in table.rows]
+    columns = list(table.columns)
+    if keys == current:
+        for key, cells in rows:
+            for column, cell in zip(columns, cells, strict=False):
+                if table.get_cell(key, column) != cell:
+                    table.update_cell(key, column, cell)
+        return
+    selected = selected_key(table)
+    row_index = table.cursor_row
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected is not None:
+        try:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+            return
+        except RowDoesNotExist:
+            pass
+    if rows:
+        table.move_cursor(row=min(row_index, len(rows) - 1), animate=False)
+
+
+def append_rows(table: DataTable, rows: Sequence[Row]) -> None:
+    """Add rows at the end (the next keyset page), skipping keys already shown."""
+    for key, cells in rows:
+        if key not in table.rows:
+            table.add_row(*cells, key=key)
+
+
+def selected_key(table: DataTable) -> str | None:
+    """The key of the row under the cursor, or ``None`` for an empty table."""
+    if table.row_count == 0:
+        return None
+    try:
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except Exception:  # noqa: BLE001 - a cursor outside the rows means no selection
+        return None

@@ -1,0 +1,157 @@
+-- Shared by every script of the Redis store: the loader puts this text in front
+-- of each script (Redis scripts cannot include files), after its shebang line.
+--
+-- KEYS[1] is the topic's key prefix '<ns>:{<escaped topic>}:'. Every key a
+-- script touches starts with it, so all of them carry the same hash tag and
+-- live in one cluster slot.
+--
+-- Numbers: Lua numbers are doubles, exact for our times (<= 2 * 10^14), but
+-- tostring() and cjson print them with 14 significant digits, so every number
+-- that leaves a script goes through num() or lex().
+
+local P = KEYS[1]
+
+-- Filled in by the loader from stores.protocol (ALLOWED_TRANSITIONS and
+-- FINAL_STATUSES), so the scripts never carry their own copy of the table.
+local ALLOWED = {{ALLOWED_TRANSITIONS}}
+local FINAL = {{FINAL_STATUSES}}
+
+-- The zset of each status a task can be reserved from, and its score field.
+local SCORED = {starting = 'created', running = 'lease', snoozed = 'lease'}
+
+local function num(n)
+  return string.format('%d', n)
+end
+
+-- A member of a lexicographic index: 15 digits, ':', the task id. All scores
+-- are 0, so ZRANGEBYLEX orders by time, then by id (bytewise, as the SQL stores do).
+local function lex(ms, id)
+  return string.format('%015d', ms) .. ':' .. id
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The mutable fields of a task, stored as one JSON array per task in P..'meta'
+-- (sub_topic rides along because the indexes need it and it never changes).
+local function decode(text)
+  if not text then
+    return nil
+  end
+  local a = cjson.decode(text)
+  local function v(x)
+    if x == cjson.null then
+      return nil
+    end
+    return x
+  end
+  return {
+    status = a[1], pid = v(a[2]), record_ver = a[3], error = v(a[4]),
+    snooze_time = v(a[5]), lease = v(a[6]), created = a[7], updated = a[8], sub = a[9],
+  }
+end
+
+local function encode(m)
+  local function s(x)
+    if x == nil then
+      return 'null'
+    end
+    return cjson.encode(x)
+  end
+  local function n(x)
+    if x == nil then
+      return 'null'
+    end
+    return num(x)
+  end
+  return '[' .. table.concat({
+    s(m.status), s(m.pid), n(m.record_ver), s(m.error), n(m.snooze_time),
+    n(m.lease), n(m.created), n(m.updated), s(m.sub),
+  }, ',') .. ']'
+end
+
+local function copy(m)
+  local c = {}
+  for k, v in pairs(m) do
+    c[k] = v
+  end
+  return c
+end
+
+-- The list_tasks indexes that hold a task: every filter combination is one key.
+local function lex_keys(m)
+  return {
+    P .. 'u', P .. 'u:s:' .. m.status, P .. 'u:t:' .. m.sub, P .. 'u:ts:' .. m.status .. ':' .. m.sub,
+  }
+end
+
+local function unindex(id, m)
+  local member = lex(m.updated, id)
+  for _, key in ipairs(lex_keys(m)) do
+    redis.call('ZREM', key, member)
+  end
+  if SCORED[m.status] then
+    redis.call('ZREM', P .. 'z:' .. m.status, id)
+  end
+  if m.lease then
+    redis.call('ZREM', P .. 'leased', lex(m.lease, id))
+  end
+  redis.call('HINCRBY', P .. 'counts', m.status, -1)
+end
+
+local function index(id, m)
+  local member = lex(m.updated, id)
+  for _, key in ipairs(lex_keys(m)) do
+    redis.call('ZADD', key, 0, member)
+  end
+  local field = SCORED[m.status]
+  if field then
+    redis.call('ZADD', P .. 'z:' .. m.status, num(m[field]), id)
+  end
+  if m.lease then
+    redis.call('ZADD', P .. 'leased', 0, lex(m.lease, id))
+  end
+  redis.call('HINCRBY', P .. 'counts', m.status, 1)
+end
+
+-- Write the new state of task `id` (old is nil for a new task) and move it
+-- between indexes and counters, all in this one atomic script.
+local function save(id, old, new)
+  if old then
+    unindex(id, old)
+  end
+  index(id, new)
+  redis.call('HSET', P .. 'meta', id, encode(new))
+end
+
+-- Replies: {1, meta, ...} on success; {0, code, meta or '', now} when refused,
+-- so the store raises ERRORS_BY_CODE[code] with the task's state in the message.
+local function refuse(code, m, now)
+  local meta = ''
+  if m then
+    meta = encode(m)
+  end
+  return {0, code, meta, num(now)}
+end
+
+-- The task, and the refusal every write on an existing task checks first:
+-- TaskNotFound, then TaskConcurrentlyUpdated (stores/rules.py).
+local function load_checked(id, record_ver, now)
+  local m = decode(redis.call('HGET', P .. 'meta', id))
+  if not m then
+    return nil, refuse('task-not-found', nil, now)
+  end
+  if record_ver ~= '' and m.record_ver ~= tonumber(record_ver) then
+    return nil, refuse('task-concurrently-updated', m, now)
+  end
+  return m, nil
+end
+
+local function bumped(m, now)
+  local new = copy(m)
+  new.record_ver = m.record_ver + 1
+  new.updated = now
+  return new
+end

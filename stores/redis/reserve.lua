@@ -1,0 +1,34 @@
+-- Lease the oldest reservable task of the topic to a worker.
+-- ARGV: pid, lease_time_ms. Reply: {1, meta, static, task_id}, or {0} when none.
+--
+-- Candidates: the oldest `starting` task, the `running` task whose lease ended
+-- longest ago and the `snoozed` task whose wake time passed longest ago (both
+-- judged by this server's clock: ended means lease_expires_at <= now). The one
+-- created first wins: FIFO, but not strict.
+local now = now_ms()
+local best, best_m
+
+local function consider(ids)
+  local id = ids[1]
+  if not id then
+    return
+  end
+  local m = decode(redis.call('HGET', P .. 'meta', id))
+  if m and (not best_m or m.created < best_m.created or (m.created == best_m.created and id < best)) then
+    best, best_m = id, m
+  end
+end
+
+consider(redis.call('ZRANGE', P .. 'z:starting', 0, 0))
+consider(redis.call('ZRANGEBYSCORE', P .. 'z:running', '-inf', num(now), 'LIMIT', 0, 1))
+consider(redis.call('ZRANGEBYSCORE', P .. 'z:snoozed', '-inf', num(now), 'LIMIT', 0, 1))
+if not best then
+  return {0}
+end
+
+local new = bumped(best_m, now)
+new.status = 'running'
+new.pid = ARGV[1]
+new.lease = now + tonumber(ARGV[2])
+save(best, best_m, new)
+return {1, encode(new), redis.call('HGET', P .. 'static', best), best}

@@ -1,0 +1,17 @@
+-- Force a running or snoozed task back to `starting`, only at the version the
+-- caller saw. ARGV: task_id, record_ver. Reply: {1, meta, static} or a refusal.
+local now = now_ms()
+local id = ARGV[1]
+local m, refusal = load_checked(id, ARGV[2], now)
+if not m then
+  return refusal
+end
+if not ALLOWED[m.status]['starting'] then
+  return refuse('invalid-status-transition', m, now)
+end
+local new = bumped(m, now)
+new.status = 'starting'
+new.pid = nil
+new.lease = nil
+save(id, m, new)
+return {1, encode(new), redis.call('HGET', P .. 'static', id)}

@@ -1,0 +1,272 @@
+"""The demo traffic: seeding real stores, and a fleet of real processes (no mocks)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import stores
+from sokka_tui import demo
+from stores import TASK_STATUSES, TaskStatus
+from tests.servers import PG_URL, drop_namespace, new_namespace
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW_MS = 1_764_400_000_000  # a fixed clock for the data, so two seeds compare equal
+
+
+def every_task(store) -> list[stores.Task]:
+    return list(stores.scroll(lambda cursor: store.list_tasks({}, cursor), {"limit": 500}))
+
+
+def gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie waiting for a reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+
+def wait_for(condition, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def check_demo_shape(store, created: int) -> None:
+    """What the console needs to show right after seeding."""
+    stats = {s.topic: s for s in store.topics()}
+    assert sorted(stats) == sorted(demo.DEMO_TOPICS)
+    for topic, s in stats.items():
+        missing = [str(status) for status in TASK_STATUSES if s.counts[status] == 0]
+        assert not missing, f"{topic} has no {missing} tasks"
+        assert s.oldest_starting_at is not None
+    assert sum(s.expired_leases for s in stats.values()) >= 3
+
+    tasks = every_task(store)
+    assert len(tasks) == created
+    assert 300 <= created <= 400
+
+    now = store.now_ms()
+    leased = list(stores.scroll(lambda cursor: store.list_leased_tasks(None, cursor)))
+    stuck = [t for t in leased if t.status == TaskStatus.RUNNING and t.lease_expires_at <= now]
+    assert len(stuck) == sum(s.expired_leases for s in stats.values())
+    assert all(t.pid in demo.DEAD_WORKER_PIDS for t in stuck)
+    assert any(t.status == TaskStatus.RUNNING and t.lease_expires_at > now for t in leased)
+    assert any(t.status == TaskStatus.SNOOZED and t.lease_expires_at > now for t in leased)
+
+    groups: dict[str, list[stores.Task]] = defaultdict(list)
+    for task in tasks:
+        groups[task.task_group_id].append(task)
+    multi = [g for g in groups.values() if len(g) > 1]
+    assert len(multi) >= 10
+    assert all(len(g) <= 10 for g in multi)
+    assert any(len({t.topic for t in g}) >= 3 for g in multi)
+    assert {t.task_id for t in store.tasks(multi[0][0].task_group_id)} == {t.task_id for t in multi[0]}
+
+    failed = [t for t in tasks if t.status == TaskStatus.FAILED]
+    assert all(t.error for t in failed)
+    assert any(t.error.startswith("Traceback (most recent call last):") and t.error.count("\n") >= 4
+               for t in failed)
+    assert any(t.timeout_ms for t in tasks) and any(t.timeout_ms is None for t in tasks)
+    assert any(isinstance(t.data, dict) and any(isinstance(v, (dict, list)) for v in t.data.values())
+               for t in tasks)
+    assert any(t.record_ver > 3 for t in tasks)  # some leases were extended before the end
+
+    # The handful of hostile strings are there, stored literally.
+    text = "\n".join(f"{t.task_description}\n{t.data}\n{t.error}" for t in tasks)
+    for needle in ("[bold red]", "[@click=app.quit]", "oops [/] x", "🎉", "\x1b["):
+        assert needle in text
+    assert any(len(str(t.data)) > 2000 for t in tasks)
+
+
+def fingerprint(store) -> list[tuple]:
+    return sorted(
+        (t.task_id, t.task_group_id, t.task_description, t.topic, t.sub_topic, str(t.status), t.data,
+         t.error, t.snooze_time, t.timeout_ms)
+        for t in every_task(store)
+    )
+
+
+# -- seed ---------------------------------------------------------------------------
+
+
+def test_seed_sqlite_every_status_in_every_topic_and_reproducible(tmp_path):
+    with stores.open_store(f"sqlite://{tmp_path}/a.db") as first, \
+            stores.open_store(f"sqlite://{tmp_path}/b.db") as second, \
+            stores.open_store(f"sqlite://{tmp_path}/c.db") as other:
+        started = time.perf_counter()
+        created = demo.seed(first, now_ms=NOW_MS)
+        elapsed = time.perf_counter() - started
+        assert elapsed < 2, f"seeding took {elapsed:.2f} s"
+        check_demo_shape(first, created)
+
+        assert demo.seed(second, now_ms=NOW_MS) == created
+        assert fingerprint(second) == fingerprint(first)
+
+        demo.seed(other, seed=8, now_ms=NOW_MS)
+        assert {t.task_id for t in every_task(other)}.isdisjoint({t.task_id for t in every_task(first)})
+
+
+def test_seed_ids_do_not_depend_on_the_clock(tmp_path):
+    with stores.open_store(f"sqlite://{tmp_path}/a.db") as first, \
+            stores.open_store(f"sqlite://{tmp_path}/b.db") as second:
+        demo.seed(first)
+        demo.seed(second, now_ms=NOW_MS)
+        # Dates in groups, descriptions and data follow the clock; the rest does not.
+        assert [(r[0], r[3], r[4], r[5]) for r in fingerprint(first)] == \
+            [(r[0], r[3], r[4], r[5]) for r in fingerprint(second)]
+
+
+def test_seed_in_memory_store_and_refuses_a_store_with_tasks():
+    with stores.open_store("sqlite://:memory:") as store:
+        check_demo_shape(store, demo.seed(store))
+        with pytest.raises(ValueError, match="empty store"):
+            demo.seed(store)
+
+
+@pytest.fixture
+def pg_namespace():
+    namespace = new_namespace()
+    yield namespace
+    drop_namespace("postgres", namespace)
+
+
+def test_seed_postgres(pg_namespace):
+    with stores.open_store(PG_URL, namespace=pg_namespace) as store:
+        started = time.perf_counter()
+        created = demo.seed(store, now_ms=NOW_MS)
+        elapsed = time.perf_counter() - started
+        assert elapsed < 5, f"seeding took {elapsed:.2f} s"
+        check_demo_shape(store, created)
+
+
+# -- the fleet ------------------------------------------------------------------------
+
+
+def test_fleet_rejects_what_no_other_process_can_open():
+    with pytest.raises(ValueError):
+        demo.DemoFleet("sqlite://:memory:")
+    with pytest.raises(stores.InvalidArgument):
+        demo.DemoFleet("mysql://localhost/x")
+    with pytest.raises(stores.InvalidArgument):
+        demo.DemoFleet("sqlite:///tmp/x.db", namespace="no spaces")
+
+
+def test_fleet_makes_traffic_and_stops_everything(tmp_path):
+    url = f"sqlite://{tmp_path}/fleet.db"
+    with stores.open_store(url) as store:
+        created = demo.seed(store)
+        before = {t.task_id: (t.status, t.record_ver) for t in every_task(store)}
+        fleet = demo.DemoFleet(url, lease_time_ms=2_000, workers=2, work_s=(0.05, 0.3),
+                               produce_every_s=(0.1, 0.3))
+        started = time.perf_counter()
+        fleet.start()
+        try:
+            assert time.perf_counter() - started < 1.5
+            pids = fleet.pids
+            assert len(pids) == 3  # two workers and the producer
+
+            def moved() -> bool:
+                now = {t.task_id: (t.status, t.record_ver) for t in every_task(store)}
+                changed = [i for i, state in before.items() if now.get(i) != state]
+                return len(now) > created and len(changed) >= 5
+
+            assert wait_for(moved, timeout=10, interval=0.25)
+            served = set(fleet.topics)
+            assert "reports.nightly" not in served
+            pids_seen = {t.pid for t in every_task(store) if t.pid}
+            assert any(pid.startswith("demo-worker-") for pid in pids_seen)
+        finally:
+            stopping = time.perf_counter()
+            fleet.stop(timeout=5)
+            stop_took = time.perf_counter() - stopping
+        assert stop_took < 5.5
+        assert multiprocessing.active_children() == []
+        assert wait_for(lambda: all(gone(pid) for pid in pids), timeout=2)
+        assert fleet.pids == []
+        # Nothing reserves a task of an unattended topic: its stuck leases stay stuck.
+        stats = {s.topic: s for s in store.topics()}
+        assert stats["reports.nightly"].expired_leases >= 3
+
+
+def test_fleet_replaces_a_worker_that_dies_holding_a_lease(tmp_path):
+    url = f"sqlite://{tmp_path}/crash.db"
+    with stores.open_store(url) as store:
+        demo.seed(store)
+        with demo.DemoFleet(url, workers=1, producer=False, crash_rate=1.0, work_s=(0.05, 0.1)) as fleet:
+            first = fleet.pids
+            assert wait_for(lambda: fleet.restarts >= 1 and fleet.pids and fleet.pids != first, timeout=8)
+            assert all(gone(pid) for pid in first)
+            # The dead worker's task is still running under its pid, until the lease ends.
+            orphaned = [t for t in every_task(store)
+                        if t.status == TaskStatus.RUNNING and t.pid and t.pid.endswith(f":{first[0]}")]
+            assert orphaned
+        assert multiprocessing.active_children() == []
+
+
+def test_fleet_children_exit_when_their_parent_is_killed(tmp_path):
+    url = f"sqlite://{tmp_path}/orphans.db"
+    with stores.open_store(url) as store:
+        demo.seed(store)
+    script = textwrap.dedent(f"""
+        import time
+        import stores
+        from sokka_tui.demo import DemoFleet
+
+        fleet = DemoFleet({url!r}, workers=2, work_s=(0.05, 0.2), produce_every_s=(0.1, 0.2)).start()
+        store = stores.open_store({url!r})
+        deadline = time.monotonic() + 15
+        def busy():
+            page = store.list_leased_tasks(None, {{"limit": 1000}})
+            return any(t.pid and t.pid.startswith("demo-worker-") for t in page.data)
+        while not busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(*fleet.pids, flush=True)
+        time.sleep(60)
+    """)
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        ready, _, _ = select.select([parent.stdout], [], [], 20)
+        assert ready, "the parent never reported its fleet"
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(pids) == 3
+        assert not any(gone(pid) for pid in pids)
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        # EOF comes once every process holding the pipes has gone (the children
+        # dropped theirs when they silenced themselves).
+        out, err = parent.communicate(timeout=10)
+    assert wait_for(lambda: all(gone(pid) for pid in pids), timeout=5)
+    assert (out, err) == (b"", b""), "a fleet process wrote to the terminal"
+
+
+def test_demo_module_never_loads_textual():
+    code = "import sys, sokka_tui.demo; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "[]"
