@@ -48,7 +48,8 @@ def refusal(action: Action, task: Task) -> str | None:
     if not ALLOWED_TRANSITIONS[task.status]:
         return f"The task is {task.status}: a final status allows no change."
     statuses = " or ".join(str(status) for status in allowed_from(action))
-    return f"Only a {statuses} task can be {'revoked' if action == Action.REVOKE else action + 'd'}; this one is {task.status}."
+    done = "revoked" if action == Action.REVOKE else f"{action}d"
+    return f"Only a {statuses} task can be {done}; this one is {task.status}."
 
 
 @dataclass(frozen=True)
@@ -82,4 +83,8 @@ def changes(seen: Task, now: Task | None) -> list[tuple[str, object, object]]:
     if now is None:
         return [("task", "present", "deleted")]
     fields = ("status", "pid", "record_ver", "lease_expires_at", "error", "snooze_time", "updated_at")
-    return [(name, getattr(seen, name), getattr(now, name)) for name in fields if getattr(seen, name) != getattr(now, name)]
+    return [
+        (name, getattr(seen, name), getattr(now, name))
+        for name in fields
+        if getattr(seen, name) != getattr(now, name)
+    ]

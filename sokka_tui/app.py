@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import getpass
 import socket
-import time
 
 from textual.app import App
 from textual.binding import Binding
 
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands
-from sokka_tui.render import plain
+from sokka_tui.render import absolute, plain
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from stores import TaskStoreError
@@ -28,7 +27,7 @@ def operator_name() -> str:
     """Who acts: OS user at host (shown in prompts, prefilled in fail messages)."""
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in this environment
+    except Exception:
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
 
@@ -74,7 +73,7 @@ class SokkaApp(App):
         first = self.outage is None
         self.outage = str(error)
         if first:
-            self._outage_since = time.strftime("%H:%M:%S")
+            self._outage_since = absolute(self.clock.local())[11:19] + " UTC"
             self.notify(plain(error, 300), title=error.title, severity="error", markup=False)
         self.show_outage_on(self.screen)
 
@@ -107,7 +106,7 @@ class SokkaApp(App):
             return
         keys = []
         seen = set()
-        for key, active in self.active_bindings.items():
+        for _key, active in self.active_bindings.items():
             binding = active.binding
             if active.node not in (self, self.screen):
                 continue  # a widget's own keys (scrolling, cursor) are listed as "Move" below

@@ -112,7 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
         url = f"sqlite://{directory}/demo.db"
         lease = args.lease_time or DEMO_LEASE_MS
         with stores.open_store(url, lease_time_ms=lease, namespace=args.namespace) as store:
-            seed(store)
+            seed(url, namespace=args.namespace, lease_time_ms=lease)
             with DemoFleet(url, namespace=args.namespace, lease_time_ms=lease):
                 build_app(
                     store, store_label="demo (embedded SQLite, simulated workers)",

@@ -30,4 +30,5 @@ class ScreenCommands(Provider):
         for description, action, key in self._commands():
             score = matcher.match(description)
             if score > 0:
-                yield Hit(score, matcher.highlight(description), partial(self.app.screen.run_action, action), help=f"key: {key}")
+                run = partial(self.app.screen.run_action, action)
+                yield Hit(score, matcher.highlight(description), run, help=f"key: {key}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sokka_tui.render import format_duration
+
 UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 #: The longest snooze the console will send: 30 days.
 MAX_SNOOZE_MS = 30 * 86_400_000
@@ -40,6 +42,4 @@ def parse_duration(text: str, *, maximum_ms: int = MAX_SNOOZE_MS) -> int:
 
 def format_hint(ms: int) -> str:
     """What a parsed duration means, shown while typing: ``= 1h 30m``."""
-    from sokka_tui.render import format_duration
-
     return f"= {format_duration(ms)}"

@@ -11,8 +11,8 @@ from typing import Any
 
 from textual.message import Message
 
-from stores import Page, Task, TaskStoreError
 from sokka_tui.actions import Request
+from stores import Page, Task, TaskStoreError
 
 
 @dataclass

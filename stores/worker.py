@@ -90,12 +90,14 @@ class Worker:
         self._thread.start()
         return self
 
-    def stop(self, wait: bool = True) -> None:
-        """Reserve nothing more; with ``wait``, block until the task in hand is recorded."""
+    def stop(self, wait: bool = True, timeout: float | None = None) -> None:
+        """Reserve nothing more; with ``wait``, block (up to ``timeout`` seconds, or
+        until done when ``None``) until the task in hand is recorded."""
         self._stop.set()
         if wait and self._thread is not None:
-            self._thread.join()
-            self._thread = None
+            self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self._thread = None
 
     @property
     def running(self) -> bool:
@@ -117,6 +119,9 @@ class Worker:
             except StoreUnavailable:
                 log.warning("Store unavailable while reserving from %r", self.topic, exc_info=True)
                 task = None
+            except Exception:  # a worker must never die silently: log, back off, go on
+                log.exception("Reserving from %r failed", self.topic)
+                task = None
             if task is None:
                 self._stop.wait(idle_ms / 1000)
                 idle_ms = min(idle_ms * 2, self.max_poll_interval_ms)
@@ -137,7 +142,7 @@ class Worker:
                 elif not isinstance(outcome, Outcome):
                     outcome = failed(f"Handler returned {outcome!r}, not ok(), failed() or snoozed().")
                 result["outcome"] = outcome
-            except Exception as exc:  # noqa: BLE001 - a failing handler fails its task
+            except Exception as exc:
                 result["outcome"] = failed(str(exc) or type(exc).__name__)
             finally:
                 finished.set()

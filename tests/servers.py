@@ -7,6 +7,7 @@ ever touches the namespaces a run made itself.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 PG_URL = os.environ.get("SOKKA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
@@ -33,17 +34,52 @@ def drop_namespace(backend: str, namespace: str) -> None:
         with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(namespace)))
     elif backend == "redis":
-        import redis
+        _drop_redis_keys(f"{_glob_escape(namespace)}:*")
 
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by a Redis ``MATCH`` pattern."""
+    return re.sub(r"([\\*?\[\]])", r"\\\1", text)
+
+
+def _drop_redis_keys(pattern: str) -> None:
+    """Unlink the keys matching ``pattern`` on the server of ``REDIS_URL``, or on
+    every primary of the cluster when it is a ``redis+cluster://`` URL."""
+    import redis
+    from redis.cluster import RedisCluster
+
+    scheme, _, rest = REDIS_URL.partition("://")
+    if not scheme.lower().endswith("+cluster"):
         client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
         try:
-            batch = []
-            for key in client.scan_iter(match=f"{namespace}:*", count=1000):
-                batch.append(key)
-                if len(batch) >= 1000:
-                    client.unlink(*batch)
-                    batch = []
-            if batch:
-                client.unlink(*batch)
+            _unlink_matching(client, pattern, keys_per_command=1000)
         finally:
             client.close()
+        return
+    cluster = RedisCluster.from_url(f"{scheme[: -len('+cluster')]}://{rest}", socket_timeout=5)
+    try:
+        for node in cluster.get_primaries():
+            # SCAN walks one node; and a multi-key UNLINK is refused (CROSSSLOT)
+            # unless every key is in one slot, so that node gets one key a command.
+            _unlink_matching(cluster.get_redis_connection(node), pattern, keys_per_command=1)
+    finally:
+        cluster.close()
+
+
+def _unlink_matching(client, pattern: str, *, keys_per_command: int) -> None:
+    """SCAN ``client``'s server for ``pattern``; UNLINK the keys, 1000 a round trip."""
+    batch = []
+    for key in client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            _unlink(client, batch, keys_per_command)
+            batch = []
+    if batch:
+        _unlink(client, batch, keys_per_command)
+
+
+def _unlink(client, keys: list, keys_per_command: int) -> None:
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, len(keys), keys_per_command):
+        pipe.unlink(*keys[start : start + keys_per_command])
+    pipe.execute()

@@ -25,8 +25,14 @@ from sokka_tui.screens.confirm import ConfirmModal
 from sokka_tui.screens.prompt import FailModal, SnoozeModal, task_line
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
-from stores import Task, TaskConcurrentlyUpdated, TaskStoreError, WrongOwner
-from stores import InvalidStatusTransition, TaskNotFound
+from stores import (
+    InvalidStatusTransition,
+    Task,
+    TaskConcurrentlyUpdated,
+    TaskNotFound,
+    TaskStoreError,
+    WrongOwner,
+)
 
 LEASED_PAGE = 200
 _TASK_ACTIONS = {
@@ -212,9 +218,7 @@ class StoreScreen(Screen):
                 return None  # shown dimmed; the reason is on screen
         if action == "copy_task_id" and self.selected_task() is None:
             return None
-        if action == "back" and len(self.app.screen_stack) <= 2:
-            return False
-        return True
+        return not (action == "back" and len(self.app.screen_stack) <= 2)
 
     def action_copy_task_id(self) -> None:
         task = self.selected_task()

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from sokka_tui.actions import VERBS, Request, changes
-from sokka_tui.render import safe_text
+from sokka_tui.render import absolute, safe_text
 from sokka_tui.screens.prompt import task_line
 from stores import Task
 
@@ -38,6 +38,8 @@ class ChangedModal(ModalScreen[None]):
         table.add_column("you saw")
         table.add_column("now")
         for name, before, after in changes(seen, self.now):
+            if name in ("lease_expires_at", "updated_at"):
+                before, after = absolute(before), absolute(after)
             table.add_row(name, safe_text(before, max_length=40), safe_text(after, max_length=40))
         with Vertical(classes="dialog"):
             yield Static(Text("Task changed meanwhile", style="bold red"), classes="dialog-title")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +26,7 @@ from stores import Task
 MAX_DATA_CHARS = 200_000
 MAX_ERROR_CHARS = 200_000
 GROUP_LIMIT = 200
+GROUP_COLUMNS = (("Task", 30), ("Topic", 24), ("Status", 10), ("Updated", 12), ("Ver", 5))
 
 
 @dataclass
@@ -61,12 +63,14 @@ class TaskDetailScreen(StoreScreen):
             yield Static(id="data")
             yield Static(id="group-title", classes="section")
             group = DataTable(id="group", cursor_type="row", zebra_stripes=True)
-            group.add_columns("Task", "Topic", "Status", "Updated", "Ver")
+            for heading, width in GROUP_COLUMNS:
+                group.add_column(heading, width=width)
             yield group
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#detail-title", Static).update(Text.assemble(("Task ", "bold"), safe_text(self.task_id, "bold")))
+        title = Text.assemble(("Task ", "bold"), safe_text(self.task_id, "bold"))
+        self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail").focus()
         self.set_interval(1.0, self._redraw_countdown)
 
@@ -133,9 +137,8 @@ class TaskDetailScreen(StoreScreen):
         syntax = Syntax(pretty[:MAX_DATA_CHARS], "json", theme="ansi_dark", word_wrap=True, background_color="default")
         widget = self.query_one("#data", Static)
         if cut:
-            note = Text(f"… {len(pretty) - MAX_DATA_CHARS:,} more characters not shown (y copies the id; the CLI prints all)", style="dim")
-            from rich.console import Group
-
+            more = len(pretty) - MAX_DATA_CHARS
+            note = Text(f"… {more:,} more characters not shown (the store keeps all of it)", style="dim")
             widget.update(Group(syntax, note))
         else:
             widget.update(syntax)

@@ -32,7 +32,11 @@ STATUS_STYLES = {
     TaskStatus.FAILED: "red",
     TaskStatus.TERMINATED: "green",
 }
-COLUMNS = ("Task", "Status", "Sub-topic", "Group", "Updated", "Ver", "Owner", "Lease / wake", "Description")
+#: (heading, width): fixed widths, so columns never jump as rows change.
+COLUMNS = (
+    ("Task", 28), ("Status", 10), ("Sub-topic", 12), ("Group", 14), ("Updated", 11), ("Ver", 4),
+    ("Owner", 18), ("Lease / wake", 16), ("Description", 26),
+)
 
 
 @dataclass
@@ -63,7 +67,8 @@ class TasksScreen(StoreScreen):
         yield Static(id="title", classes="screen-title")
         yield Static(id="filter-line", classes="filter-line")
         table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
         yield table
         yield Static(id="task-actions", classes="action-line")
 
@@ -87,11 +92,16 @@ class TasksScreen(StoreScreen):
             title.append_text(safe_text(q.topic, "bold", max_length=60))
         title.append(f"  {len(self.tasks)}{'+' if self.page_cursor else ''} loaded, newest first")
         if len(self.tasks) > LIVE_ROWS:
-            title.append("  live refresh paused below the first 500 rows (R reloads from the top)", style="yellow")
+            title.append(
+                f"  live refresh paused below the first {LIVE_ROWS} rows (R reloads from the top)", style="yellow"
+            )
         self.query_one("#title", Static).update(title)
-        line = Text("Filter: ", style="dim")
-        line.append(q.describe(), style="bold yellow" if q.filtered else "dim")
-        line.append("   / to change", style="dim")
+        if q.group is not None:
+            line = Text("Every task of the group, in every topic.", style="dim")
+        else:
+            line = Text("Filter: ", style="dim")
+            line.append(q.describe(), style="bold yellow" if q.filtered else "dim")
+            line.append("   / to change", style="dim")
         self.query_one("#filter-line", Static).update(line)
 
     # -- loading ------------------------------------------------------------------
@@ -130,15 +140,15 @@ class TasksScreen(StoreScreen):
             if task.lease_expires_at <= now:
                 lease = ("STUCK " if task.status == TaskStatus.RUNNING else "WAKE DUE ") + lease
         return [
-            safe_text(task.task_id, max_length=30),
+            safe_text(task.task_id, max_length=28),
             Text(str(task.status), style=STATUS_STYLES[task.status]),
-            safe_text(task.sub_topic, max_length=16),
-            safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=20),
+            safe_text(task.sub_topic, max_length=12),
+            safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=14),
             Text(relative(task.updated_at, now)),
             Text(str(task.record_ver), justify="right"),
-            safe_text(task.pid or "—", max_length=22),
+            safe_text(task.pid or "—", max_length=18),
             Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
-            safe_text(task.task_description or "", max_length=40),
+            safe_text(task.task_description or "", max_length=26),
         ]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -249,7 +259,8 @@ class TasksScreen(StoreScreen):
 def _matches(task: Task, q: TaskQuery) -> bool:
     """Whether a looked-up task also passes the query's other filters."""
     filters = q.filters()
-    if any(getattr(task, name) != value for name, value in filters.items() if name in ("topic", "sub_topic", "status")):
+    exact = ("topic", "sub_topic", "status")
+    if any(getattr(task, name) != value for name, value in filters.items() if name in exact):
         return False
     if q.from_ms is not None and task.updated_at < q.from_ms:
         return False

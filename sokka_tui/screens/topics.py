@@ -12,7 +12,11 @@ from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import TaskStatus, TopicStats
 
-COLUMNS = ("Topic", "Starting", "Running", "Snoozed", "Failed", "Terminated", "Leased", "Expired", "Oldest waiting")
+#: (heading, width): fixed widths, so columns never jump as counts change.
+COLUMNS = (
+    ("Topic", 40), ("Starting", 10), ("Running", 10), ("Snoozed", 10), ("Failed", 10),
+    ("Terminated", 12), ("Leased", 10), ("Expired", 10), ("Oldest waiting", 15),
+)
 
 
 class TopicsScreen(StoreScreen):
@@ -28,7 +32,8 @@ class TopicsScreen(StoreScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary", classes="screen-title")
         table = DataTable(id="topics", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
         yield table
 
     def on_mount(self) -> None:
@@ -79,8 +84,8 @@ class TopicsScreen(StoreScreen):
             self.open_topic(key)
 
     def open_topic(self, topic: str) -> None:
-        from sokka_tui.screens.tasks import TasksScreen
         from sokka_tui.query import TaskQuery
+        from sokka_tui.screens.tasks import TasksScreen
 
         self.app.push_screen(TasksScreen(TaskQuery(topic=topic)))
 

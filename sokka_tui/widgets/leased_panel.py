@@ -18,6 +18,10 @@ from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Page, Task, TaskStatus
 
 BAR_WIDTH = 12
+#: (heading, width): fixed widths, so countdowns never shift the columns.
+COLUMNS = (
+    ("Lease", 22), ("Left", BAR_WIDTH), ("Status", 8), ("Topic", 24), ("Task", 30), ("Owner", 24), ("Ver", 5),
+)
 
 
 def lease_state(task: Task, now_ms: int) -> tuple[str, str]:
@@ -60,7 +64,8 @@ class LeasedPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="leased-title")
         table = DataTable(id="leased-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Lease", "Left", "Status", "Topic", "Task", "Owner", "Ver")
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
         yield table
 
     def on_mount(self) -> None:
@@ -81,7 +86,8 @@ class LeasedPanel(Vertical):
             1 for t in self.tasks.values()
             if t.status == TaskStatus.RUNNING and (t.lease_expires_at or 0) <= now
         )
-        title = Text.assemble(("Leased tasks", "bold"), f"  {len(self.tasks)}{'+' if self.more else ''} shown, soonest first")
+        shown = f"{len(self.tasks)}{'+' if self.more else ''}"
+        title = Text.assemble(("Leased tasks", "bold"), f"  {shown} shown, soonest first")
         if stuck:
             title.append(f"  {stuck} stuck (lease expired)", style="bold red")
         self.query_one("#leased-title", Static).update(title)

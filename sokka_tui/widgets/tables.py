@@ -54,5 +54,5 @@ def selected_key(table: DataTable) -> str | None:
         return None
     try:
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    except Exception:  # noqa: BLE001 - a cursor outside the rows means no selection
+    except Exception:
         return None

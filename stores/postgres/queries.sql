@@ -62,21 +62,21 @@ WITH now AS (SELECT {now} AS ms),
 oldest_starting AS (
     SELECT t.task_id, t.created_at FROM {schema}.tasks t
     WHERE t.topic = %(topic)s AND t.status = 'starting'
-    ORDER BY t.created_at LIMIT 1
+    ORDER BY t.created_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
 longest_expired AS (
     SELECT t.task_id, t.created_at FROM {schema}.tasks t
     WHERE t.topic = %(topic)s AND t.lease_expires_at IS NOT NULL
       AND t.lease_expires_at <= (SELECT ms FROM now)
-    ORDER BY t.lease_expires_at LIMIT 1
+    ORDER BY t.lease_expires_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
 candidate AS (
     SELECT c.task_id FROM (
         SELECT * FROM oldest_starting UNION ALL SELECT * FROM longest_expired
     ) c
-    ORDER BY c.created_at LIMIT 1
+    ORDER BY c.created_at, c.task_id LIMIT 1
 )
 UPDATE {schema}.tasks t
 SET status = 'running', pid = %(pid)s, lease_expires_at = now.ms + %(lease_ms)s,

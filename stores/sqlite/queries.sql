@@ -109,14 +109,14 @@ SELECT task_id FROM (
     SELECT * FROM (
         SELECT task_id, created_at FROM {p}_tasks
         WHERE topic = :topic AND status = 'starting'
-        ORDER BY created_at LIMIT 1)
+        ORDER BY created_at, task_id LIMIT 1)
     UNION ALL
     SELECT * FROM (
         SELECT task_id, created_at FROM {p}_tasks
         WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
-        ORDER BY lease_expires_at LIMIT 1)
+        ORDER BY lease_expires_at, task_id LIMIT 1)
 )
-ORDER BY created_at LIMIT 1;
+ORDER BY created_at, task_id LIMIT 1;
 
 -- name: update_task
 UPDATE {p}_tasks

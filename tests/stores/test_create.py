@@ -163,7 +163,8 @@ def test_create_tasks_in_bulk(store):
 def test_create_tasks_is_all_or_nothing(store):
     store.create_task({"task_id": "taken", "topic": "a"})
     with pytest.raises(TaskAlreadyExists) as caught:
-        store.create_tasks([{"task_id": f"new{i}", "topic": "a"} for i in range(5)] + [{"task_id": "taken", "topic": "b"}])
+        fresh = [{"task_id": f"new{i}", "topic": "a"} for i in range(5)]
+        store.create_tasks([*fresh, {"task_id": "taken", "topic": "b"}])
     assert caught.value.task_id == "taken"
     with pytest.raises(TaskAlreadyExists):
         store.create_tasks([{"task_id": "twice", "topic": "a"}, {"task_id": "twice", "topic": "a"}])

@@ -62,7 +62,7 @@ def test_list_newest_updated_first_and_filters(store):
 
 def test_full_scroll_returns_each_task_once_in_order(store):
     created = store.create_tasks([{"topic": "list", "data": i} for i in range(120)])
-    for task in created[:30]:  # spread updated_at, with many ties among the rest
+    for _task in created[:30]:  # spread updated_at, with many ties among the rest
         store.reserve_task("list", "w")
     pages, cursor = [], {"limit": 7}
     while cursor is not None:
@@ -117,7 +117,10 @@ def test_bad_filters(store, filters):
 
 @pytest.mark.parametrize(
     "cursor",
-    [{"limit": 0}, {"limit": -1}, {"limit": "10"}, {"limit": 10, "after": "garbage"}, {"limit": 10, "after": [1]}, {"x": 1}, 5],
+    [
+        {"limit": 0}, {"limit": -1}, {"limit": "10"}, {"limit": 10, "after": "garbage"},
+        {"limit": 10, "after": [1]}, {"x": 1}, 5,
+    ],
     ids=repr,
 )
 def test_bad_cursors(store, cursor):

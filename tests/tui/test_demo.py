@@ -111,37 +111,61 @@ def fingerprint(store) -> list[tuple]:
 
 
 def test_seed_sqlite_every_status_in_every_topic_and_reproducible(tmp_path):
-    with stores.open_store(f"sqlite://{tmp_path}/a.db") as first, \
-            stores.open_store(f"sqlite://{tmp_path}/b.db") as second, \
-            stores.open_store(f"sqlite://{tmp_path}/c.db") as other:
-        started = time.perf_counter()
-        created = demo.seed(first, now_ms=NOW_MS)
-        elapsed = time.perf_counter() - started
-        assert elapsed < 2, f"seeding took {elapsed:.2f} s"
-        check_demo_shape(first, created)
-
-        assert demo.seed(second, now_ms=NOW_MS) == created
-        assert fingerprint(second) == fingerprint(first)
-
-        demo.seed(other, seed=8, now_ms=NOW_MS)
-        assert {t.task_id for t in every_task(other)}.isdisjoint({t.task_id for t in every_task(first)})
+    first, second, other = (f"sqlite://{tmp_path}/{name}.db" for name in ("a", "b", "c"))
+    started = time.perf_counter()
+    created = demo.seed(first, now_ms=NOW_MS)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2, f"seeding took {elapsed:.2f} s"
+    assert demo.seed(second, now_ms=NOW_MS) == created
+    demo.seed(other, seed=8, now_ms=NOW_MS)
+    with stores.open_store(first) as first_store, stores.open_store(second) as second_store, \
+            stores.open_store(other) as other_store:
+        check_demo_shape(first_store, created)
+        assert fingerprint(second_store) == fingerprint(first_store)
+        assert {t.task_id for t in every_task(other_store)}.isdisjoint(
+            {t.task_id for t in every_task(first_store)})
 
 
 def test_seed_ids_do_not_depend_on_the_clock(tmp_path):
-    with stores.open_store(f"sqlite://{tmp_path}/a.db") as first, \
-            stores.open_store(f"sqlite://{tmp_path}/b.db") as second:
-        demo.seed(first)
-        demo.seed(second, now_ms=NOW_MS)
+    first, second = f"sqlite://{tmp_path}/a.db", f"sqlite://{tmp_path}/b.db"
+    demo.seed(first)
+    demo.seed(second, now_ms=NOW_MS)
+    with stores.open_store(first) as first_store, stores.open_store(second) as second_store:
         # Dates in groups, descriptions and data follow the clock; the rest does not.
-        assert [(r[0], r[3], r[4], r[5]) for r in fingerprint(first)] == \
-            [(r[0], r[3], r[4], r[5]) for r in fingerprint(second)]
+        assert [(r[0], r[3], r[4], r[5]) for r in fingerprint(first_store)] == \
+            [(r[0], r[3], r[4], r[5]) for r in fingerprint(second_store)]
 
 
-def test_seed_in_memory_store_and_refuses_a_store_with_tasks():
-    with stores.open_store("sqlite://:memory:") as store:
-        check_demo_shape(store, demo.seed(store))
-        with pytest.raises(ValueError, match="empty store"):
-            demo.seed(store)
+def test_seed_leases_follow_the_lease_time_and_the_namespace(tmp_path):
+    url = f"sqlite://{tmp_path}/leases.db"
+    started_ms = time.time_ns() // 1_000_000
+    demo.seed(url, namespace="shop", lease_time_ms=600_000)
+    with stores.open_store(url, namespace="shop") as store, \
+            stores.open_store(url, namespace="elsewhere") as elsewhere:
+        assert elsewhere.topics() == []
+        now = store.now_ms()
+        leased = list(stores.scroll(lambda cursor: store.list_leased_tasks(None, cursor)))
+        running = [t for t in leased if t.status == TaskStatus.RUNNING]
+        live = [t for t in running if t.lease_expires_at > now]
+        stuck = [t for t in running if t.lease_expires_at <= now]
+        # The seed's own lease, not the store's default (120 s), nor the stuck tasks' short one.
+        assert live and all(t.lease_expires_at >= started_ms + 600_000 for t in live)
+        assert stuck and all(t.pid in demo.DEAD_WORKER_PIDS for t in stuck)
+        assert all(t.lease_expires_at - started_ms < 5_000 for t in stuck)
+
+
+def test_seed_refuses_a_private_in_memory_store_and_a_store_with_tasks(tmp_path):
+    for url in ("sqlite://:memory:", "SQLITE://:memory:?mode=x"):
+        with pytest.raises(ValueError, match="sqlite://:memory:"):
+            demo.seed(url)
+    with pytest.raises(stores.InvalidArgument):
+        demo.seed("sqlite:///tmp/x.db", namespace="no spaces")
+    url = f"sqlite://{tmp_path}/twice.db"
+    created = demo.seed(url)
+    with pytest.raises(ValueError, match="empty store"):
+        demo.seed(url)
+    with stores.open_store(url) as store:
+        assert len(every_task(store)) == created
 
 
 @pytest.fixture
@@ -152,11 +176,11 @@ def pg_namespace():
 
 
 def test_seed_postgres(pg_namespace):
+    started = time.perf_counter()
+    created = demo.seed(PG_URL, namespace=pg_namespace, now_ms=NOW_MS)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 5, f"seeding took {elapsed:.2f} s"
     with stores.open_store(PG_URL, namespace=pg_namespace) as store:
-        started = time.perf_counter()
-        created = demo.seed(store, now_ms=NOW_MS)
-        elapsed = time.perf_counter() - started
-        assert elapsed < 5, f"seeding took {elapsed:.2f} s"
         check_demo_shape(store, created)
 
 
@@ -174,8 +198,8 @@ def test_fleet_rejects_what_no_other_process_can_open():
 
 def test_fleet_makes_traffic_and_stops_everything(tmp_path):
     url = f"sqlite://{tmp_path}/fleet.db"
+    created = demo.seed(url)
     with stores.open_store(url) as store:
-        created = demo.seed(store)
         before = {t.task_id: (t.status, t.record_ver) for t in every_task(store)}
         fleet = demo.DemoFleet(url, lease_time_ms=2_000, workers=2, work_s=(0.05, 0.3),
                                produce_every_s=(0.1, 0.3))
@@ -211,8 +235,8 @@ def test_fleet_makes_traffic_and_stops_everything(tmp_path):
 
 def test_fleet_replaces_a_worker_that_dies_holding_a_lease(tmp_path):
     url = f"sqlite://{tmp_path}/crash.db"
+    demo.seed(url)
     with stores.open_store(url) as store:
-        demo.seed(store)
         with demo.DemoFleet(url, workers=1, producer=False, crash_rate=1.0, work_s=(0.05, 0.1)) as fleet:
             first = fleet.pids
             assert wait_for(lambda: fleet.restarts >= 1 and fleet.pids and fleet.pids != first, timeout=8)
@@ -226,8 +250,7 @@ def test_fleet_replaces_a_worker_that_dies_holding_a_lease(tmp_path):
 
 def test_fleet_children_exit_when_their_parent_is_killed(tmp_path):
     url = f"sqlite://{tmp_path}/orphans.db"
-    with stores.open_store(url) as store:
-        demo.seed(store)
+    demo.seed(url)
     script = textwrap.dedent(f"""
         import time
         import stores
@@ -264,9 +287,19 @@ def test_fleet_children_exit_when_their_parent_is_killed(tmp_path):
     assert (out, err) == (b"", b""), "a fleet process wrote to the terminal"
 
 
-def test_demo_module_never_loads_textual():
-    code = "import sys, sokka_tui.demo; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+def test_demo_package_never_loads_textual():
+    # Every module of the package, as a spawned fleet child would import them.
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import sokka_tui.demo
+        names = [info.name for info in pkgutil.walk_packages(sokka_tui.demo.__path__, "sokka_tui.demo.")]
+        for name in names:
+            importlib.import_module(name)
+        print(len(names), sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "rich")))
+    """)
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
     )
-    assert result.stdout.strip() == "[]"
+    count, loaded = result.stdout.strip().split(" ", 1)
+    assert int(count) >= 10  # the walk found the package's modules
+    assert loaded == "[]"

@@ -1,0 +1,109 @@
+"""Task ids are unique across topics, but a topic script sees only its topic.
+
+So a create first claims every id (``SET NX`` on ``ns:tid:<id>``, value
+``"<claimed ms>:<topic>"``) and only then runs the topic scripts; the claim is
+also how a read finds the topic of an id. A create that dies between the two
+leaves a claim without a task: after ``ORPHAN_CLAIM_MS`` another create may
+take it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+from redis.cluster import RedisCluster
+
+from stores.base import CREATE_BATCH_SIZE
+from stores.errors import TaskAlreadyExists
+from stores.redis.codec import claim_value, claimed_topic, parse_claim
+from stores.redis.keys import Keys
+from stores.redis.scripts import Scripts
+from stores.validation import NewTask
+
+#: A claim whose task never appeared for this long is taken to be left by a
+#: create that died between claiming and writing; another create may take it.
+ORPHAN_CLAIM_MS = 10 * 60 * 1000
+
+
+class IdClaims:
+    """The id claims of one namespace. Every method lets the driver's exceptions
+    through; the store turns them into ``StoreUnavailable``."""
+
+    def __init__(
+        self,
+        client: redis.Redis | RedisCluster,
+        keys: Keys,
+        scripts: Scripts,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._now_ms = now_ms
+
+    def topic_of(self, task_id: str) -> str | None:
+        """The topic the id is claimed for; ``None`` if unclaimed."""
+        return claimed_topic(self._client.get(self._keys.claim(task_id)))
+
+    def topics_of(self, task_ids: list[str]) -> list[str | None]:
+        """``topic_of`` each id, in one round trip on one server."""
+        pipe = self._client.pipeline(transaction=False)
+        for task_id in task_ids:
+            pipe.get(self._keys.claim(task_id))
+        return [claimed_topic(value) for value in pipe.execute()] if task_ids else []
+
+    def claim(self, news: list[NewTask], claimed_ms: int) -> None:
+        """Claim every id (``SET NX``) before any task is written, so a batch is
+        all or nothing across topics and two creates of one id never both win.
+        Also records each topic in ``ns:topics``. Raises ``TaskAlreadyExists``
+        (for the first id taken, in ``news`` order) after releasing the claims
+        made here."""
+        values = {n.task_id: claim_value(claimed_ms, n.topic) for n in news}
+        won: list[str] = []
+        lost: list[str] = []
+        for start in range(0, len(news), CREATE_BATCH_SIZE):
+            batch = news[start : start + CREATE_BATCH_SIZE]
+            pipe = self._client.pipeline(transaction=False)
+            for new in batch:
+                pipe.set(self._keys.claim(new.task_id), values[new.task_id], nx=True)
+            for topic in {n.topic for n in batch}:
+                pipe.sadd(self._keys.topics, topic)
+            for new, ok in zip(batch, pipe.execute()[: len(batch)], strict=True):
+                (won if ok else lost).append(new.task_id)
+        if not lost:
+            return
+        adopted = self._adopt_orphans(lost, values)
+        won.extend(adopted)
+        existing = [task_id for task_id in lost if task_id not in adopted]
+        if existing:
+            pipe = self._client.pipeline(transaction=False)
+            for task_id in won:  # one key each: a cluster may hold them anywhere
+                pipe.delete(self._keys.claim(task_id))
+            pipe.execute()
+            raise TaskAlreadyExists(f"Task {existing[0]!r} already exists.", task_id=existing[0])
+
+    def _adopt_orphans(self, lost: list[str], values: dict[str, str]) -> set[str]:
+        """The ids of ``lost`` whose claim was abandoned (older than
+        ``ORPHAN_CLAIM_MS``, and no task in its topic), now claimed for this
+        create. A younger claim without a task may be a create in progress."""
+        pipe = self._client.pipeline(transaction=False)
+        for task_id in lost:
+            pipe.get(self._keys.claim(task_id))
+        now = self._now_ms()
+        old = []
+        for task_id, value in zip(lost, pipe.execute(), strict=True):
+            ms, topic = parse_claim(value)
+            if ms is not None and topic and now - ms > ORPHAN_CLAIM_MS:
+                old.append((task_id, value, topic))
+        if not old:
+            return set()
+        pipe = self._client.pipeline(transaction=False)
+        for task_id, _, topic in old:
+            pipe.hexists(self._keys.meta(topic), task_id)
+        adopted = set()
+        for (task_id, value, _), exists in zip(old, pipe.execute(), strict=True):
+            # Compare-and-set: of two creates adopting one orphan, one wins.
+            if not exists and self._scripts.claim(self._keys.claim(task_id), value, values[task_id]):
+                adopted.add(task_id)
+        return adopted

@@ -1,0 +1,75 @@
+"""The values the Redis store keeps, and turning them (and script replies) into ``Task``.
+
+A task is two hash fields: ``meta``, a JSON array of the mutable fields that
+``common.lua`` writes (``encode``), and ``static``, a JSON array of the fields
+fixed at create, which only this module writes. An id claim is the text
+``"<claimed ms>:<topic>"``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from stores.model import Task, TaskStatus
+from stores.validation import NewTask
+
+#: Positions in the ``meta`` array (``common.lua`` ``encode``) that the store
+#: sorts merged pages by.
+META_LEASE = 5
+META_UPDATED = 7
+#: A ``static`` for a task known only by its ``meta``: the checks of
+#: ``stores.rules`` read no static field.
+_NO_STATIC = '["",null,null,null]'
+
+
+def static_json(new: NewTask) -> str:
+    """The fixed fields of a new task; ``data`` goes in as the exact text validated."""
+    head = [new.task_group_id, new.task_description, new.timeout_ms]
+    return "[" + ",".join(json.dumps(v) for v in head) + "," + new.data_json + "]"
+
+
+def task_from(task_id: str, topic: str, meta: list | str, static: str) -> Task:
+    """A ``Task`` from its ``meta`` array (parsed or not) and ``static`` JSON text."""
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta
+    group, description, timeout_ms, data = json.loads(static)
+    return Task(
+        task_id, group, description, topic, sub_topic, TaskStatus(status), pid, record_ver,
+        data, error, snooze_time, timeout_ms, lease, created, updated,
+    )
+
+
+def task_state(task_id: str, topic: str, meta: list | str) -> Task:
+    """A ``Task`` with the state in ``meta`` and blank fixed fields, for ``stores.rules``."""
+    return task_from(task_id, topic, meta, _NO_STATIC)
+
+
+def created_task(new: NewTask, created_at: int) -> Task:
+    """The task ``create.lua`` just wrote for ``new`` (it replies only the time)."""
+    return Task(
+        new.task_id, new.task_group_id, new.task_description, new.topic, new.sub_topic,
+        TaskStatus.STARTING, None, 1, json.loads(new.data_json), None, None, new.timeout_ms,
+        None, created_at, created_at,
+    )
+
+
+def claim_value(claimed_ms: int, topic: str) -> str:
+    """An id claim: when it was made (client clock) and the topic it is for."""
+    return f"{claimed_ms}:{topic}"
+
+
+def parse_claim(value: str | None) -> tuple[int | None, str | None]:
+    """``(claimed ms, topic)`` of an id claim, ``None`` for a part that is missing or damaged."""
+    ms, _, topic = (value or "").partition(":")
+    return (int(ms) if ms.isascii() and ms.isdigit() else None), (topic or None)
+
+
+def claimed_topic(value: str | None) -> str | None:
+    """The topic in an id claim ``"<ms>:<topic>"``."""
+    return parse_claim(value)[1]
+
+
+def record_ver_arg(record_ver: int | None) -> str:
+    """``record_ver`` as a script argument: ``''`` when the caller gave none."""
+    return "" if record_ver is None else str(record_ver)

@@ -1,0 +1,109 @@
+"""Reaching a Redis server or cluster: the client, its timeouts, and the version check.
+
+Redis 7 or later is needed: the read scripts run as ``EVALSHA_RO``. An older
+server is refused at open with ``StoreUnavailable``, so the operator reads why
+instead of meeting "unknown command" on the first listing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
+from redis.retry import Retry
+
+from stores.errors import InvalidArgument, StoreUnavailable, redact, unavailable
+
+CLIENT_NAME = "sokka-tui"
+#: What a driver may raise: every one becomes ``StoreUnavailable``.
+DRIVER_ERRORS = (RedisError, RedisClusterException, OSError)
+MIN_VERSION = (7, 0)
+
+Client = redis.Redis | RedisCluster
+
+
+def url_secrets(url: str) -> tuple[str | None, str | None]:
+    """The password of ``url``, as written and decoded, to keep out of messages.
+    Raises ``InvalidArgument`` for a URL that cannot be split."""
+    try:
+        password = urlsplit(url).password
+    except ValueError as exc:
+        raise InvalidArgument(f"Not a usable Redis URL: {exc}") from None
+    return password, unquote(password) if password else None
+
+
+def where(url: str) -> str:
+    """``host:port`` of ``url``, for messages (never the password)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
+    except ValueError:
+        return "the given URL"
+
+
+def connect(url: str, timeout: float, secrets: tuple[str | None, ...]) -> Client:
+    """A client for ``url`` (not yet connected). Raises ``InvalidArgument`` for a
+    URL redis-py cannot parse, ``StoreUnavailable`` when a cluster cannot be reached."""
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    plain = f"{scheme.removesuffix('+cluster')}://{rest}"
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "client_name": CLIENT_NAME,
+        # No automatic retries: a dead server must fail within about `timeout`,
+        # and re-sending a script whose reply was lost could run it twice.
+        # (The pool still replaces a connection the server closed while idle.)
+        "retry": Retry(NoBackoff(), 0),
+    }
+    try:
+        if scheme.endswith("+cluster"):
+            return RedisCluster.from_url(plain, **options)
+        return redis.Redis.from_url(plain, **options)
+    except ValueError as exc:
+        raise InvalidArgument(redact(f"Not a usable Redis URL: {exc}", *secrets)) from None
+    except DRIVER_ERRORS as exc:  # a cluster client connects at once, to learn the slots
+        raise unavailable(f"Cannot reach the Redis cluster at {where(url)}", exc, *secrets) from exc
+
+
+def cluster_server_infos(client: RedisCluster) -> dict[str, dict | Exception]:
+    """``INFO server`` of every primary (by node name), or the error the node
+    replied instead. Raises what the driver raises otherwise."""
+    infos: dict[str, dict | Exception] = {}
+    # INFO is refused in a cluster pipeline, and one call to several nodes
+    # replies in a shape that depends on how many there are: ask each in turn.
+    for node in client.get_primaries():
+        try:
+            infos[node.name] = client.info("server", target_nodes=node)
+        except ResponseError as exc:
+            infos[node.name] = exc
+    return infos
+
+
+def check_version(info: dict | Exception, server: str) -> None:
+    """Raise ``StoreUnavailable`` if ``INFO server`` says the server is older than
+    Redis 7.0; raise ``info`` if it is any other exception.
+
+    A reply that cannot tell passes: an error reply (a user not allowed
+    ``INFO``, a server that renamed it away) or no ``redis_version``. Refusing
+    to open would lock such users out of a server that may well be new enough;
+    on one that is not, the scripts fail on their own, as before this check."""
+    if isinstance(info, ResponseError):
+        return
+    if isinstance(info, Exception):
+        raise info
+    # redis-py turns a value that looks like a number into one: "7.0" is 7.0.
+    version = str(info.get("redis_version", ""))
+    parts = [*version.split(".")[:2], "0"][:2]
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return
+    if (int(parts[0]), int(parts[1])) < MIN_VERSION:
+        raise StoreUnavailable(
+            f"Redis {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer is required; "
+            f"the server at {server} is {version}."
+        )

@@ -1,0 +1,84 @@
+"""Key names and index members of the Redis store.
+
+Keys (``ns`` is the namespace; ``T`` the topic with ``%``, ``{``, ``}``
+percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
+
+- ``ns:schema`` -- the schema version (``SET NX`` on the first writable open).
+- ``ns:topics`` -- set of every topic ever written to.
+- ``ns:tid:<task_id>`` -- the id's claim, ``"<claimed ms>:<topic>"``: ids are
+  global, so a create claims them (``SET NX``) before any topic script runs.
+- ``ns:grp:<task_group_id>`` -- zset of the group's ids (groups span topics).
+- ``ns:{T}:...`` -- everything of one topic, in one cluster slot, so one script
+  can change it atomically: ``meta`` (id -> JSON array of the mutable fields),
+  ``static`` (id -> JSON array of the fields fixed at create, ``data`` as the
+  exact JSON text given), ``counts`` (status -> n), ``z:starting`` (by
+  created_at), ``z:running`` / ``z:snoozed`` (by lease_expires_at), and
+  lexicographic indexes for keyset paging: ``u``, ``u:s:<status>``,
+  ``u:t:<sub_topic>``, ``u:ts:<status>:<sub_topic>`` (by updated_at) and
+  ``leased`` (by lease_expires_at), members ``"%015d:<task_id>"``.
+
+The Lua scripts build the topic keys themselves from the prefix they get as
+``KEYS[1]`` (``common.lua``); the names here must match theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def escape_topic(topic: str) -> str:
+    """The topic as it appears inside the hash tag: no ``{`` or ``}``, reversible."""
+    return topic.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+
+
+def lex_time(ms: int) -> str:
+    """The time part of an index member: 15 digits, so members sort by time as text."""
+    return f"{ms:015d}"
+
+
+def lex(ms: int, task_id: str) -> str:
+    """An index member: time then id, as ``common.lua`` writes them."""
+    return f"{lex_time(ms)}:{task_id}"
+
+
+def list_index(status: str | None, sub_topic: str | None) -> str:
+    """The topic's ``list_tasks`` index (a key suffix) for a status and sub_topic filter."""
+    if status is not None and sub_topic is not None:
+        return f"u:ts:{status}:{sub_topic}"
+    if status is not None:
+        return f"u:s:{status}"
+    if sub_topic is not None:
+        return f"u:t:{sub_topic}"
+    return "u"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The key names of one namespace."""
+
+    namespace: str
+
+    @property
+    def schema(self) -> str:
+        return f"{self.namespace}:schema"
+
+    @property
+    def topics(self) -> str:
+        return f"{self.namespace}:topics"
+
+    def claim(self, task_id: str) -> str:
+        """The id's claim: which topic holds the task (ids are unique across topics)."""
+        return f"{self.namespace}:tid:{task_id}"
+
+    def group(self, task_group_id: str) -> str:
+        return f"{self.namespace}:grp:{task_group_id}"
+
+    def topic(self, topic: str) -> str:
+        """KEYS[1] of every topic script: the prefix of all the topic's keys."""
+        return f"{self.namespace}:{{{escape_topic(topic)}}}:"
+
+    def meta(self, topic: str) -> str:
+        return self.topic(topic) + "meta"
+
+    def static(self, topic: str) -> str:
+        return self.topic(topic) + "static"

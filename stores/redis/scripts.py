@@ -1,0 +1,140 @@
+"""The Lua scripts: loaded from the package once, run by SHA, refusals made errors.
+
+Each script but ``claim`` runs on one topic: its only key is the topic's prefix
+(``Keys.topic``), so it stays in one cluster slot. Read scripts carry
+``#!lua flags=no-writes`` and go as ``EVALSHA_RO`` (Redis 7+), so a Redis user
+allowed only that (not ``EVALSHA``) can use a read-only store without being
+able to write.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from importlib import resources
+from typing import Any
+
+import redis
+from redis.cluster import RedisCluster
+from redis.exceptions import NoScriptError
+
+from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
+from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
+from stores.redis.codec import task_state
+from stores.redis.keys import Keys
+
+SCRIPTS = ("create", "reserve", "extend", "write", "revoke", "list", "stats", "claim")
+#: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
+READ_SCRIPTS = frozenset({"list", "stats"})
+#: One script call: ``(script name, topic, arguments)``.
+Call = tuple[str, str, list]
+
+
+def _lua_set(statuses: Iterable[str]) -> str:
+    return "{" + ", ".join(f'["{s}"] = true' for s in sorted(statuses)) + "}"
+
+
+@functools.cache
+def script_texts() -> dict[str, str]:
+    """Each script's full text: its shebang line, ``common.lua``, its body.
+
+    The transition table is written into ``common.lua`` from ``stores.protocol``.
+    """
+    files = resources.files("stores.redis")
+    allowed = "{" + ", ".join(
+        f'["{status}"] = {_lua_set(targets)}' for status, targets in sorted(ALLOWED_TRANSITIONS.items())
+    ) + "}"
+    common = (
+        files.joinpath("common.lua").read_text(encoding="utf-8")
+        .replace("{{ALLOWED_TRANSITIONS}}", allowed)
+        .replace("{{FINAL_STATUSES}}", _lua_set(FINAL_STATUSES))
+    )
+    texts = {}
+    for name in SCRIPTS:
+        body = files.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+        if name == "claim":  # one key, not a topic: needs none of common.lua
+            texts[name] = body
+            continue
+        shebang = ""
+        if body.startswith("#!"):  # must stay the first line
+            shebang, body = body.split("\n", 1)
+            shebang += "\n"
+        texts[name] = f"{shebang}{common}\n{body}"
+    return texts
+
+
+class Scripts:
+    """The store's scripts on one client (a server or a cluster).
+
+    Every method lets the driver's exceptions through; the store turns them
+    into ``StoreUnavailable``."""
+
+    def __init__(self, client: redis.Redis | RedisCluster, keys: Keys) -> None:
+        self._client = client
+        self._keys = keys
+        self._cluster = isinstance(client, RedisCluster)
+        # Registering only hashes the text: a script is loaded on first use.
+        self._scripts = {name: client.register_script(text) for name, text in script_texts().items()}
+
+    def _send(self, target, name: str, topic: str, args: Iterable[Any]):
+        """EVALSHA (or EVALSHA_RO) of script ``name`` on ``target``, the client or a pipeline."""
+        command = target.evalsha_ro if name in READ_SCRIPTS else target.evalsha
+        return command(self._scripts[name].sha, 1, self._keys.topic(topic), *args)
+
+    def call(self, name: str, topic: str, *args: Any) -> list:
+        """Run script ``name`` on ``topic``; return its reply."""
+        try:
+            return self._send(self._client, name, topic, args)
+        except NoScriptError:  # not loaded yet, or flushed: it did not run
+            self._client.script_load(self._scripts[name].script)
+            return self._send(self._client, name, topic, args)
+
+    def run(self, calls: list[Call], pipe=None) -> list:
+        """Run ``calls`` after the commands already in ``pipe``; return the
+        scripts' replies. One round trip on one server; on a cluster the pipe
+        first, then each script on its own (redis-py refuses ``EVALSHA`` in
+        cluster pipelines). Raises the first error of a command in ``pipe``."""
+        if self._cluster:
+            if pipe is not None:
+                pipe.execute()
+            return [self.call(name, topic, *args) for name, topic, args in calls]
+        pipe = pipe if pipe is not None else self._client.pipeline(transaction=False)
+        head = len(pipe)
+        for name, topic, args in calls:
+            self._send(pipe, name, topic, args)
+        results = pipe.execute(raise_on_error=False)
+        for result in results[:head]:
+            if isinstance(result, Exception):
+                raise result
+        replies = results[head:]
+        for i, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):
+                # Not loaded (e.g. after SCRIPT FLUSH), so it did not run: this
+                # loads it and runs it once.
+                replies[i] = self.call(calls[i][0], calls[i][1], *calls[i][2])
+            elif isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    def claim(self, key: str, abandoned: str, value: str) -> bool:
+        """Compare-and-set of an id claim: ``key`` becomes ``value`` only if it
+        still holds ``abandoned``; whether it did."""
+        return self._scripts["claim"]([key], [abandoned, value]) == 1
+
+
+def refusal(reply: list, task_id: str, topic: str, check: Callable) -> TaskStoreError:
+    """The error for a script's refusal ``{0, code, meta, now}``.
+
+    ``stores.rules`` words it from the task's state, which also checks that the
+    script refused for the reason the rules give; an unknown code becomes
+    ``StoreUnavailable``."""
+    code, meta, now = reply[1], reply[2], int(reply[3])
+    stub = task_state(task_id, topic, meta) if meta else None
+    try:
+        check(stub, now)
+    except TaskStoreError as error:
+        if error.code == code:
+            return error
+    return ERRORS_BY_CODE.get(code, StoreUnavailable)(
+        f"The store refused the operation on task {task_id!r} ({code}).", task_id=task_id
+    )

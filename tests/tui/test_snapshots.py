@@ -1,0 +1,147 @@
+"""Snapshot tests of every screen and modal: a real SQLite store with a frozen
+clock and fixed data, no live refresh, cursor blink off, loads awaited."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from tests.tui.conftest import SIZE, settle
+
+
+async def _steady(pilot) -> None:
+    await settle(pilot)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+async def _open(pilot, topic: str, task_id: str | None = None, detail: bool = False) -> None:
+    await _steady(pilot)
+    topics = pilot.app.screen.query_one("#topics", DataTable)
+    topics.move_cursor(row=topics.get_row_index(topic))
+    await pilot.press("enter")
+    await _steady(pilot)
+    if task_id is not None:
+        table = pilot.app.screen.query_one("#tasks", DataTable)
+        table.move_cursor(row=table.get_row_index(task_id))
+        await pilot.pause()
+        if detail:
+            await pilot.press("enter")
+    await _steady(pilot)
+
+
+@pytest.fixture
+def snap(snap_compare, frozen_store, make_app):
+    def take(run_before, **app_kwargs):
+        return snap_compare(make_app(frozen_store, **app_kwargs), terminal_size=SIZE, run_before=run_before)
+
+    return take
+
+
+def test_topics_screen(snap):
+    assert snap(_steady)
+
+
+def test_topics_screen_read_only(snap):
+    assert snap(_steady, read_only=True)
+
+
+def test_tasks_screen(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+
+    assert snap(run_before)
+
+
+def test_task_detail_failed_with_traceback(snap):
+    async def run_before(pilot):
+        await _open(pilot, "billing.invoices", "invoice-001", detail=True)
+
+    assert snap(run_before)
+
+
+def test_task_detail_running_with_countdown(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002", detail=True)
+
+    assert snap(run_before)
+
+
+def test_group_screen(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-005")
+        await pilot.press("g")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_help_modal(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+        await pilot.press("question_mark")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_confirm_modal(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+        await pilot.press("t")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_snooze_modal_refusing_input(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+        await pilot.press("s")
+        await _steady(pilot)
+        await pilot.press(*"-5m")
+        await pilot.press("enter")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_fail_modal(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-003")
+        await pilot.press("f")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_filter_modal(snap):
+    async def run_before(pilot):
+        await _open(pilot, "emails")
+        await pilot.press("slash")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_changed_modal(snap, frozen_store):
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+        frozen_store.extend_lease("email-002", "worker-b2:5151")  # changes under the operator
+        await pilot.press("t")
+        await _steady(pilot)
+        await pilot.press("y")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_outage_banner(snap, frozen_store):
+    async def run_before(pilot):
+        await _steady(pilot)
+        frozen_store.close()  # every call now fails: the console must say so and keep going
+        await pilot.press("R")
+        await _steady(pilot)
+
+    assert snap(run_before)
