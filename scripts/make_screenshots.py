@@ -1,0 +1,108 @@
+"""Make the README's screenshots: SVGs of every screen of the real console,
+driven headless over a store seeded by the demo's seed.
+
+    .venv/bin/python scripts/make_screenshots.py   # writes screenshots/*.svg
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import stores
+from sokka_tui.app import build_app
+from sokka_tui.demo import seed
+from stores import TaskStatus
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (160, 48)
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.3)
+
+
+def pick(store, topic: str, status: TaskStatus, *, with_traceback: bool = False):
+    for task in stores.scroll(lambda c: store.list_tasks({"topic": topic, "status": status}, c)):
+        if not with_traceback or (task.error and "Traceback" in task.error):
+            return task
+    raise SystemExit(f"the seed has no {status} task in {topic}")
+
+
+async def shoot(store, name: str, steps, **app_options) -> None:
+    app = build_app(store, store_label="demo (embedded SQLite)", refresh_interval=3600, **app_options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await steps(pilot, app)
+        await settle(pilot)
+        app.save_screenshot(str(OUT / f"{name}.svg"))
+    print(f"screenshots/{name}.svg")
+
+
+async def open_topic(pilot, app, topic: str, task_id: str | None = None) -> None:
+    table = app.screen.query_one("#topics")
+    table.move_cursor(row=table.get_row_index(topic))
+    await pilot.press("enter")
+    await settle(pilot)
+    if task_id is not None:
+        tasks = app.screen.query_one("#tasks")
+        tasks.move_cursor(row=tasks.get_row_index(task_id))
+        await pilot.pause()
+
+
+async def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite://{directory}/shots.db"
+        seed(url, lease_time_ms=120_000)
+        with stores.open_store(url, lease_time_ms=120_000) as store:
+            failed = pick(store, "billing.invoices", TaskStatus.FAILED, with_traceback=True)
+            stuck = pick(store, "reports.nightly", TaskStatus.RUNNING)
+            running = pick(store, "emails", TaskStatus.RUNNING)
+
+            async def nothing(pilot, app):
+                return None
+
+            async def tasks(pilot, app):
+                await open_topic(pilot, app, "reports.nightly", stuck.task_id)
+
+            async def detail(pilot, app):
+                await open_topic(pilot, app, "billing.invoices", failed.task_id)
+                await pilot.press("enter")
+
+            async def confirm(pilot, app):
+                await tasks(pilot, app)
+                await pilot.press("r")
+
+            async def snooze(pilot, app):
+                await open_topic(pilot, app, "emails", running.task_id)
+                await pilot.press("s")
+                await pilot.pause()
+                await pilot.press("4", "5", "m")
+
+            async def help_keys(pilot, app):
+                await tasks(pilot, app)
+                await pilot.press("question_mark")
+
+            async def filter_modal(pilot, app):
+                await open_topic(pilot, app, "emails")
+                await pilot.press("slash")
+
+            await shoot(store, "topics", nothing)
+            await shoot(store, "tasks", tasks)
+            await shoot(store, "task_detail", detail)
+            await shoot(store, "confirm_revoke", confirm)
+            await shoot(store, "snooze", snooze)
+            await shoot(store, "help", help_keys)
+            await shoot(store, "filter", filter_modal)
+            await shoot(store, "read_only", nothing, read_only=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
