@@ -134,6 +134,9 @@ class StoreScreen(Screen):
             self._timer = self.set_timer(self.app.refresh_interval, self.tick, name="refresh")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "action" and event.state == WorkerState.ERROR:
+            self.app.report_bug(event.worker.error)  # not a store refusal: a bug, said in one line
+            return
         if event.worker.group != "load" or event.state not in (
             WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED,
         ):

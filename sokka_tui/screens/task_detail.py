@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from sokka_tui.actions import Action, refusal
 from sokka_tui.render import absolute, clean, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
+from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_state
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Task
@@ -174,19 +174,8 @@ class TaskDetailScreen(StoreScreen):
         return self.shown_task
 
     def selection_changed(self) -> None:
-        task = self.shown_task
-        line = Text()
-        if task is None:
-            pass
-        elif self.app.read_only:
-            line.append("Read-only: actions are off.", style="dim")
-        else:
-            line.append("Actions", style="bold")
-            for action in Action:
-                reason = refusal(action, task)
-                line.append(f"\n  {action:<10}", style="bold" if reason is None else "dim")
-                line.append("available" if reason is None else reason, style="green" if reason is None else "dim")
-        self.query_one("#task-actions", Static).update(line)
+        hints = action_hints(self.shown_task, self.app.read_only, detailed=True)
+        self.query_one("#task-actions", Static).update(hints)
 
     def action_show_group(self) -> None:
         if self.shown_task is not None:

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from sokka_tui.actions import Action, refusal
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import TaskQuery
 from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
+from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, selected_key, sync_rows
 from stores import Page, Task, TaskStatus, TaskStoreError
 
@@ -189,21 +189,8 @@ class TasksScreen(StoreScreen):
         return self.tasks.get(key) if key is not None else None
 
     def selection_changed(self) -> None:
-        task = self.selected_task()
-        line = Text()
-        if task is None:
-            line.append("No task selected.", style="dim")
-        elif self.app.read_only:
-            line.append("Read-only: actions are off.", style="dim")
-        else:
-            line.append("Actions: ", style="dim")
-            for action in Action:
-                reason = refusal(action, task)
-                line.append(f"{action} ", style="bold" if reason is None else "dim strike")
-            blocked = [refusal(a, task) for a in Action if refusal(a, task)]
-            if blocked:
-                line.append(" — " + blocked[0], style="dim")
-        self.query_one("#task-actions", Static).update(line)
+        hints = action_hints(self.selected_task(), self.app.read_only, detailed=False)
+        self.query_one("#task-actions", Static).update(hints)
 
     def action_open_task(self) -> None:
         task = self.current_task()

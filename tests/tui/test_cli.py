@@ -31,8 +31,8 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     [
         ["not-a-url"],
         ["mysql://root:hunter2-pw@localhost/db"],
-        [f"postgresql://root:hunter2-pw@127.0.0.1:{_closed_port()}/test", "--timeout", "2"],
-        [f"redis://:hunter2-pw@127.0.0.1:{_closed_port()}/0", "--timeout", "2"],
+        ["postgresql://root:hunter2-pw@127.0.0.1:CLOSED/test", "--timeout", "2"],
+        ["redis://:hunter2-pw@127.0.0.1:CLOSED/0", "--timeout", "2"],
         [PG_URL.rsplit("/", 1)[0] + "/no_such_database_xyz", "--timeout", "2"],
         ["sqlite:///no/such/dir/x.db"],
         ["sqlite://:memory:", "--namespace", "bad-name!"],
@@ -44,6 +44,8 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     ids=lambda args: " ".join(args)[:50],
 )
 def test_bad_input_is_one_clear_line(args):
+    port = str(_closed_port())
+    args = [arg.replace("CLOSED", port) for arg in args]
     started = time.monotonic()
     result = run_cli(*args)
     assert time.monotonic() - started < 15
