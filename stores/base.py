@@ -8,12 +8,21 @@ the same input with the same error before any server is asked.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from stores import validation as v
-from stores.errors import InvalidArgument, ReadOnlyStore, TaskAlreadyExists
+from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
+from stores.errors import (
+    InvalidArgument,
+    InvalidStatusTransition,
+    ReadOnlyStore,
+    TaskAlreadyExists,
+    TaskConcurrentlyUpdated,
+    TaskNotFound,
+    WrongOwner,
+)
 from stores.model import Page, Task, TopicStats
 from stores.protocol import (
     DEFAULT_LEASE_TIME_MS,
@@ -218,6 +227,64 @@ class BaseStore(abc.ABC):
         v.check_record_ver(record_ver, optional=False)
         self._writable("revoke leases")
         return self._revoke(task_id, record_ver)
+
+    def apply_bulk(
+        self,
+        action: str,
+        items: Sequence[BulkItem],
+        *,
+        error: str | None = None,
+        snooze_ms: int | None = None,
+    ) -> list[BulkResult]:
+        """Apply ``action`` (terminate, fail, snooze, revoke) to every item, each only
+        at its ``record_ver`` (and, but for revoke, its ``pid``), in bounded chunks.
+
+        Returns one ``BulkResult`` per item, in order: done, skipped (changed since
+        marked), refused (its status does not allow it) or gone. Raises
+        ``InvalidArgument``, ``ReadOnlyStore``, and ``StoreUnavailable`` (the chunk
+        in flight is then either fully written or not at all)."""
+        try:
+            bulk_action = BulkAction(action)
+        except ValueError:
+            raise InvalidArgument(f"Unknown bulk action {action!r}.") from None
+        items = list(items)
+        if len({item.task_id for item in items if isinstance(item, BulkItem)}) != len(items):
+            raise InvalidArgument("apply_bulk takes BulkItem objects, each task once.")
+        for item in items:
+            v.check_task_id(item.task_id)
+            v.check_record_ver(item.record_ver, optional=False)
+            v.check_pid(item.pid, optional=True)
+        if snooze_ms is None:
+            snooze_ms = self.snooze_time_ms
+        v.check_duration_ms("snooze_ms", snooze_ms)
+        error = v.check_error_text(error)
+        self._writable(f"{bulk_action} tasks")
+        results: list[BulkResult] = []
+        for start in range(0, len(items), BULK_CHUNK):
+            chunk = items[start : start + BULK_CHUNK]
+            results.extend(self._apply_bulk(bulk_action, chunk, error=error, snooze_ms=snooze_ms))
+        return results
+
+    def _apply_bulk(
+        self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int
+    ) -> list[BulkResult]:
+        """One chunk. This default sends one MVCC-checked write per item; backends
+        that can do a chunk in one round trip override it."""
+        results = []
+        for item in items:
+            try:
+                if action is BulkAction.REVOKE:
+                    task = self._revoke(item.task_id, item.record_ver)
+                else:
+                    task = self._write(
+                        item.task_id, Write(action.value), item.pid, item.record_ver,
+                        error=error, snooze_ms=snooze_ms,
+                    )
+            except (TaskNotFound, TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner) as exc:
+                results.append(BulkResult(item.task_id, outcome_of(exc), str(exc)))
+            else:
+                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
+        return results
 
     def topics(self) -> list[TopicStats]:
         """Every topic that has tasks, by name, with counts read from maintained

@@ -115,6 +115,38 @@ WHERE t.task_id = %(task_id)s
   AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
 RETURNING {returning};
 
+-- name: bulk_write
+-- A chunk of terminate / fail / snooze / revoke in one statement: each item
+-- only at its record_ver (and, unless revoking, its owner), only from a status
+-- the transition table allows. Rows are locked in task_id order, so two bulk
+-- writes never deadlock each other.
+WITH items AS (
+    SELECT * FROM unnest(%(ids)s::text[], %(vers)s::bigint[], %(pids)s::text[]) AS i(task_id, record_ver, pid)
+),
+locked AS (
+    SELECT t.task_id FROM {schema}.tasks t JOIN items USING (task_id)
+    ORDER BY t.task_id
+    FOR UPDATE OF t
+)
+UPDATE {schema}.tasks t
+SET status = %(target)s,
+    pid = NULL,
+    error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
+    snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
+    lease_expires_at = now.ms + %(snooze_ms)s::bigint,
+    record_ver = t.record_ver + 1,
+    updated_at = now.ms
+FROM items, (SELECT {now} AS ms) now
+WHERE t.task_id = items.task_id
+  AND t.task_id IN (SELECT task_id FROM locked)
+  AND t.record_ver = items.record_ver
+  AND t.status = ANY(%(from_statuses)s::text[])
+  AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM items.pid)
+RETURNING {returning};
+
+-- name: bulk_current
+SELECT task_id, record_ver, status, pid FROM {schema}.tasks WHERE task_id = ANY(%s::text[]);
+
 -- name: topics
 WITH now AS (SELECT {now} AS ms),
 counts AS (

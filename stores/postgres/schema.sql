@@ -50,7 +50,7 @@ CREATE INDEX IF NOT EXISTS tasks_topic_sub_status_updated
     ON {schema}.tasks (topic, sub_topic, status, updated_at, task_id);
 -- Reservation and "oldest starting": the starting tasks of a topic by age.
 CREATE INDEX IF NOT EXISTS tasks_starting
-    ON {schema}.tasks (topic, created_at) WHERE status = 'starting';
+    ON {schema}.tasks (topic, created_at, task_id) WHERE status = 'starting';
 -- Leases: running and snoozed are exactly the tasks with a lease_expires_at.
 CREATE INDEX IF NOT EXISTS tasks_leased
     ON {schema}.tasks (topic, lease_expires_at, task_id) WHERE lease_expires_at IS NOT NULL;

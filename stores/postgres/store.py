@@ -23,6 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
@@ -326,6 +327,29 @@ class PostgresStore(BaseStore):
             "set_error": False, "error": None, "snooze_ms": None,
         }
         return self._write_until_settled(params, lambda task: check_revoke(task, task_id, record_ver))
+
+    def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
+        """A chunk in one conditional UPDATE, then one read to say why the rest missed."""
+        params = {
+            "ids": [i.task_id for i in items], "vers": [i.record_ver for i in items],
+            "pids": [i.pid for i in items], "target": str(action.target),
+            "from_statuses": allowed_from(action), "owner_check": action.checks_owner,
+            "set_error": action is BulkAction.FAIL, "error": error,
+            "snooze_ms": snooze_ms if action is BulkAction.SNOOZE else None,
+        }
+        with self._connection("bulk write") as conn:
+            written = {row[0]: task_from_row(row) for row in conn.execute(self._queries["bulk_write"], params)}
+            missed = [i.task_id for i in items if i.task_id not in written]
+            current = {}
+            if missed:
+                rows = conn.execute(self._queries["bulk_current"], (missed,)).fetchall()
+                current = {task_id: (ver, status, pid) for task_id, ver, status, pid in rows}
+        return [
+            BulkResult(i.task_id, BulkOutcome.DONE, task=written[i.task_id])
+            if i.task_id in written
+            else classify(i, current.get(i.task_id), action)
+            for i in items
+        ]
 
     def _write_until_settled(self, params: dict[str, Any], check) -> Task:
         for _ in range(_WRITE_ATTEMPTS):

@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS {p}_tasks_topic_sub_status_updated
     ON {p}_tasks (topic, sub_topic, status, updated_at, task_id);
 -- Reservation: the oldest starting task of a topic.
 CREATE INDEX IF NOT EXISTS {p}_tasks_starting
-    ON {p}_tasks (topic, created_at) WHERE status = 'starting';
+    ON {p}_tasks (topic, created_at, task_id) WHERE status = 'starting';
 -- Leases: running and snoozed are exactly the tasks with a lease_expires_at.
 CREATE INDEX IF NOT EXISTS {p}_tasks_leased
     ON {p}_tasks (topic, lease_expires_at, task_id) WHERE lease_expires_at IS NOT NULL;

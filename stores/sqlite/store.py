@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
-from stores.errors import StoreUnavailable, TaskAlreadyExists, unavailable
+from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
+from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import TASK_STATUSES
 from stores.rows import TASK_COLUMNS, task_from_row
@@ -307,6 +308,26 @@ class SQLiteStore(BaseStore):
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
             return self._save(conn, revoked(task, self.now_ms()))
+
+    def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
+        """A chunk in one write transaction: the same rules as single writes."""
+        results = []
+        with self._transaction() as conn:
+            now = self.now_ms()
+            for item in items:
+                current = self._read_in_transaction(conn, item.task_id)
+                try:
+                    if action is BulkAction.REVOKE:
+                        task = revoked(check_revoke(current, item.task_id, item.record_ver), now)
+                    else:
+                        write = Write(action.value)
+                        checked = check_write(current, item.task_id, write, item.pid, item.record_ver)
+                        task = written(checked, write, now, error=error, snooze_ms=snooze_ms)
+                except TaskStoreError as exc:
+                    results.append(BulkResult(item.task_id, outcome_of(exc), str(exc)))
+                    continue
+                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=self._save(conn, task)))
+        return results
 
 
 def _system_ms() -> int:
