@@ -89,6 +89,22 @@ async def main() -> int:
                 await tasks(pilot, app)
                 await pilot.press("question_mark")
 
+            async def bulk_results(pilot, app):
+                await open_topic(pilot, app, "reports.nightly")
+                await pilot.press("X")  # revoke every expired lease of the topic
+                for _ in range(50):
+                    await settle(pilot)
+                    if app.screen.query("#confirm"):
+                        break
+                await pilot.click("#confirm")
+                for _ in range(50):
+                    await settle(pilot)
+                    if not getattr(app.screen, "running", True):
+                        break
+
+            async def owners(pilot, app):
+                await pilot.press("o")
+
             async def filter_modal(pilot, app):
                 await open_topic(pilot, app, "emails")
                 await pilot.press("slash")
@@ -100,7 +116,9 @@ async def main() -> int:
             await shoot(store, "snooze", snooze)
             await shoot(store, "help", help_keys)
             await shoot(store, "filter", filter_modal)
+            await shoot(store, "owners", owners)
             await shoot(store, "read_only", nothing, read_only=True)
+            await shoot(store, "bulk_results", bulk_results)  # last: it changes the store
     return 0
 
 

@@ -20,6 +20,8 @@ from sokka_tui.screens.topics import TopicsScreen
 from stores import TaskStoreError
 
 DEFAULT_REFRESH_S = 1.0
+#: "starting for too long" means longer than this, unless --stuck-after says otherwise.
+DEFAULT_STUCK_AFTER_MS = 5 * 60_000
 MIN_REFRESH_S = 0.5
 
 
@@ -53,8 +55,10 @@ class SokkaApp(App):
         refresh_interval: float = DEFAULT_REFRESH_S,
         read_only: bool | None = None,
         operator: str | None = None,
+        stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
     ) -> None:
         super().__init__()
+        self.stuck_after_ms = stuck_after_ms
         self.store = store
         self.store_label = store_label
         self.clock = StoreClock(clock)
@@ -131,6 +135,7 @@ def build_app(
     refresh_interval: float = DEFAULT_REFRESH_S,
     read_only: bool | None = None,
     operator: str | None = None,
+    stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
 ) -> SokkaApp:
     """The console over ``store`` (already open). ``clock`` is the local clock in epoch ms."""
     return SokkaApp(
@@ -140,4 +145,5 @@ def build_app(
         refresh_interval=refresh_interval,
         read_only=read_only,
         operator=operator,
+        stuck_after_ms=stuck_after_ms,
     )

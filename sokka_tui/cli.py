@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refresh interval (default 1, minimum 0.5)")
     parser.add_argument("--lease-time", type=_lease, default=None, metavar="DURATION",
                         help="lease granted by reservations made through this store handle, e.g. 2m")
+    parser.add_argument("--stuck-after", type=_lease, default=5 * 60_000, metavar="DURATION",
+                        help="a task 'starting' for longer than this counts as stuck (default 5m)")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="connect/statement/socket timeout (default 5)")
     return parser
@@ -99,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     with store:
         from sokka_tui.app import build_app
 
-        build_app(store, store_label=redact(label), refresh_interval=args.refresh).run()
+        build_app(
+            store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after
+        ).run()
     return 0
 
 
@@ -117,6 +121,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 build_app(
                     store, store_label="demo (embedded SQLite, simulated workers)",
                     refresh_interval=args.refresh, read_only=args.read_only or None,
+                    stuck_after_ms=args.stuck_after,
                 ).run()
     return 0
 

@@ -9,6 +9,16 @@ from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.render import absolute, clean
 from stores import TaskStatus
 
+#: The stuck classes, each a filter one key away.
+STUCK_STARTING = "starting-too-long"
+STUCK_EXPIRED = "expired-lease"
+STUCK_WAKE_DUE = "wake-due"
+STUCK_LABELS = {
+    STUCK_STARTING: "starting for too long",
+    STUCK_EXPIRED: "running with an expired lease",
+    STUCK_WAKE_DUE: "snoozed past its wake time, not picked up",
+}
+
 
 @dataclass(frozen=True)
 class TaskQuery:
@@ -21,6 +31,7 @@ class TaskQuery:
     to_ms: int | None = None
     text: str | None = None
     group: str | None = None
+    stuck: str | None = None
 
     def filters(self) -> dict:
         """The ``list_tasks`` filters of this query."""
@@ -29,10 +40,21 @@ class TaskQuery:
 
     @property
     def filtered(self) -> bool:
-        return any(v is not None for v in (self.status, self.sub_topic, self.from_ms, self.to_ms, self.text))
+        return any(
+            v is not None for v in (self.status, self.sub_topic, self.from_ms, self.to_ms, self.text, self.stuck)
+        )
 
     def cleared(self) -> TaskQuery:
-        return replace(self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None)
+        return replace(self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None, stuck=None)
+
+    def matches(self, task) -> bool:
+        """Whether ``task`` passes the plain filters (for tasks found by id, group or lease)."""
+        exact = {"topic": self.topic, "sub_topic": self.sub_topic, "status": self.status}
+        if any(value is not None and getattr(task, name) != value for name, value in exact.items()):
+            return False
+        if self.from_ms is not None and task.updated_at < self.from_ms:
+            return False
+        return self.to_ms is None or task.updated_at <= self.to_ms
 
     def describe(self) -> str:
         """The active filter in one line (store text cleaned of control characters)."""
@@ -49,6 +71,8 @@ class TaskQuery:
             parts.append(f"updated until {absolute(self.to_ms)}")
         if self.text is not None:
             parts.append(f"id or group = {clean(self.text)!r}")
+        if self.stuck is not None:
+            parts.append(f"stuck: {STUCK_LABELS[self.stuck]}")
         return ", ".join(parts) if parts else "no filter"
 
 

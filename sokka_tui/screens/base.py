@@ -50,7 +50,7 @@ class StoreScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="view.back"),
-        Binding("R", "refresh_now", "Refresh", id="view.refresh"),
+        Binding("R", "refresh_now", "Refresh", show=False, id="view.refresh"),
         Binding("l", "toggle_leased", "Leased", id="view.leased"),
         Binding("j", "cursor_down", "Down", show=False, id="view.down"),
         Binding("k", "cursor_up", "Up", show=False, id="view.up"),
@@ -58,7 +58,7 @@ class StoreScreen(Screen):
         Binding("f", "fail_task", "Fail", id="task.fail"),
         Binding("t", "terminate_task", "Terminate", id="task.terminate"),
         Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
-        Binding("y", "copy_task_id", "Copy id", id="task.copy"),
+        Binding("y", "copy_task_id", "Copy id", show=False, id="task.copy"),
     ]
     #: The topic the leased panel shows (``None``: every topic).
     leased_topic: str | None = None
@@ -253,11 +253,12 @@ class StoreScreen(Screen):
             return
         if action == Action.SNOOZE:
             self.app.push_screen(
-                SnoozeModal(task), lambda ms: ms is not None and self._confirm(Request(action, task, snooze_ms=ms))
+                SnoozeModal(task_line(task)),
+                lambda ms: ms is not None and self._confirm(Request(action, task, snooze_ms=ms)),
             )
         elif action == Action.FAIL:
             self.app.push_screen(
-                FailModal(task, f"failed by operator {self.app.operator}"),
+                FailModal(task_line(task), f"failed by operator {self.app.operator}"),
                 lambda error: error is not None and self._confirm(Request(action, task, error=error)),
             )
         else:

@@ -30,15 +30,16 @@ class _PromptModal(ModalScreen):
     TITLE_TEXT = ""
     PLACEHOLDER = ""
 
-    def __init__(self, task: Task, value: str = "") -> None:
+    def __init__(self, subject: Text, value: str = "") -> None:
+        """``subject`` names what the answer is for: ``task_line(task)``, or a marked set."""
         super().__init__()
-        self.seen = task
+        self.subject = subject
         self.initial = value
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.TITLE_TEXT, style="bold"), classes="dialog-title")
-            yield Static(task_line(self.seen), classes="dialog-body")
+            yield Static(self.subject, classes="dialog-body")
             yield Input(value=self.initial, placeholder=self.PLACEHOLDER, id="value")
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):

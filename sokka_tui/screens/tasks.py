@@ -4,16 +4,21 @@ you scroll, filterable. Never the whole topic in memory."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import islice
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from sokka_tui.actions import Action
+from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
-from sokka_tui.query import TaskQuery
+from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
 from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
+from sokka_tui.screens.triage import capture, revoke_expired_leases, run_bulk
+from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, selected_key, sync_rows
 from stores import Page, Task, TaskStatus, TaskStoreError
@@ -34,7 +39,7 @@ STATUS_STYLES = {
 }
 #: (heading, width): fixed widths, so columns never jump as rows change.
 COLUMNS = (
-    ("Task", 28), ("Status", 10), ("Sub-topic", 12), ("Group", 14), ("Updated", 11), ("Ver", 4),
+    ("", 1), ("Task", 28), ("Status", 10), ("Sub-topic", 12), ("Group", 14), ("Updated", 11), ("Ver", 4),
     ("Owner", 18), ("Lease / wake", 16), ("Description", 26),
 )
 
@@ -53,6 +58,13 @@ class TasksScreen(StoreScreen):
         Binding("enter", "open_task", "Open", id="tasks.open"),
         Binding("slash", "filter", "Filter", id="tasks.filter"),
         Binding("g", "show_group", "Group", id="tasks.group"),
+        Binding("space", "mark_task", "Mark", id="tasks.mark"),
+        Binding("asterisk", "mark_all", "Mark all", id="tasks.mark_all"),
+        Binding("1", "stuck('starting-too-long')", "Waiting too long", show=False, id="tasks.stuck_starting"),
+        Binding("2", "stuck('expired-lease')", "Expired leases", show=False, id="tasks.stuck_expired"),
+        Binding("3", "stuck('wake-due')", "Wake overdue", show=False, id="tasks.stuck_wake"),
+        Binding("X", "revoke_expired", "Revoke expired", id="tasks.revoke_expired"),
+        Binding("o", "owners", "Owners", show=False, id="tasks.owners"),
     ]
 
     def __init__(self, query: TaskQuery) -> None:
@@ -62,6 +74,7 @@ class TasksScreen(StoreScreen):
         self.tasks: dict[str, Task] = {}
         self.page_cursor: dict | None = None
         self.paging = False
+        self.marks = Marks()
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
@@ -90,7 +103,11 @@ class TasksScreen(StoreScreen):
         else:
             title.append("Tasks of ", style="bold")
             title.append_text(safe_text(q.topic, "bold", max_length=60))
-        title.append(f"  {len(self.tasks)}{'+' if self.page_cursor else ''} loaded, newest first")
+        order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
+        title.append(f"  {len(self.tasks)}{'+' if self.page_cursor else ''} loaded, {order}")
+        if self.marks:
+            title.append(f"  {len(self.marks):,} marked", style="bold yellow")
+            title.append(" (esc clears)", style="dim")
         if len(self.tasks) > LIVE_ROWS:
             title.append(
                 f"  live refresh paused below the first {LIVE_ROWS} rows (R reloads from the top)", style="yellow"
@@ -107,21 +124,17 @@ class TasksScreen(StoreScreen):
     # -- loading ------------------------------------------------------------------
     def fetch(self, store) -> Listing | None:
         q = self.task_query
-        if q.group is not None:
-            return Listing(store.tasks(q.group), None)
-        if q.text is not None:
-            found = {}
-            task = store.task(q.text)
-            if task is not None:
-                found[task.task_id] = task
-            for member in store.tasks(q.text):
-                found.setdefault(member.task_id, member)
-            tasks = [t for t in found.values() if _matches(t, q)]
-            return Listing(sorted(tasks, key=lambda t: (t.updated_at, t.task_id), reverse=True), None)
+        now = self.app.clock.now()
+        if q.group is not None or q.text is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
+            tasks = list(islice(matching(store, q, now, self.app.stuck_after_ms), LIVE_ROWS))
+            if q.stuck is None:
+                tasks.sort(key=lambda t: (t.updated_at, t.task_id), reverse=True)
+            return Listing(tasks, None)
         if len(self.tasks) > LIVE_ROWS:
             return None  # holding still deep in the list
         want = max(PAGE_SIZE, len(self.tasks))
-        page = store.list_tasks(q.filters(), {"limit": min(want, LIVE_ROWS)})
+        filters = list_filters(q, now, self.app.stuck_after_ms)
+        page = store.list_tasks(filters, {"limit": min(want, LIVE_ROWS)})
         return Listing(page.data, dict(page.cursor) if page.cursor else None)
 
     def show(self, payload: Listing | None) -> None:
@@ -140,6 +153,7 @@ class TasksScreen(StoreScreen):
             if task.lease_expires_at <= now:
                 lease = ("STUCK " if task.status == TaskStatus.RUNNING else "WAKE DUE ") + lease
         return [
+            Text("●" if task.task_id in self.marks else "", style="bold yellow"),
             safe_text(task.task_id, max_length=28),
             Text(str(task.status), style=STATUS_STYLES[task.status]),
             safe_text(task.sub_topic, max_length=12),
@@ -157,10 +171,12 @@ class TasksScreen(StoreScreen):
             self.load_next_page()
 
     def load_next_page(self) -> None:
-        if self.page_cursor is None or self.paging or self.task_query.group or self.task_query.text:
+        q = self.task_query
+        if self.page_cursor is None or self.paging or q.group or q.text or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
             return
         self.paging = True
-        cursor, filters = dict(self.page_cursor), self.task_query.filters()
+        cursor = dict(self.page_cursor)
+        filters = list_filters(q, self.app.clock.now(), self.app.stuck_after_ms)
 
         def fetch_page() -> None:
             try:
@@ -189,6 +205,11 @@ class TasksScreen(StoreScreen):
         return self.tasks.get(key) if key is not None else None
 
     def selection_changed(self) -> None:
+        if self.marks and not self.app.read_only:
+            hints = Text(f"Actions apply to the {len(self.marks):,} marked tasks", style="bold yellow")
+            hints.append(" (esc clears the marks)", style="dim")
+            self.query_one("#task-actions", Static).update(hints)
+            return
         hints = action_hints(self.selected_task(), self.app.read_only, detailed=False)
         self.query_one("#task-actions", Static).update(hints)
 
@@ -235,21 +256,85 @@ class TasksScreen(StoreScreen):
             self.table.clear()
         self.tick()
 
+    # -- marking and bulk triage ---------------------------------------------------
+    def _redraw_marks(self) -> None:
+        for key in self.tasks:
+            if key in self.table.rows:
+                self.table.update_cell(key, self.table.ordered_columns[0].key, self._cells(self.tasks[key])[0])
+        self._describe()
+        self.selection_changed()
+        self.refresh_bindings()
+
+    def action_mark_task(self) -> None:
+        task = self.current_task()
+        if task is None:
+            return
+        self.marks.toggle(task)
+        self._redraw_marks()
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        """Freeze every task the current query matches, as it is now, page by page."""
+        query, now, after = self.task_query, self.app.clock.now(), self.app.stuck_after_ms
+
+        def marked(marks: Marks) -> None:
+            self.marks = marks
+            self._redraw_marks()
+            self.notify(f"{len(marks):,} tasks marked, frozen at the versions seen now.", markup=False)
+
+        capture(self, lambda store: matching(store, query, now, after), marked)
+
+    def action_back(self) -> None:
+        if self.marks:
+            self.marks.clear()
+            self._redraw_marks()
+            return
+        super().action_back()
+
+    def action_stuck(self, stuck: str) -> None:
+        if self.task_query.group is not None:
+            return
+        self._apply_filter(replace(self.task_query, stuck=None if self.task_query.stuck == stuck else stuck))
+
+    def action_revoke_expired(self) -> None:
+        revoke_expired_leases(self, self.task_query.topic)
+
+    def action_owners(self) -> None:
+        from sokka_tui.screens.owners import OwnersScreen
+
+        self.app.push_screen(OwnersScreen(self.task_query.topic))
+
+    def start_action(self, action: Action) -> None:
+        if not self.marks:
+            super().start_action(action)
+            return
+        run_bulk(self, action, self.marks, self._after_bulk)
+
+    def _after_bulk(self, remark: list[str] | None) -> None:
+        self.marks.clear()
+        if remark:
+            def fresh(store):
+                return (task for task in map(store.task, remark) if task is not None)
+
+            def marked(marks: Marks) -> None:
+                self.marks = marks
+                self._redraw_marks()
+                self.notify(f"{len(marks):,} skipped tasks marked again, at their current versions.", markup=False)
+
+            capture(self, fresh, marked)
+        self._redraw_marks()
+        self.tick()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.marks and action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):
+            return not self.app.read_only
+        if action in ("mark_task", "mark_all", "revoke_expired") and self.app.read_only:
+            return False
+        if action in ("revoke_expired", "owners", "stuck") and self.task_query.group is not None:
+            return False
         if action == "filter" and self.task_query.group is not None:
             return False
         if action in ("show_group", "open_task") and self.current_task() is None:
             return None
         return super().check_action(action, parameters)
-
-
-def _matches(task: Task, q: TaskQuery) -> bool:
-    """Whether a looked-up task also passes the query's other filters."""
-    filters = q.filters()
-    exact = ("topic", "sub_topic", "status")
-    if any(getattr(task, name) != value for name, value in filters.items() if name in exact):
-        return False
-    if q.from_ms is not None and task.updated_at < q.from_ms:
-        return False
-    return q.to_ms is None or task.updated_at <= q.to_ms
 

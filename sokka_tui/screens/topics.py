@@ -23,7 +23,11 @@ class TopicsScreen(StoreScreen):
     """Every topic of the store, refreshed live; enter opens one."""
 
     SCREEN_NAME = "Topics"
-    BINDINGS = [Binding("enter", "open_topic", "Open", id="topics.open")]
+    BINDINGS = [
+        Binding("enter", "open_topic", "Open", id="topics.open"),
+        Binding("X", "revoke_expired", "Revoke expired", id="topics.revoke_expired"),
+        Binding("o", "owners", "Owners", id="topics.owners"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,6 +86,24 @@ class TopicsScreen(StoreScreen):
         key = selected_key(self.query_one("#topics", DataTable))
         if key is not None:
             self.open_topic(key)
+
+    def action_revoke_expired(self) -> None:
+        """Revoke every expired lease of the selected topic (with a preview)."""
+        from sokka_tui.screens.triage import revoke_expired_leases
+
+        topic = selected_key(self.query_one("#topics", DataTable))
+        if topic is not None:
+            revoke_expired_leases(self, topic)
+
+    def action_owners(self) -> None:
+        from sokka_tui.screens.owners import OwnersScreen
+
+        self.app.push_screen(OwnersScreen(None))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "revoke_expired" and self.app.read_only:
+            return False
+        return super().check_action(action, parameters)
 
     def open_topic(self, topic: str) -> None:
         from sokka_tui.query import TaskQuery

@@ -58,7 +58,7 @@ async def test_enter_opens_topic_and_esc_goes_back(frozen_store, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "emails")
-        ids = cell_texts(screen.table)
+        ids = cell_texts(screen.table, 1)
         assert len(ids) == 12 and set(ids) == {f"email-{i:03d}" for i in range(1, 13)}
         updated = [screen.tasks[i].updated_at for i in ids]
         assert updated == sorted(updated, reverse=True)
@@ -102,7 +102,7 @@ async def test_group_key_shows_the_group(frozen_store, make_app):
         await settle(pilot)
         group = app.screen
         assert isinstance(group, TasksScreen) and group.task_query.group == "order-42"
-        assert sorted(cell_texts(group.table)) == ["email-002", "email-005", "invoice-001"]
+        assert sorted(cell_texts(group.table, 1)) == ["email-002", "email-005", "invoice-001"]
         assert "Group order-42" in static_text(group, "#title")
 
 
@@ -119,21 +119,21 @@ async def test_filter_by_status_sub_topic_and_id(frozen_store, make_app):
         await pilot.click("#apply")
         await settle(pilot)
         assert app.screen is screen
-        ids = cell_texts(screen.table)
+        ids = cell_texts(screen.table, 1)
         assert ids and all(screen.tasks[i].status == "starting" and screen.tasks[i].sub_topic == "welcome" for i in ids)
         assert "status=starting, sub-topic='welcome'" in static_text(screen, "#filter-line")
         await pilot.press("slash")
         await pilot.pause()
         await pilot.click("#clear")
         await settle(pilot)
-        assert len(cell_texts(screen.table)) == 12
+        assert len(cell_texts(screen.table, 1)) == 12
         await pilot.press("slash")
         await pilot.pause()
         app.screen.query_one("#text").value = "order-42"
         app.screen.query_one("#text").focus()
         await pilot.press("enter")  # submits from the input
         await settle(pilot)
-        assert sorted(cell_texts(screen.table)) == ["email-002", "email-005"]  # the group, within the topic
+        assert sorted(cell_texts(screen.table, 1)) == ["email-002", "email-005"]  # the group, within the topic
 
 
 async def test_filter_refuses_bad_times(frozen_store, make_app):
@@ -177,7 +177,7 @@ async def test_keyset_pages_load_as_you_scroll(tmp_path, make_app, clock):
             await pilot.press("ctrl+end")
             await settle(pilot)
         assert screen.table.row_count == 250 and screen.page_cursor is None
-        assert len(set(cell_texts(screen.table))) == 250
+        assert len(set(cell_texts(screen.table, 1))) == 250
         assert "250 loaded" in static_text(screen, "#title")
     store.close()
 
@@ -277,10 +277,10 @@ async def test_hostile_text_is_shown_literally(frozen_store, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, HOSTILE_TOPIC)
-        ids = cell_texts(screen.table)
+        ids = cell_texts(screen.table, 1)
         assert HOSTILE_ID in ids and "big [/]" in ids
         assert "␛]0;title␇" in static_text(screen, "#title")
-        descriptions = cell_texts(screen.table, 8)
+        descriptions = cell_texts(screen.table, 9)
         assert "[link=https://example.com…" in descriptions  # cut to fit, shown literally
         assert all("\x1b" not in d and "\x9b" not in d and "\u202e" not in d for d in descriptions)
         for task_id in (HOSTILE_ID, "big [/]"):

@@ -145,3 +145,65 @@ def test_outage_banner(snap, frozen_store):
         await _steady(pilot)
 
     assert snap(run_before)
+
+
+async def _mark_emails(pilot, *task_ids: str) -> None:
+    await _open(pilot, "emails")
+    table = pilot.app.screen.query_one("#tasks", DataTable)
+    for task_id in task_ids:
+        table.move_cursor(row=table.get_row_index(task_id))
+        await pilot.press("space")
+    await _steady(pilot)
+
+
+def test_marked_tasks(snap):
+    async def run_before(pilot):
+        await _mark_emails(pilot, "email-001", "email-002", "email-005")
+
+    assert snap(run_before)
+
+
+def test_bulk_preview(snap):
+    async def run_before(pilot):
+        await _mark_emails(pilot, "email-001", "email-002", "email-005", "email-010")
+        await pilot.press("r")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_bulk_preview_typed_confirmation(snap, frozen_store, clock):
+    frozen_store.create_tasks([{"task_id": f"bulk-{i:03d}", "topic": "emails"} for i in range(120)])
+
+    async def run_before(pilot):
+        await _open(pilot, "emails")
+        await pilot.press("asterisk")
+        await _steady(pilot)
+        await pilot.press("t")
+        await _steady(pilot)
+
+    assert snap(run_before)
+
+
+def test_bulk_results(snap, frozen_store):
+    async def run_before(pilot):
+        await _mark_emails(pilot, "email-001", "email-002", "email-003", "email-005")
+        frozen_store.extend_lease("email-003", "worker-b2:5151")  # changes after marking
+        await pilot.press("r")
+        await _steady(pilot)
+        await pilot.click("#confirm")
+        for _ in range(20):
+            await _steady(pilot)
+            if not getattr(pilot.app.screen, "running", True):
+                break
+
+    assert snap(run_before)
+
+
+def test_owners_screen(snap):
+    async def run_before(pilot):
+        await _steady(pilot)
+        await pilot.press("o")
+        await _steady(pilot)
+
+    assert snap(run_before)

@@ -1,0 +1,207 @@
+"""A bulk action running: chunk by chunk in a worker thread, with a progress bar;
+cancellable between chunks; then a result per task, browsable by outcome, and
+the skipped ones re-marked with one key."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+
+from sokka_tui.actions import VERBS, Action
+from sokka_tui.render import plain, safe_text
+from stores import TaskStoreError
+from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult
+
+#: Items per store call: small enough that progress moves and cancel is prompt
+#: (about 0.2 s per chunk on PostgreSQL), large enough that round trips and
+#: commits don't dominate.
+CHUNK = 500
+OUTCOME_STYLES = {
+    BulkOutcome.DONE: "green",
+    BulkOutcome.SKIPPED: "yellow",
+    BulkOutcome.REFUSED: "red",
+    BulkOutcome.GONE: "dim",
+}
+#: Rows one view of the results lists: a table of tens of thousands of rows
+#: would freeze the console for seconds; the counters say how many there are.
+MAX_ROWS = 500
+FILTER_KEYS = {"1": None, "2": BulkOutcome.DONE, "3": BulkOutcome.SKIPPED, "4": BulkOutcome.REFUSED,
+               "5": BulkOutcome.GONE}
+
+
+@dataclass
+class BulkProgressed(Message):
+    results: list[BulkResult]
+    bubble = False
+
+
+@dataclass
+class BulkStopped(Message):
+    """The run ended: ``error`` when the store failed; ``unsent`` items were never sent."""
+
+    unsent: list[BulkItem]
+    error: TaskStoreError | None = None
+    uncertain: list[BulkItem] | None = None
+    bubble = False
+
+
+class BulkRunScreen(Screen[list[str] | None]):
+    """Dismisses with the ids to re-mark (the skipped ones), or ``None``."""
+
+    BINDINGS = [
+        Binding("c", "cancel_run", "Cancel run", id="bulk.cancel_run"),
+        Binding("escape", "close", "Back", id="bulk.close"),
+        Binding("m", "remark_skipped", "Re-mark skipped", id="bulk.remark"),
+        Binding("1", "show('all')", "All", id="bulk.all"),
+        Binding("2", "show('done')", "Done", id="bulk.done"),
+        Binding("3", "show('skipped')", "Skipped", id="bulk.skipped"),
+        Binding("4", "show('refused')", "Refused", id="bulk.refused"),
+        Binding("5", "show('gone')", "Gone", id="bulk.gone"),
+    ]
+    SCREEN_NAME = "Bulk action"
+
+    def __init__(self, action: Action, items: list[BulkItem], *, snooze_ms: int | None, error: str | None):
+        super().__init__()
+        self.action = action
+        self.items = items
+        self.snooze_ms = snooze_ms
+        self.error = error
+        self.results: list[BulkResult] = []
+        self.unsent: list[BulkItem] = []
+        self.uncertain: list[BulkItem] = []
+        self.failure: TaskStoreError | None = None
+        self.running = True
+        self.shown: BulkOutcome | None = None
+        self.listed = self.matching = 0
+        self._cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="bulk-title", classes="screen-title")
+        yield ProgressBar(total=len(self.items), show_eta=False, id="bulk-progress")
+        yield Static(id="bulk-counts", classes="action-line")
+        table = DataTable(id="bulk-results", cursor_type="row", zebra_stripes=True)
+        for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
+            table.add_column(heading, width=width)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._describe()
+        self.query_one("#bulk-results", DataTable).focus()
+        self.run_worker(self._run, thread=True, group="bulk", exit_on_error=False, name=f"bulk {self.action}")
+
+    # -- the run (worker thread) -----------------------------------------------------
+    def _run(self) -> None:
+        store = self.app.store
+        sent = 0
+        for start in range(0, len(self.items), CHUNK):
+            if self._cancel.is_set():
+                break
+            chunk = self.items[start : start + CHUNK]
+            try:
+                results = store.apply_bulk(
+                    BulkAction(self.action.value), chunk, snooze_ms=self.snooze_ms, error=self.error
+                )
+            except TaskStoreError as exc:
+                # The chunk in flight may be partly written (the Redis store sends
+                # one script per task): say so, and which tasks to check.
+                self.post_message(BulkStopped(self.items[start + len(chunk):], exc, uncertain=chunk))
+                return
+            sent = start + len(chunk)
+            self.post_message(BulkProgressed(results))
+        self.post_message(BulkStopped(self.items[sent:]))
+
+    # -- results (event loop) ----------------------------------------------------------
+    def on_bulk_progressed(self, message: BulkProgressed) -> None:
+        # Only the bar and the counters move during the run: filling a table of
+        # thousands of rows chunk by chunk would slow the run and the keys.
+        self.results.extend(message.results)
+        self.query_one(ProgressBar).advance(len(message.results))
+        self._describe()
+
+    def on_bulk_stopped(self, message: BulkStopped) -> None:
+        self.running = False
+        self.unsent = message.unsent
+        self.uncertain = message.uncertain or []
+        self.failure = message.error
+        if message.error is not None:
+            self.notify(plain(message.error, 300), title="Bulk action stopped", severity="error", markup=False)
+        self._add_rows(self.results)
+        self._describe()
+        self.refresh_bindings()
+
+    def _add_rows(self, results: list[BulkResult]) -> None:
+        table = self.query_one("#bulk-results", DataTable)
+        shown = [r for r in results if self.shown is None or r.outcome == self.shown]
+        self.listed, self.matching = min(len(shown), MAX_ROWS), len(shown)
+        table.add_rows(
+            (
+                safe_text(result.task_id, max_length=30),
+                Text(str(result.outcome), style=OUTCOME_STYLES[result.outcome]),
+                safe_text(result.reason, max_length=100),
+            )
+            for result in shown[:MAX_ROWS]
+        )
+
+    def _describe(self) -> None:
+        counts = Counter(result.outcome for result in self.results)
+        title = Text.assemble((f"{VERBS[self.action]} {len(self.items):,} tasks", "bold"))
+        if self.running:
+            title.append("  running… (c cancels after the chunk in flight; results are listed at the end)",
+                         style="yellow")
+        elif self.failure is not None:
+            title.append("  stopped: the store failed", style="bold red")
+        elif self.unsent:
+            title.append("  cancelled", style="yellow")
+        else:
+            title.append("  finished", style="green")
+        self.query_one("#bulk-title", Static).update(title)
+        line = Text()
+        for outcome in BulkOutcome:
+            line.append(f"{outcome} {counts[outcome]:,}   ", style=OUTCOME_STYLES[outcome])
+        if self.unsent:
+            line.append(f"not sent {len(self.unsent):,}   ", style="bold")
+        if self.uncertain:
+            line.append(f"unknown {len(self.uncertain):,} (the store failed while writing them: check them)",
+                        style="bold red")
+        shown = "all" if self.shown is None else str(self.shown)
+        listed = f" (the first {self.listed:,} of {self.matching:,})" if self.matching > self.listed else ""
+        line.append(f"\nShowing {shown}{listed}. 1 all · 2 done · 3 skipped · 4 refused · 5 gone · "
+                    "m re-marks the skipped", style="dim")
+        self.query_one("#bulk-counts", Static).update(line)
+
+    # -- keys ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.running
+        if action in ("close", "remark_skipped"):
+            if self.running:
+                return None
+            if action == "remark_skipped":
+                return any(r.outcome == BulkOutcome.SKIPPED for r in self.results) or None
+        return True
+
+    def action_cancel_run(self) -> None:
+        self._cancel.set()
+        self.notify("Cancelling after the chunk in flight.", markup=False)
+
+    def action_show(self, outcome: str) -> None:
+        self.shown = None if outcome == "all" else BulkOutcome(outcome)
+        if not self.running:
+            self.query_one("#bulk-results", DataTable).clear()
+            self._add_rows(self.results)
+        self._describe()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_remark_skipped(self) -> None:
+        self.dismiss([r.task_id for r in self.results if r.outcome == BulkOutcome.SKIPPED])

@@ -1,0 +1,102 @@
+"""Leases grouped by owner: who holds how many, when they last renewed, how many
+have expired; revoke every lease of an owner (a dead worker) from here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from sokka_tui.actions import Action
+from sokka_tui.marks import Marks
+from sokka_tui.render import relative, safe_text
+from sokka_tui.screens.base import StoreScreen
+from sokka_tui.screens.triage import run_bulk
+from sokka_tui.widgets.tables import selected_key, sync_rows
+from stores import Task, TaskStatus, scroll
+
+COLUMNS = (("Owner", 40), ("Leases", 8), ("Expired", 8), ("Newest renewal", 16), ("Topics", 60))
+
+
+@dataclass
+class Owner:
+    pid: str
+    tasks: list[Task]
+    expired: int
+    newest_renewal: int
+
+
+class OwnersScreen(StoreScreen):
+    """Running tasks by ``pid`` (snoozed tasks have no owner)."""
+
+    SCREEN_NAME = "Owners"
+    BINDINGS = [Binding("r", "revoke_owner", "Revoke all of owner", id="owners.revoke")]
+
+    def __init__(self, topic: str | None) -> None:
+        super().__init__()
+        self.leased_topic = topic
+        self.owners: dict[str, Owner] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="owners-title", classes="screen-title")
+        table = DataTable(id="owners", cursor_type="row", zebra_stripes=True)
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#owners", DataTable).focus()
+
+    def fetch(self, store) -> dict[str, Owner]:
+        now = self.app.clock.now()
+        by_pid: dict[str, list[Task]] = defaultdict(list)
+        for task in scroll(lambda c: store.list_leased_tasks(self.leased_topic, c), {"limit": 1000}):
+            if task.status == TaskStatus.RUNNING and task.pid:
+                by_pid[task.pid].append(task)
+        return {
+            pid: Owner(
+                pid, tasks, sum(1 for t in tasks if (t.lease_expires_at or 0) <= now), max(t.updated_at for t in tasks)
+            )
+            for pid, tasks in by_pid.items()
+        }
+
+    def show(self, payload: dict[str, Owner]) -> None:
+        self.owners = payload
+        now = self.app.clock.now()
+        ordered = sorted(payload.values(), key=lambda o: (-o.expired, -len(o.tasks), o.pid))
+        sync_rows(self.query_one("#owners", DataTable), [
+            (owner.pid, [
+                safe_text(owner.pid, "bold", max_length=40),
+                Text(f"{len(owner.tasks):,}", justify="right"),
+                Text(f"{owner.expired:,}", justify="right", style="bold red" if owner.expired else "dim"),
+                Text(relative(owner.newest_renewal, now)),
+                safe_text(", ".join(sorted({t.topic for t in owner.tasks})), max_length=60),
+            ])
+            for owner in ordered
+        ])
+        title = Text("Lease owners", style="bold")
+        title.append(" of ")
+        title.append_text(safe_text(self.leased_topic or "every topic", "bold", max_length=60))
+        title.append(f"  {len(payload)} owners; all expired = likely dead. r revokes all leases of one.")
+        self.query_one("#owners-title", Static).update(title)
+
+    def action_revoke_owner(self) -> None:
+        pid = selected_key(self.query_one("#owners", DataTable))
+        owner = self.owners.get(pid) if pid is not None else None
+        if owner is None:
+            return
+        marks = Marks()
+        marks.add(owner.tasks)
+        run_bulk(self, Action.REVOKE, marks, lambda _remark: self.tick())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "revoke_owner":
+            if self.app.read_only:
+                return False
+            return bool(self.owners) or None
+        return super().check_action(action, parameters)
