@@ -6,26 +6,13 @@ task that changed meanwhile is refused by the store and nothing is written.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from stores import ALLOWED_TRANSITIONS, Task, TaskStatus
+from stores import ALLOWED_TRANSITIONS, Task
+from stores.bulk import BulkAction, allowed_from
 
-
-class Action(enum.StrEnum):
-    SNOOZE = "snooze"
-    FAIL = "fail"
-    TERMINATE = "terminate"
-    REVOKE = "revoke"
-
-
-#: The status each action leads to.
-TARGETS = {
-    Action.SNOOZE: TaskStatus.SNOOZED,
-    Action.FAIL: TaskStatus.FAILED,
-    Action.TERMINATE: TaskStatus.TERMINATED,
-    Action.REVOKE: TaskStatus.STARTING,
-}
+#: The operator's actions are the store's bulk actions: one enum for both.
+Action = BulkAction
 
 VERBS = {
     Action.SNOOZE: "Snooze",
@@ -35,19 +22,13 @@ VERBS = {
 }
 
 
-def allowed_from(action: Action) -> list[TaskStatus]:
-    """The statuses from which the transition table allows ``action``."""
-    target = TARGETS[action]
-    return [status for status, targets in ALLOWED_TRANSITIONS.items() if target in targets]
-
-
 def refusal(action: Action, task: Task) -> str | None:
     """Why ``action`` can't be applied to ``task`` as seen, or ``None`` when it can."""
-    if TARGETS[action] in ALLOWED_TRANSITIONS[task.status]:
+    if action.target in ALLOWED_TRANSITIONS[task.status]:
         return None
     if not ALLOWED_TRANSITIONS[task.status]:
         return f"The task is {task.status}: a final status allows no change."
-    statuses = " or ".join(str(status) for status in allowed_from(action))
+    statuses = " or ".join(allowed_from(action))
     done = "revoked" if action == Action.REVOKE else f"{action}d"
     return f"Only a {statuses} task can be {done}; this one is {task.status}."
 

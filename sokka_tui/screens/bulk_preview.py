@@ -14,7 +14,6 @@ from textual.widgets import Button, Input, Static
 from sokka_tui.actions import VERBS, Action
 from sokka_tui.marks import Marks
 from sokka_tui.render import format_duration, safe_text
-from stores.bulk import BulkAction
 
 TYPE_TO_CONFIRM_ABOVE = 100
 
@@ -22,7 +21,10 @@ TYPE_TO_CONFIRM_ABOVE = 100
 class BulkPreviewModal(ModalScreen[bool]):
     """Returns True when the operator confirms."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="bulk.cancel")]
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm", id="bulk.confirm"),
+        Binding("escape", "cancel", "Cancel", id="bulk.cancel"),
+    ]
 
     def __init__(self, action: Action, marks: Marks, *, snooze_ms: int | None = None, error: str | None = None):
         super().__init__()
@@ -49,7 +51,7 @@ class BulkPreviewModal(ModalScreen[bool]):
             head.append_text(safe_text(repr(self.error), max_length=80))
         statuses = Text("Statuses as marked: ")
         statuses.append(" · ".join(f"{status} {n:,}" for status, n in self.marks.statuses().most_common()))
-        refused = self.marks.refused_by_table(BulkAction(self.action.value))
+        refused = self.marks.refused_by_table(self.action)
         table = Text(
             f"The transition table will refuse {refused:,} of them; they are reported, not written.",
             style="bold yellow" if refused else "",
@@ -72,6 +74,8 @@ class BulkPreviewModal(ModalScreen[bool]):
                 prompt.append(" to confirm:")
                 yield Static(prompt)
                 yield Input(placeholder=self.confirm_word[:60], id="confirm-word")
+            else:
+                yield Static(Text("y to confirm, esc to cancel", style="dim"))
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
@@ -101,6 +105,9 @@ class BulkPreviewModal(ModalScreen[bool]):
             self._confirm()
         else:
             self.dismiss(False)
+
+    def action_confirm(self) -> None:
+        self._confirm()
 
     def action_cancel(self) -> None:
         self.dismiss(False)

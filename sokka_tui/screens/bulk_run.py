@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 from sokka_tui.actions import VERBS, Action
 from sokka_tui.render import plain, safe_text
 from stores import TaskStoreError
-from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult
+from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: Items per store call: small enough that progress moves and cancel is prompt
 #: (about 0.2 s per chunk on PostgreSQL), large enough that round trips and
@@ -32,7 +32,7 @@ OUTCOME_STYLES = {
 }
 #: Rows one view of the results lists: a table of tens of thousands of rows
 #: would freeze the console for seconds; the counters say how many there are.
-MAX_ROWS = 500
+MAX_ROWS = 200
 FILTER_KEYS = {"1": None, "2": BulkOutcome.DONE, "3": BulkOutcome.SKIPPED, "4": BulkOutcome.REFUSED,
                "5": BulkOutcome.GONE}
 
@@ -108,7 +108,7 @@ class BulkRunScreen(Screen[list[str] | None]):
             chunk = self.items[start : start + CHUNK]
             try:
                 results = store.apply_bulk(
-                    BulkAction(self.action.value), chunk, snooze_ms=self.snooze_ms, error=self.error
+                    self.action, chunk, snooze_ms=self.snooze_ms, error=self.error
                 )
             except TaskStoreError as exc:
                 # The chunk in flight may be partly written (the Redis store sends
