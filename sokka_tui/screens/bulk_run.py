@@ -33,8 +33,6 @@ OUTCOME_STYLES = {
 #: Rows one view of the results lists: a table of tens of thousands of rows
 #: would freeze the console for seconds; the counters say how many there are.
 MAX_ROWS = 200
-FILTER_KEYS = {"1": None, "2": BulkOutcome.DONE, "3": BulkOutcome.SKIPPED, "4": BulkOutcome.REFUSED,
-               "5": BulkOutcome.GONE}
 
 
 @dataclass
