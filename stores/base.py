@@ -8,15 +8,19 @@ the same input with the same error before any server is asked.
 from __future__ import annotations
 
 import abc
+import secrets
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from stores import validation as v
+from stores.audit import AuditContext, AuditEntry, Operator, audit_key
 from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.errors import (
     InvalidArgument,
     InvalidStatusTransition,
+    InvalidTask,
     ReadOnlyStore,
     TaskAlreadyExists,
     TaskConcurrentlyUpdated,
@@ -29,8 +33,10 @@ from stores.protocol import (
     DEFAULT_NAMESPACE,
     DEFAULT_SNOOZE_TIME_MS,
     DEFAULT_TIMEOUT_S,
+    FINAL_STATUSES,
 )
 from stores.rules import Write
+from stores.validation import Cursor
 
 #: Rows sent to a server in one round trip by ``create_tasks``.
 CREATE_BATCH_SIZE = 1_000
@@ -48,6 +54,8 @@ class StoreOptions:
     namespace: str = DEFAULT_NAMESPACE
     read_only: bool = False
     timeout: float = DEFAULT_TIMEOUT_S
+    #: Who this store writes for; when set, every write is recorded in the audit trail.
+    operator: Operator | None = None
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> StoreOptions:
@@ -64,6 +72,8 @@ class StoreOptions:
         timeout = merged["timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
             raise InvalidArgument("timeout must be a number of seconds, above 0 and at most 3600.")
+        if merged["operator"] is not None and not isinstance(merged["operator"], Operator):
+            raise InvalidArgument("operator must be a stores.audit.Operator or None.")
         return cls(**merged)
 
 
@@ -88,6 +98,8 @@ class BaseStore(abc.ABC):
         self.snooze_time_ms = options.snooze_time_ms
         self.namespace = options.namespace
         self.read_only = options.read_only
+        self.operator = options.operator
+        self._bulk_run = threading.local()  # the batch id of the apply_bulk call in this thread
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self):
@@ -104,6 +116,12 @@ class BaseStore(abc.ABC):
         if self.read_only:
             raise ReadOnlyStore(f"This store is open read-only, so it cannot {what}.")
 
+    def _audit_context(self) -> AuditContext | None:
+        """Who the write now being made is recorded for, or ``None`` (no operator)."""
+        if self.operator is None:
+            return None
+        return AuditContext(self.operator, getattr(self._bulk_run, "batch_id", None))
+
     # -- TaskStore ---------------------------------------------------------
     def create_task(self, task: Mapping[str, Any]) -> Task:
         """Create one task in ``starting``. Raises ``InvalidTask``, ``TaskAlreadyExists``,
@@ -119,6 +137,8 @@ class BaseStore(abc.ABC):
         transaction (Redis: one script per topic after claiming every id) writes
         them. Raises as ``create_task`` does; ``TaskAlreadyExists`` also for an id
         given twice in ``tasks``."""
+        if isinstance(tasks, (str, bytes, Mapping)) or not isinstance(tasks, Iterable):
+            raise InvalidTask(f"create_tasks takes an iterable of task mappings, not {type(tasks).__name__}.")
         news = [v.validate_new_task(task) for task in tasks]
         seen: set[str] = set()
         for new in news:
@@ -235,6 +255,7 @@ class BaseStore(abc.ABC):
         *,
         error: str | None = None,
         snooze_ms: int | None = None,
+        batch_id: str | None = None,
     ) -> list[BulkResult]:
         """Apply ``action`` (terminate, fail, snooze, revoke) to every item, each only
         at its ``record_ver`` (and, but for revoke, its ``pid``), in bounded chunks.
@@ -242,27 +263,39 @@ class BaseStore(abc.ABC):
         Returns one ``BulkResult`` per item, in order: done, skipped (changed since
         marked), refused (its status does not allow it) or gone. Raises
         ``InvalidArgument``, ``ReadOnlyStore``, and ``StoreUnavailable`` (the chunk
-        in flight is then either fully written or not at all)."""
+        in flight is then either fully written or not at all).
+
+        With an operator, every write is recorded under ``batch_id`` (a new one
+        when not given); a caller that splits one run into several calls passes
+        the same ``batch_id`` to each."""
         try:
             bulk_action = BulkAction(action)
         except ValueError:
             raise InvalidArgument(f"Unknown bulk action {action!r}.") from None
         items = list(items)
-        if len({item.task_id for item in items if isinstance(item, BulkItem)}) != len(items):
+        if not all(isinstance(item, BulkItem) for item in items):
             raise InvalidArgument("apply_bulk takes BulkItem objects, each task once.")
-        for item in items:
+        for item in items:  # checked before the set below hashes the ids
             v.check_task_id(item.task_id)
             v.check_record_ver(item.record_ver, optional=False)
             v.check_pid(item.pid, optional=True)
+        if len({item.task_id for item in items}) != len(items):
+            raise InvalidArgument("apply_bulk takes BulkItem objects, each task once.")
         if snooze_ms is None:
             snooze_ms = self.snooze_time_ms
         v.check_duration_ms("snooze_ms", snooze_ms)
         error = v.check_error_text(error)
+        if batch_id is not None:
+            v.check_batch_id(batch_id)
         self._writable(f"{bulk_action} tasks")
         results: list[BulkResult] = []
-        for start in range(0, len(items), BULK_CHUNK):
-            chunk = items[start : start + BULK_CHUNK]
-            results.extend(self._apply_bulk(bulk_action, chunk, error=error, snooze_ms=snooze_ms))
+        self._bulk_run.batch_id = batch_id or secrets.token_hex(8)
+        try:
+            for start in range(0, len(items), BULK_CHUNK):
+                chunk = items[start : start + BULK_CHUNK]
+                results.extend(self._apply_bulk(bulk_action, chunk, error=error, snooze_ms=snooze_ms))
+        finally:
+            self._bulk_run.batch_id = None
         return results
 
     def _apply_bulk(
@@ -285,6 +318,18 @@ class BaseStore(abc.ABC):
             else:
                 results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
         return results
+
+    def audit_log(
+        self, task_id: str | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page:
+        """One keyset page of the audit trail (``AuditEntry`` objects), newest
+        first; only ``task_id``'s records when given. Raises ``InvalidArgument``,
+        ``StoreUnavailable``."""
+        if task_id is not None:
+            v.check_task_id(task_id)
+        checked = v.check_cursor(cursor)
+        rows = self._audit_log(task_id, checked)
+        return Page(rows[: checked.limit], v.next_cursor(checked.limit, rows, audit_key))
 
     def topics(self) -> list[TopicStats]:
         """Every topic that has tasks, by name, with counts read from maintained
@@ -356,3 +401,47 @@ class BaseStore(abc.ABC):
 
     @abc.abstractmethod
     def _topics(self) -> list[TopicStats]: ...
+
+    @abc.abstractmethod
+    def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
+        """Up to ``cursor.limit + 1`` records after ``cursor.after``, by ``audit_key``, descending."""
+
+    # -- retention (beyond sokka: the ops command's purge) ------------------
+    def purge_tasks(
+        self,
+        older_than_ms: int,
+        statuses: Iterable[str] = ("terminated", "failed"),
+        topic: str | None = None,
+        batch_size: int = 1_000,
+    ) -> int:
+        """Delete up to ``batch_size`` finished tasks whose ``updated_at`` is more than
+        ``older_than_ms`` before the store's clock; return how many were deleted.
+
+        One batch, one transaction (Redis: one script per topic): call again
+        until it returns less than ``batch_size`` to purge everything. Only final
+        statuses may be purged (``terminated``, ``failed``); a task that is
+        ``starting``, ``running`` or ``snoozed`` is never touched. Topic counts
+        stay right, and a purged task's id may be created again. Raises
+        ``InvalidArgument`` (a bad duration, a non-final or unknown status, an
+        empty status list, a batch size outside 1..10000), ``ReadOnlyStore``,
+        ``StoreUnavailable``."""
+        v.check_duration_ms("older_than_ms", older_than_ms)
+        if isinstance(statuses, str) or not isinstance(statuses, Iterable):
+            raise InvalidArgument("statuses must be a list of final statuses, e.g. ['terminated', 'failed'].")
+        checked = tuple(dict.fromkeys(str(status) for status in statuses))
+        final = sorted(str(status) for status in FINAL_STATUSES)
+        if not checked or any(status not in final for status in checked):
+            raise InvalidArgument(f"Only finished tasks can be purged: statuses must be among {', '.join(final)}.")
+        if topic is not None:
+            v.check_topic(topic)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 10_000:
+            raise InvalidArgument("batch_size must be a whole number from 1 to 10000.")
+        self._writable("purge tasks")
+        return self._purge_batch(older_than_ms, checked, topic, batch_size)
+
+    @abc.abstractmethod
+    def _purge_batch(
+        self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int
+    ) -> int:
+        """Delete up to ``batch_size`` tasks in ``statuses`` (final ones, checked)
+        with ``updated_at < now - older_than_ms`` (store clock), in one transaction."""

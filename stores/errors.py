@@ -103,8 +103,9 @@ ERRORS_BY_CODE: dict[str, type[TaskStoreError]] = {
 }
 
 # user:password@ in a URL, and password=... in a libpq conninfo string.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
-_KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# The password part runs to the last "@" of the authority (a password may hold one).
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^\s/?#]*@")
+_KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -115,6 +116,16 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def refused_write(server: str, cause: BaseException, *secrets: str | None) -> ReadOnlyStore:
+    """A ``ReadOnlyStore`` for a write ``server`` refused for lack of rights (a role or
+    ACL user that may only read, a read-only session): one line, no password; the
+    write changed nothing. Chains ``cause``."""
+    detail = " ".join(str(cause).split()) or type(cause).__name__
+    error = ReadOnlyStore(redact(f"{server} refused the write: this user may only read ({detail}).", *secrets))
+    error.__cause__ = cause
+    return error
 
 
 def unavailable(what: str, cause: BaseException, *secrets: str | None) -> StoreUnavailable:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 from typing import Any
-from urllib.parse import urlsplit
 
 from stores.base import BaseStore, StoreOptions
 from stores.errors import InvalidArgument, redact
@@ -28,7 +27,9 @@ def backend_for(url: str) -> type[BaseStore]:
         raise InvalidArgument(
             f"Not a store URL: {shown!r} (expected sqlite://, postgresql:// or redis://)."
         )
-    scheme = urlsplit(url).scheme.lower()
+    # Not urlsplit: it raises ValueError on a malformed authority ("[::1"), and the
+    # backend, which parses the rest, says what is wrong with it.
+    scheme = url.split("://", 1)[0].lower()
     target = BACKENDS.get(scheme)
     if target is None:
         known = ", ".join(f"{name}://" for name in BACKENDS)

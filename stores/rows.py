@@ -1,4 +1,4 @@
-"""Turning SQL rows into ``Task`` objects; shared by the SQL backends."""
+"""Turning SQL rows into ``Task`` and ``AuditEntry`` objects; shared by the SQL backends."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from stores.audit import AuditEntry
 from stores.model import Task, TaskStatus
 from stores.validation import TASK_FIELDS
 
@@ -19,3 +20,20 @@ def task_from_row(row: Sequence[Any]) -> Task:
     values[5] = TaskStatus(values[5])
     values[8] = json.loads(values[8])
     return Task(*values)
+
+
+#: The audit columns, in ``AuditEntry`` field order (the SQL tables say
+#: ``op_user``/``op_host``: ``user`` is a reserved word in PostgreSQL).
+AUDIT_COLUMNS = (
+    "audit_id, at, op_user, op_host, tool, action, task_id, topic, status_before, status_after, "
+    "record_ver_before, record_ver_after, detail, batch_id"
+)
+
+
+def audit_from_row(row: Sequence[Any]) -> AuditEntry:
+    """An ``AuditEntry`` from a row selected as ``AUDIT_COLUMNS``."""
+    values = list(row)
+    values[0] = f"{values[0]:015d}"  # sorts as text in the trail's order (see audit_key)
+    values[8] = TaskStatus(values[8]) if values[8] is not None else None
+    values[9] = TaskStatus(values[9])
+    return AuditEntry(*values)

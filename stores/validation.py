@@ -23,6 +23,12 @@ NAMESPACE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 #: The largest time or duration accepted, in ms (about 3,000 years): keeps every
 #: value exact in Redis' Lua numbers and in a bigint.
 MAX_MS = 10**14
+#: The longest id, group id, topic, sub-topic or pid, in UTF-8 bytes. PostgreSQL
+#: keeps these in b-tree indexes (several in one entry, at most 2704 bytes), and
+#: an operator must be able to read them: longer ones are refused everywhere.
+MAX_NAME_BYTES = 512
+#: The largest ``record_ver`` accepted: exact in Redis' Lua numbers and in a bigint.
+MAX_RECORD_VER = 2**53 - 1
 
 TASK_FIELDS = (
     "task_id",
@@ -86,6 +92,7 @@ def _text_problem(value: str) -> str | None:
 
 
 def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool) -> None:
+    """A name (id, topic, pid): non-empty text, no NUL, valid Unicode, at most ``MAX_NAME_BYTES``."""
     if value is None and optional:
         return
     if not isinstance(value, str):
@@ -95,6 +102,8 @@ def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool
     problem = _text_problem(value)
     if problem:
         raise error(f"{name} {problem}.")
+    if len(value) > MAX_NAME_BYTES // 4 and len(value.encode("utf-8")) > MAX_NAME_BYTES:
+        raise error(f"{name} is longer than {MAX_NAME_BYTES} bytes.")
 
 
 def check_json_value(value: Any, path: str = "data") -> None:
@@ -116,6 +125,8 @@ def check_json_value(value: Any, path: str = "data") -> None:
             for key, child in item.items():
                 if not isinstance(key, str):
                     raise InvalidTask(f"{where} has a key {key!r} that is not text.")
+                if _text_problem(key) == "is not valid Unicode text":
+                    raise InvalidTask(f"{where} has a key that is not valid Unicode.")
                 stack.append((child, f"{where}.{key}"))
         else:
             raise InvalidTask(f"{where} holds a {type(item).__name__}, which is not a JSON type.")
@@ -186,11 +197,19 @@ def check_pid(pid: Any, *, optional: bool) -> str | None:
     return pid
 
 
+def check_batch_id(batch_id: Any) -> str:
+    """A bulk run's id in the audit trail: non-empty text of at most 100 characters."""
+    _check_text(InvalidArgument, "batch_id", batch_id, optional=False)
+    if len(batch_id) > 100:
+        raise InvalidArgument("batch_id must be at most 100 characters.")
+    return batch_id
+
+
 def check_record_ver(record_ver: Any, *, optional: bool) -> int | None:
     if record_ver is None and optional:
         return None
-    if not (_is_int(record_ver) and record_ver >= 1):
-        raise InvalidArgument("record_ver must be a whole number of at least 1.")
+    if not (_is_int(record_ver) and 1 <= record_ver <= MAX_RECORD_VER):
+        raise InvalidArgument(f"record_ver must be a whole number from 1 to {MAX_RECORD_VER}.")
     return record_ver
 
 
@@ -286,7 +305,9 @@ def check_cursor(cursor: Any) -> Cursor:
             isinstance(after, (list, tuple))
             and len(after) == 2
             and _is_int(after[0])
+            and 0 <= after[0] <= MAX_MS
             and isinstance(after[1], str)
+            and _text_problem(after[1]) is None
         ):
             raise InvalidArgument("cursor is not one this store returned.")
         after = (after[0], after[1])

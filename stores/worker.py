@@ -6,15 +6,22 @@ fails or snoozes the task as the handler said. If the lease is lost
 (``LeaseExpired`` or ``WrongOwner`` on extension) the worker stops caring for
 that task and writes nothing for it. When a topic is empty it backs off, up to
 ``max_poll_interval_ms``.
+
+An outage does not stop a worker: a ``StoreUnavailable`` while reserving backs
+off as an empty topic does, and while extending or recording is retried with a
+bounded backoff for as long as the lease surely lasts (by the worker's own
+monotonic clock, counted from before the reservation or extension was asked).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +34,8 @@ log = logging.getLogger(__name__)
 KEEPALIVE_FRACTION = 0.7
 DEFAULT_MAX_POLL_INTERVAL_MS = 1_000
 _MIN_POLL_INTERVAL_MS = 10
+#: The longest pause between two tries of a write while the store is unavailable.
+_MAX_RETRY_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -114,10 +123,12 @@ class Worker:
         """The loop itself (``start`` runs it in a thread): until ``stop()``."""
         idle_ms = _MIN_POLL_INTERVAL_MS
         while not self._stop.is_set():
+            asked_at = time.monotonic()
             try:
                 task = self.store.reserve_task(self.topic, self.pid)
-            except StoreUnavailable:
-                log.warning("Store unavailable while reserving from %r", self.topic, exc_info=True)
+            except StoreUnavailable as exc:
+                # An outage: keep polling, backing off as on an empty topic.
+                log.warning("Store unavailable while reserving from %r: %s", self.topic, exc)
                 task = None
             except Exception:  # a worker must never die silently: log, back off, go on
                 log.exception("Reserving from %r failed", self.topic)
@@ -127,10 +138,16 @@ class Worker:
                 idle_ms = min(idle_ms * 2, self.max_poll_interval_ms)
                 continue
             idle_ms = _MIN_POLL_INTERVAL_MS
-            self.process(task)
+            self.process(task, lease_from=asked_at)
 
-    def process(self, task: Task) -> None:
-        """Run the handler on a reserved ``task``, keep its lease, record its outcome."""
+    def process(self, task: Task, lease_from: float | None = None) -> None:
+        """Run the handler on a reserved ``task``, keep its lease, record its outcome.
+
+        ``lease_from`` is when (``time.monotonic()``) the reservation was asked
+        for: the lease cannot end before that plus the lease time. While the store
+        is unavailable, extensions and the final write are retried with a bounded
+        backoff, but never past that conservative end of the lease: then the task
+        may be someone else's."""
         result: dict[str, Outcome] = {}
         finished = threading.Event()
 
@@ -148,24 +165,82 @@ class Worker:
                 finished.set()
 
         threading.Thread(target=call_handler, name=f"sokka-handler-{task.task_id}", daemon=True).start()
-        keepalive_s = self.store.lease_time_ms * KEEPALIVE_FRACTION / 1000
-        while not finished.wait(keepalive_s):
+        lease_s = self.store.lease_time_ms / 1000
+        lease_ends = (time.monotonic() if lease_from is None else lease_from) + lease_s
+        keepalive_s = lease_s * KEEPALIVE_FRACTION
+        backoff = _Backoff(cap_s=min(_MAX_RETRY_DELAY_S, keepalive_s))
+        wait_s = keepalive_s
+        while not finished.wait(wait_s):
+            asked_at = time.monotonic()
             try:
                 self.store.extend_lease(task.task_id, self.pid)
-            except (LeaseExpired, WrongOwner):
-                log.warning("Lost the lease on %r; leaving it to its new owner", task.task_id)
+            except (LeaseExpired, WrongOwner) as exc:
+                log.warning("Lost the lease on %r (%s); leaving it to its new owner", task.task_id, exc.code)
                 return
-            except TaskStoreError:
-                log.warning("Could not extend the lease on %r", task.task_id, exc_info=True)
-        self._record(task, result["outcome"])
-
-    def _record(self, task: Task, outcome: Outcome) -> None:
-        try:
-            if outcome.kind == "ok":
-                self.store.terminate(task.task_id, self.pid)
-            elif outcome.kind == "failed":
-                self.store.fail(task.task_id, self.pid, outcome.error)
+            except StoreUnavailable as exc:
+                # Try again soon: the next regular keepalive may come too late.
+                wait_s = backoff.next()
+                log.warning("Could not extend the lease on %r, retrying in %.2f s: %s", task.task_id, wait_s, exc)
+                continue
+            except TaskStoreError as exc:
+                log.warning("Could not extend the lease on %r (%s): %s", task.task_id, exc.code, exc)
             else:
-                self.store.snooze(task.task_id, self.pid, outcome.snooze_ms)
-        except TaskStoreError:
-            log.warning("Could not record %s for %r", outcome.kind, task.task_id, exc_info=True)
+                lease_ends = asked_at + lease_s
+                backoff.reset()
+            wait_s = keepalive_s
+        self._record(task, result["outcome"], lease_ends)
+
+    def _record(self, task: Task, outcome: Outcome, lease_ends: float | None = None) -> None:
+        """Write ``outcome``; retry while the store is unavailable and the lease lasts.
+
+        A write whose reply was lost may have been applied: when a retry is then
+        refused, the first attempt most likely went through, so that is logged
+        at INFO, not as a failure."""
+        if lease_ends is None:
+            lease_ends = time.monotonic() + self.store.lease_time_ms / 1000
+        backoff = _Backoff()
+        uncertain = False
+        while True:
+            try:
+                if outcome.kind == "ok":
+                    self.store.terminate(task.task_id, self.pid)
+                elif outcome.kind == "failed":
+                    self.store.fail(task.task_id, self.pid, outcome.error)
+                else:
+                    self.store.snooze(task.task_id, self.pid, outcome.snooze_ms)
+                return
+            except StoreUnavailable as exc:
+                delay = backoff.next()
+                if time.monotonic() + delay >= lease_ends:
+                    log.warning("Could not record %s for %r before its lease ended; it will be "
+                                "reserved again: %s", outcome.kind, task.task_id, exc)
+                    return
+                log.warning("Could not record %s for %r, retrying in %.2f s: %s",
+                            outcome.kind, task.task_id, delay, exc)
+                uncertain = True
+                time.sleep(delay)
+            except TaskStoreError as exc:
+                if uncertain:
+                    log.info("Recording %s for %r was refused (%s) after an attempt whose reply "
+                             "was lost; that attempt most likely went through", outcome.kind,
+                             task.task_id, exc.code)
+                else:
+                    log.warning("Could not record %s for %r (%s): %s", outcome.kind, task.task_id, exc.code, exc)
+                return
+
+
+class _Backoff:
+    """Delays that double from ``first_s`` up to ``cap_s``, with a little jitter."""
+
+    def __init__(self, first_s: float = 0.05, cap_s: float = _MAX_RETRY_DELAY_S) -> None:
+        self.first_s = min(first_s, cap_s)
+        self.cap_s = cap_s
+        self._next = self.first_s
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.cap_s)
+        return delay * random.uniform(0.8, 1.0)
+
+    def reset(self) -> None:
+        self._next = self.first_s

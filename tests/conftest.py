@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import stores
+from tests.private_servers import private_postgres, private_redis  # noqa: F401  (fixtures)
 from tests.servers import BACKENDS, drop_namespace, new_namespace, url_for
 
 

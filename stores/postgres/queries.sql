@@ -8,8 +8,10 @@ SELECT pg_advisory_xact_lock(hashtext('sokka-schema:' || %s));
 SELECT value FROM {schema}.meta WHERE key = 'schema_version';
 
 -- name: set_schema_version
-INSERT INTO {schema}.meta (key, value) VALUES ('schema_version', %s)
-ON CONFLICT (key) DO NOTHING;
+-- Moves the version up (an older schema was just upgraded), never down.
+INSERT INTO {schema}.meta AS m (key, value) VALUES ('schema_version', %s)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value
+WHERE m.value::int < excluded.value::int;
 
 -- name: now_ms
 SELECT {now};
@@ -147,6 +149,26 @@ RETURNING {returning};
 -- name: bulk_current
 SELECT task_id, record_ver, status, pid FROM {schema}.tasks WHERE task_id = ANY(%s::text[]);
 
+-- name: set_audit_operator
+-- Session-wide: every write of this connection is recorded (see schema.sql).
+SELECT set_config('sokka.audit', %s, false);
+
+-- name: set_audit_batch
+-- Until the end of the transaction: the bulk run the records belong to.
+SELECT set_config('sokka.batch', %s, true);
+
+-- name: audit_all
+SELECT {audit_columns} FROM {schema}.audit
+WHERE (at, audit_id) < (%(after_at)s, %(after_id)s)
+ORDER BY at DESC, audit_id DESC
+LIMIT %(limit)s;
+
+-- name: audit_task
+SELECT {audit_columns} FROM {schema}.audit
+WHERE task_id = %(task_id)s AND (at, audit_id) < (%(after_at)s, %(after_id)s)
+ORDER BY at DESC, audit_id DESC
+LIMIT %(limit)s;
+
 -- name: topics
 WITH now AS (SELECT {now} AS ms),
 counts AS (
@@ -164,3 +186,27 @@ SELECT
      WHERE x.topic = live.topic AND x.status = 'starting')
 FROM live, now
 ORDER BY live.topic;
+
+-- name: purge_batch
+-- Retention: up to %(limit)s finished tasks last updated before the cutoff, in
+-- one statement. The cutoff is a subquery, computed once, so the index on
+-- updated_at can serve it (the clock is volatile); SKIP LOCKED passes rows a
+-- concurrent write holds. The count_deleted trigger keeps the topic counts.
+WITH doomed AS (
+    SELECT task_id FROM {schema}.tasks
+    WHERE updated_at < (SELECT {now} - %(older_than_ms)s::bigint)
+      AND status = ANY(%(statuses)s::text[])
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM {schema}.tasks t USING doomed WHERE t.task_id = doomed.task_id;
+
+-- name: purge_batch_topic
+WITH doomed AS (
+    SELECT task_id FROM {schema}.tasks
+    WHERE topic = %(topic)s AND status = ANY(%(statuses)s::text[])
+      AND updated_at < (SELECT {now} - %(older_than_ms)s::bigint)
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM {schema}.tasks t USING doomed WHERE t.task_id = doomed.task_id;

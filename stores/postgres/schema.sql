@@ -94,3 +94,65 @@ CREATE OR REPLACE TRIGGER count_deleted AFTER DELETE ON {schema}.tasks
 CREATE OR REPLACE TRIGGER count_status_change AFTER UPDATE OF status ON {schema}.tasks
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION {schema}.count_status_change();
+
+-- The audit trail (schema version 2). A store opened with an operator sets
+-- sokka.audit (a JSON object: user, host, tool) on its sessions, and bulk runs
+-- set sokka.batch for their transaction; these row triggers then record every
+-- insert and update the session makes, in the same transaction as the write.
+-- Workers' sessions do not set it, and the WHEN clause skips them.
+CREATE TABLE IF NOT EXISTS {schema}.audit (
+    audit_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at                bigint NOT NULL,
+    op_user           text NOT NULL,
+    op_host           text NOT NULL,
+    tool              text NOT NULL,
+    action            text NOT NULL,
+    task_id           text COLLATE "C" NOT NULL,
+    topic             text COLLATE "C" NOT NULL,
+    status_before     text,
+    status_after      text NOT NULL,
+    record_ver_before bigint,
+    record_ver_after  bigint NOT NULL,
+    detail            text NOT NULL,
+    batch_id          text
+);
+CREATE INDEX IF NOT EXISTS audit_at ON {schema}.audit (at, audit_id);
+CREATE INDEX IF NOT EXISTS audit_task ON {schema}.audit (task_id, at, audit_id);
+
+CREATE OR REPLACE FUNCTION {schema}.record_audit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ctx    json := current_setting('sokka.audit')::json;
+    action text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        action := 'create';
+    ELSE
+        action := CASE NEW.status
+            WHEN 'terminated' THEN 'terminate'
+            WHEN 'failed' THEN 'fail'
+            WHEN 'snoozed' THEN 'snooze'
+            WHEN 'starting' THEN 'revoke'
+            ELSE CASE WHEN OLD.status = 'running' AND OLD.pid IS NOT DISTINCT FROM NEW.pid
+                      THEN 'extend' ELSE 'reserve' END
+        END;
+    END IF;
+    INSERT INTO {schema}.audit (at, op_user, op_host, tool, action, task_id, topic, status_before,
+                                status_after, record_ver_before, record_ver_after, detail, batch_id)
+    VALUES (NEW.updated_at, ctx->>'user', ctx->>'host', ctx->>'tool', action, NEW.task_id, NEW.topic,
+            CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status,
+            CASE WHEN TG_OP = 'UPDATE' THEN OLD.record_ver END, NEW.record_ver,
+            CASE action WHEN 'fail' THEN coalesce(NEW.error, '')
+                        WHEN 'snooze' THEN NEW.snooze_time::text
+                        WHEN 'reserve' THEN coalesce(NEW.pid, '')
+                        ELSE '' END,
+            nullif(current_setting('sokka.batch', true), ''));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER record_audit_insert AFTER INSERT ON {schema}.tasks
+    FOR EACH ROW WHEN (coalesce(current_setting('sokka.audit', true), '') <> '')
+    EXECUTE FUNCTION {schema}.record_audit();
+CREATE OR REPLACE TRIGGER record_audit_update AFTER UPDATE ON {schema}.tasks
+    FOR EACH ROW WHEN (coalesce(current_setting('sokka.audit', true), '') <> '')
+    EXECUTE FUNCTION {schema}.record_audit();

@@ -22,17 +22,26 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
+from stores.audit import AuditEntry
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
-from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.errors import (
+    InvalidArgument,
+    StoreUnavailable,
+    TaskAlreadyExists,
+    TaskStoreError,
+    refused_write,
+    unavailable,
+)
 from stores.model import Task, TaskStatus, TopicStats
+from stores.postgres import deadline
 from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
-from stores.rows import TASK_COLUMNS, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the audit table and its triggers
 APPLICATION_NAME = "sokka-tui"
 _NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
@@ -44,6 +53,8 @@ _FROM_STATUSES = {
 # A retry budget for a conditional write that missed while its check passed:
 # the task changed between the update and the diagnosing read.
 _WRITE_ATTEMPTS = 3
+#: The ``what`` of ``_connection`` for writes: a permission error there is ``ReadOnlyStore``.
+_WRITES = frozenset({"insert", "write", "bulk write"})
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -78,12 +89,16 @@ class PostgresStore(BaseStore):
         self._prepare_schema()
         self._pool = psycopg_pool.ConnectionPool(
             url,
+            connection_class=deadline.connection_class(options.timeout),
             kwargs=self._connect_kwargs,
             min_size=1,
             max_size=max_connections,
             timeout=options.timeout,
+            # Give up a failed reconnection soon: the next caller starts a fresh
+            # one, instead of waiting out a backoff grown during a long outage.
+            reconnect_timeout=options.timeout,
             name=f"sokka-{self.namespace}",
-            configure=_configure,
+            configure=self._configure_connection,
             open=False,
         )
         try:
@@ -119,6 +134,7 @@ class PostgresStore(BaseStore):
                 text.replace("{columns}", TASK_COLUMNS)
                 .replace("{returning}", _RETURNING)
                 .replace("{now}", _NOW)
+                .replace("{audit_columns}", AUDIT_COLUMNS)
             )
             if name == "list_tasks":
                 compiled[name] = text  # formatted per call with its WHERE clause
@@ -127,28 +143,44 @@ class PostgresStore(BaseStore):
         return compiled
 
     # -- connections and schema ---------------------------------------------
+    def _configure_connection(self, conn: psycopg.Connection) -> None:
+        _configure(conn)
+        if self.operator is not None:
+            conn.execute(self._queries["set_audit_operator"], (self._audit_context().to_json(),))
+
     def _error(self, what: str, exc: BaseException) -> StoreUnavailable:
         return unavailable(what, exc, self._password)
 
     def _prepare_schema(self) -> None:
         try:
-            with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:
+            connect = deadline.connection_class(self.options.timeout).connect
+            with connect(self._conninfo, **self._connect_kwargs) as conn:
                 if self.read_only:
                     self._check_schema(conn)
                 else:
-                    self._create_schema(conn)
+                    try:
+                        self._create_schema(conn)
+                    except psycopg.errors.InsufficientPrivilege as exc:
+                        # A role that may only read: open an existing schema as it
+                        # is; the server refuses every write (ReadOnlyStore).
+                        self._check_schema(conn, cannot_create=exc)
         except TaskStoreError:
             raise
         except psycopg.Error as exc:
             raise self._error("Cannot open PostgreSQL store", exc) from exc
 
-    def _check_schema(self, conn: psycopg.Connection) -> None:
+    def _check_schema(self, conn: psycopg.Connection, cannot_create: BaseException | None = None) -> None:
         try:
             row = conn.execute(self._queries["schema_version"]).fetchone()
         except psycopg.errors.UndefinedTable:
             row = None
         except psycopg.errors.InsufficientPrivilege as exc:
             raise self._error(f"Cannot read namespace {self.namespace!r}", exc) from exc
+        if row is None and cannot_create is not None:
+            raise self._error(
+                f"Namespace {self.namespace!r} has no sokka schema in this database and this role "
+                "may not create it", cannot_create,
+            ) from cannot_create
         if row is None:
             raise StoreUnavailable(
                 f"Namespace {self.namespace!r} has no sokka schema in this database; "
@@ -177,10 +209,14 @@ class PostgresStore(BaseStore):
     def _connection(self, what: str) -> Iterator[psycopg.Connection]:
         """A pooled connection; every driver error leaving it becomes ``StoreUnavailable``."""
         try:
-            with self._pool.connection() as conn:
+            with deadline.pooled(self._pool, self.options.timeout) as conn:
                 yield conn
         except TaskStoreError:
             raise
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            if what in _WRITES:  # a role that may only read, or a read-only session
+                raise refused_write("PostgreSQL", exc, self._password) from exc
+            raise self._error(f"PostgreSQL {what} failed", exc) from exc
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise self._error(f"PostgreSQL {what} failed", exc) from exc
 
@@ -192,7 +228,8 @@ class PostgresStore(BaseStore):
                 with self._connection(what) as conn:
                     return conn.execute(query, params).fetchall()
             except StoreUnavailable as exc:
-                if attempt == 2 or not isinstance(exc.__cause__, psycopg.OperationalError):
+                cause = exc.__cause__
+                if attempt == 2 or not isinstance(cause, psycopg.OperationalError) or deadline.timed_out(cause):
                     raise
         raise AssertionError("unreachable")
 
@@ -239,6 +276,25 @@ class PostgresStore(BaseStore):
         params = {"topic": topic, "after_at": after_at, "after_id": after_id, "limit": cursor.limit + 1}
         name = "list_leased_all" if topic is None else "list_leased_topic"
         return [task_from_row(row) for row in self._fetch("listing", self._queries[name], params)]
+
+    def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
+        after_at, after_id = cursor.after or (2**62, str(2**62))
+        try:
+            after_id = int(after_id)
+        except ValueError:
+            raise InvalidArgument("cursor is not one this store returned.") from None
+        params = {"task_id": task_id, "after_at": after_at, "after_id": after_id, "limit": cursor.limit + 1}
+        name = "audit_all" if task_id is None else "audit_task"
+        try:
+            rows = self._fetch("audit read", self._queries[name], params)
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.errors.UndefinedTable):
+                raise StoreUnavailable(
+                    f"Namespace {self.namespace!r} has no audit trail yet (schema version 1); "
+                    "open it once without read-only to upgrade it."
+                ) from None
+            raise
+        return [audit_from_row(row) for row in rows]
 
     def _topics(self) -> list[TopicStats]:
         stats = []
@@ -337,7 +393,10 @@ class PostgresStore(BaseStore):
             "set_error": action is BulkAction.FAIL, "error": error,
             "snooze_ms": snooze_ms if action is BulkAction.SNOOZE else None,
         }
-        with self._connection("bulk write") as conn:
+        audit = self._audit_context()
+        with self._connection("bulk write") as conn, conn.transaction():
+            if audit is not None:
+                conn.execute(self._queries["set_audit_batch"], (audit.batch_id or "",))
             written = {row[0]: task_from_row(row) for row in conn.execute(self._queries["bulk_write"], params)}
             missed = [i.task_id for i in items if i.task_id not in written]
             current = {}
@@ -359,3 +418,10 @@ class PostgresStore(BaseStore):
             task, _now = self._current(params["task_id"])
             check(task)  # raises the protocol's error for the task as it is now
         raise StoreUnavailable(f"Task {params['task_id']!r} kept changing; nothing was written.")
+
+    def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
+        """One ``DELETE`` of at most ``batch_size`` old finished tasks (its own transaction)."""
+        params = {"older_than_ms": older_than_ms, "statuses": list(statuses), "limit": batch_size, "topic": topic}
+        name = "purge_batch" if topic is None else "purge_batch_topic"
+        with self._connection("purge") as conn:
+            return conn.execute(self._queries[name], params).rowcount

@@ -155,3 +155,34 @@ local function bumped(m, now)
   new.updated = now
   return new
 end
+
+-- The audit trail (stores/audit.py). A write script passes its audit context,
+-- a JSON object {user, host, tool, batch} or '' when the store has no operator,
+-- and record() appends one entry to the topic's stream P..'audit' (its id, the
+-- server's clock, orders the trail) and the entry's id to the task's list
+-- P..'audit:t:'..id, in the same script as the change it records. Scripts call
+-- it before save(): Redis does not undo a script's writes when it fails, so
+-- a failure here (a bad context) must come before the change.
+local function record(ctx, id, old, new, action)
+  if ctx == nil or ctx == '' then
+    return
+  end
+  local c = cjson.decode(ctx)
+  local before, ver_before = '', ''
+  if old then
+    before, ver_before = old.status, num(old.record_ver)
+  end
+  local detail = ''
+  if action == 'fail' then
+    detail = new.error or ''
+  elseif action == 'snooze' then
+    detail = num(new.snooze_time)
+  elseif action == 'reserve' then
+    detail = new.pid
+  end
+  local sid = redis.call('XADD', P .. 'audit', '*',
+    'user', c.user, 'host', c.host, 'tool', c.tool, 'action', action, 'task_id', id,
+    'before', before, 'after', new.status, 'ver_before', ver_before,
+    'ver_after', num(new.record_ver), 'detail', detail, 'batch', c.batch)
+  redis.call('RPUSH', P .. 'audit:t:' .. id, sid)
+end

@@ -1,5 +1,5 @@
 -- Renew the lease of a running task. ARGV: task_id, pid, record_ver ('' = any),
--- lease_time_ms. Reply: {1, meta} or a refusal; checks in the order of
+-- lease_time_ms, audit context ('' = none). Reply: {1, meta} or a refusal; checks in the order of
 -- stores/rules.py: not found, version, already done, not running, owner, expired.
 local now = now_ms()
 local id, pid = ARGV[1], ARGV[2]
@@ -21,5 +21,6 @@ if m.lease <= now then
 end
 local new = bumped(m, now)
 new.lease = now + tonumber(ARGV[4])
+record(ARGV[5], id, m, new, 'extend')
 save(id, m, new)
 return {1, encode(new)}

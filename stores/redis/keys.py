@@ -15,7 +15,9 @@ percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
   created_at), ``z:running`` / ``z:snoozed`` (by lease_expires_at), and
   lexicographic indexes for keyset paging: ``u``, ``u:s:<status>``,
   ``u:t:<sub_topic>``, ``u:ts:<status>:<sub_topic>`` (by updated_at) and
-  ``leased`` (by lease_expires_at), members ``"%015d:<task_id>"``.
+  ``leased`` (by lease_expires_at), members ``"%015d:<task_id>"``; the audit
+  trail's stream ``audit`` and, per task, the list of its entries' stream ids
+  ``audit:t:<task_id>``.
 
 The Lua scripts build the topic keys themselves from the prefix they get as
 ``KEYS[1]`` (``common.lua``); the names here must match theirs.
@@ -82,3 +84,11 @@ class Keys:
 
     def static(self, topic: str) -> str:
         return self.topic(topic) + "static"
+
+    def audit(self, topic: str) -> str:
+        """The topic's audit trail: a stream, one entry per recorded write."""
+        return self.topic(topic) + "audit"
+
+    def task_audit(self, topic: str, task_id: str) -> str:
+        """The stream ids of one task's audit entries, oldest first."""
+        return self.topic(topic) + "audit:t:" + task_id

@@ -4,7 +4,13 @@ Each script but ``claim`` runs on one topic: its only key is the topic's prefix
 (``Keys.topic``), so it stays in one cluster slot. Read scripts carry
 ``#!lua flags=no-writes`` and go as ``EVALSHA_RO`` (Redis 7+), so a Redis user
 allowed only that (not ``EVALSHA``) can use a read-only store without being
-able to write.
+able to write. Such a user may also lack ``SCRIPT LOAD``: a read script the
+server does not have yet is then sent whole, as ``EVAL_RO``, which the server
+also runs read-only.
+
+The smallest ACL for a read-only store (``READ_ONLY_ACL``): the ``@read``
+commands, ``EVALSHA_RO``, ``EVAL_RO``, ``TIME`` (the store's clock) and ``CLIENT
+SETNAME`` (every connection is named ``sokka-tui``), on the namespace's keys.
 """
 
 from __future__ import annotations
@@ -16,16 +22,20 @@ from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoPermissionError, NoScriptError
 
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
 from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.redis.codec import task_state
 from stores.redis.keys import Keys
 
-SCRIPTS = ("create", "reserve", "extend", "write", "revoke", "list", "stats", "claim")
+SCRIPTS = ("create", "reserve", "extend", "write", "revoke", "list", "stats", "purge", "claim", "unclaim")
+#: Scripts on one key that is not a topic: they need none of ``common.lua``.
+STANDALONE = frozenset({"claim", "unclaim"})
 #: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
 READ_SCRIPTS = frozenset({"list", "stats"})
+#: What a Redis user needs for a read-only store, after its key pattern ``~<namespace>:*``.
+READ_ONLY_ACL = ("resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname")
 #: One script call: ``(script name, topic, arguments)``.
 Call = tuple[str, str, list]
 
@@ -52,7 +62,7 @@ def script_texts() -> dict[str, str]:
     texts = {}
     for name in SCRIPTS:
         body = files.joinpath(f"{name}.lua").read_text(encoding="utf-8")
-        if name == "claim":  # one key, not a topic: needs none of common.lua
+        if name in STANDALONE:
             texts[name] = body
             continue
         shebang = ""
@@ -75,6 +85,8 @@ class Scripts:
         self._cluster = isinstance(client, RedisCluster)
         # Registering only hashes the text: a script is loaded on first use.
         self._scripts = {name: client.register_script(text) for name, text in script_texts().items()}
+        # False once the server refused SCRIPT LOAD to this user (a read-only ACL).
+        self._may_load = True
 
     def _send(self, target, name: str, topic: str, args: Iterable[Any]):
         """EVALSHA (or EVALSHA_RO) of script ``name`` on ``target``, the client or a pipeline."""
@@ -86,8 +98,20 @@ class Scripts:
         try:
             return self._send(self._client, name, topic, args)
         except NoScriptError:  # not loaded yet, or flushed: it did not run
-            self._client.script_load(self._scripts[name].script)
+            if name in READ_SCRIPTS and not self._may_load:
+                return self._eval_ro(name, topic, args)
+            try:
+                self._client.script_load(self._scripts[name].script)
+            except NoPermissionError:
+                if name not in READ_SCRIPTS:
+                    raise  # a write this user may not make: nothing ran
+                self._may_load = False
+                return self._eval_ro(name, topic, args)
             return self._send(self._client, name, topic, args)
+
+    def _eval_ro(self, name: str, topic: str, args: Iterable[Any]) -> list:
+        """A read script sent whole (``EVAL_RO``), for a user who may not load scripts."""
+        return self._client.eval_ro(self._scripts[name].script, 1, self._keys.topic(topic), *args)
 
     def run(self, calls: list[Call], pipe=None) -> list:
         """Run ``calls`` after the commands already in ``pipe``; return the

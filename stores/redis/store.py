@@ -24,11 +24,14 @@ import time
 from collections.abc import Callable
 
 from redis.cluster import RedisCluster
+from redis.exceptions import NoPermissionError
 
+from stores.audit import AuditEntry, audit_key
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
-from stores.errors import StoreUnavailable, TaskAlreadyExists, unavailable
+from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import TASK_STATUSES
+from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims
 from stores.redis.codec import (
     META_LEASE,
@@ -52,6 +55,8 @@ from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check
 from stores.validation import Cursor, NewTask, TaskFilters
 
 SCHEMA_VERSION = 1
+#: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
+_WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk"})
 
 
 def _guarded(what: str) -> Callable[[Callable], Callable]:
@@ -62,6 +67,10 @@ def _guarded(what: str) -> Callable[[Callable], Callable]:
         def wrapper(self: RedisStore, *args, **kwargs):
             try:
                 return method(self, *args, **kwargs)
+            except NoPermissionError as exc:
+                if method.__name__ in _WRITES:  # an ACL user that may only read
+                    raise refused_write(f"Redis at {self._where}", exc, *self._secrets) from exc
+                raise self._unavailable(what, exc) from exc
             except DRIVER_ERRORS as exc:
                 raise self._unavailable(what, exc) from exc
 
@@ -124,6 +133,10 @@ class RedisStore(BaseStore):
         results = pipe.execute(raise_on_error=False)
         if not self._cluster:
             check_version(results.pop(0), self._where)
+        if not self.read_only and isinstance(results[0], NoPermissionError) and results[-1] is not None:
+            # An ACL user that may only read opens an existing schema as it is;
+            # the server refuses every write (ReadOnlyStore).
+            results = results[1:]
         for result in results:
             if isinstance(result, Exception):
                 raise result
@@ -246,10 +259,55 @@ class RedisStore(BaseStore):
                 stats.append(TopicStats(topic, counts, int(expired), int(oldest) if oldest else None))
         return stats
 
+    @_guarded("read the audit trail")
+    def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
+        after = audit_after(cursor.after)
+        if task_id is not None:
+            return self._task_audit(task_id, after, cursor.limit + 1)
+        topics = sorted(self._client.smembers(self._keys.topics))
+        pipe = self._client.pipeline(transaction=False)
+        for topic in topics:
+            pipe.xrevrange(self._keys.audit(topic), stream_bound(topic, after), "-", count=cursor.limit + 1)
+        replies = pipe.execute() if topics else []
+        entries = [
+            audit_entry(topic, sid, fields)
+            for topic, reply in zip(topics, replies, strict=True)
+            for sid, fields in reply
+        ]
+        entries.sort(key=audit_key, reverse=True)
+        return entries[: cursor.limit + 1]
+
+    def _task_audit(self, task_id: str, after: AuditAfter | None, count: int) -> list[AuditEntry]:
+        """The task's records: its topic from its claim or, once the task is
+        gone, from the topic that holds its list of record ids."""
+        topic = self._claims.topic_of(task_id)
+        candidates = [topic] if topic is not None else sorted(self._client.smembers(self._keys.topics))
+        entries = []
+        for topic in candidates:
+            sids = self._client.lrange(self._keys.task_audit(topic, task_id), 0, -1)
+            if not sids:
+                continue
+            pipe = self._client.pipeline(transaction=False)
+            for sid in sids:
+                pipe.xrange(self._keys.audit(topic), sid, sid)
+            entries.extend(
+                audit_entry(topic, sid, fields) for reply in pipe.execute() for sid, fields in reply
+            )
+        entries.sort(key=audit_key, reverse=True)
+        if after is not None:
+            entries = [e for e in entries if audit_key(e) < after.key]
+        return entries[:count]
+
+    def _audit_arg(self) -> str:
+        """The audit context the write scripts take: JSON, or '' (not recorded)."""
+        audit = self._audit_context()
+        return audit.to_json() if audit is not None else ""
+
     # -- writes --------------------------------------------------------------
     @_guarded("create tasks")
     def _insert(self, news: list[NewTask]) -> list[Task]:
         claimed_ms = time.time_ns() // 1_000_000
+        audit = self._audit_arg()
         self._claims.claim(news, claimed_ms)
         created_at: dict[str, int] = {}
         for start in range(0, len(news), CREATE_BATCH_SIZE):
@@ -263,7 +321,8 @@ class RedisStore(BaseStore):
                 pipe.zadd(self._keys.group(new.task_group_id), {new.task_id: claimed_ms}, nx=True)
                 by_topic.setdefault(new.topic, []).append(new)
             calls = [
-                ("create", topic, [x for n in group for x in (n.task_id, n.sub_topic, static_json(n))])
+                ("create", topic,
+                 [audit, *(x for n in group for x in (n.task_id, n.sub_topic, static_json(n)))])
                 for topic, group in by_topic.items()
             ]
             for group, reply in zip(by_topic.values(), self._scripts.run(calls, pipe), strict=True):
@@ -275,7 +334,7 @@ class RedisStore(BaseStore):
 
     @_guarded("reserve a task")
     def _reserve(self, topic: str, pid: str) -> Task | None:
-        reply = self._scripts.call("reserve", topic, pid, self.lease_time_ms)
+        reply = self._scripts.call("reserve", topic, pid, self.lease_time_ms, self._audit_arg())
         if reply[0] != 1:
             return None
         return task_from(reply[3], topic, reply[1], reply[2])
@@ -295,7 +354,7 @@ class RedisStore(BaseStore):
 
         topic = self._task_topic(task_id, check)
         reply = self._scripts.call(
-            "extend", topic, task_id, pid, record_ver_arg(record_ver), self.lease_time_ms
+            "extend", topic, task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg()
         )
         if reply[0] != 1:
             raise refusal(reply, task_id, topic, check)
@@ -317,7 +376,8 @@ class RedisStore(BaseStore):
         topic = self._task_topic(task_id, check)
         target = str(TARGET_STATUS[write])
         reply = self._scripts.call(
-            "write", topic, task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms
+            "write", topic, task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms,
+            self._audit_arg(),
         )
         if reply[0] != 1:
             raise refusal(reply, task_id, topic, check)
@@ -329,10 +389,20 @@ class RedisStore(BaseStore):
             return check_revoke(task, task_id, record_ver)
 
         topic = self._task_topic(task_id, check)
-        reply = self._scripts.call("revoke", topic, task_id, record_ver)
+        reply = self._scripts.call("revoke", topic, task_id, record_ver, self._audit_arg())
         if reply[0] != 1:
             raise refusal(reply, task_id, topic, check)
         return task_from(task_id, topic, reply[1], reply[2])
+
+    @functools.cached_property
+    def _purger(self):
+        from stores.redis.purge import Purger  # only a purge needs it
+
+        return Purger(self._client, self._keys)
+
+    @_guarded("purge tasks")
+    def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
+        return self._purger.batch(older_than_ms, statuses, topic, batch_size)
 
 
 __all__ = ["RedisStore"]

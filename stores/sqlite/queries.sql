@@ -57,6 +57,26 @@ END;
 CREATE TRIGGER IF NOT EXISTS {p}_count_delete AFTER DELETE ON {p}_tasks BEGIN
     UPDATE {p}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
 END;
+-- The audit trail (schema version 2): written by the store, in the write's own
+-- transaction, when it was opened with an operator.
+CREATE TABLE IF NOT EXISTS {p}_audit (
+    audit_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at                INTEGER NOT NULL,
+    op_user           TEXT NOT NULL,
+    op_host           TEXT NOT NULL,
+    tool              TEXT NOT NULL,
+    action            TEXT NOT NULL,
+    task_id           TEXT NOT NULL,
+    topic             TEXT NOT NULL,
+    status_before     TEXT,
+    status_after      TEXT NOT NULL,
+    record_ver_before INTEGER,
+    record_ver_after  INTEGER NOT NULL,
+    detail            TEXT NOT NULL,
+    batch_id          TEXT
+);
+CREATE INDEX IF NOT EXISTS {p}_audit_at ON {p}_audit (at, audit_id);
+CREATE INDEX IF NOT EXISTS {p}_audit_task ON {p}_audit (task_id, at, audit_id);
 
 -- name: schema_version
 SELECT value FROM {p}_meta WHERE key = 'schema_version';
@@ -124,6 +144,23 @@ SET status = ?, pid = ?, record_ver = ?, error = ?, snooze_time = ?,
     lease_expires_at = ?, updated_at = ?
 WHERE task_id = ?;
 
+-- name: insert_audit
+INSERT INTO {p}_audit (at, op_user, op_host, tool, action, task_id, topic, status_before,
+                       status_after, record_ver_before, record_ver_after, detail, batch_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: audit_all
+SELECT {audit_columns} FROM {p}_audit
+WHERE (at, audit_id) < (?, ?)
+ORDER BY at DESC, audit_id DESC
+LIMIT ?;
+
+-- name: audit_task
+SELECT {audit_columns} FROM {p}_audit
+WHERE task_id = ? AND (at, audit_id) < (?, ?)
+ORDER BY at DESC, audit_id DESC
+LIMIT ?;
+
 -- name: topic_counts
 SELECT topic, status, n FROM {p}_topic_counts WHERE n <> 0 ORDER BY topic;
 
@@ -133,3 +170,19 @@ SELECT
      WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
        AND status = 'running'),
     (SELECT min(created_at) FROM {p}_tasks WHERE topic = :topic AND status = 'starting');
+
+-- name: purge_batch
+-- Retention: up to :limit finished tasks last updated before :cutoff. The
+-- count_delete trigger keeps the topic counts.
+DELETE FROM {p}_tasks WHERE task_id IN (
+    SELECT task_id FROM {p}_tasks
+    WHERE updated_at < :cutoff AND status IN (SELECT value FROM json_each(:statuses))
+    LIMIT :limit
+);
+
+-- name: purge_batch_topic
+DELETE FROM {p}_tasks WHERE task_id IN (
+    SELECT task_id FROM {p}_tasks
+    WHERE topic = :topic AND status IN (SELECT value FROM json_each(:statuses)) AND updated_at < :cutoff
+    LIMIT :limit
+);

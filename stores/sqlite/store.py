@@ -20,12 +20,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from stores.audit import AuditEntry, audit_detail
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
-from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.errors import InvalidArgument, StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import TASK_STATUSES
-from stores.rows import TASK_COLUMNS, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
 from stores.rules import (
     Write,
     check_extend,
@@ -39,7 +40,7 @@ from stores.rules import (
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the audit table
 _MAX_KEY = (2**62, "\U0010ffff")  # sorts after every real (time, id) key
 
 
@@ -74,6 +75,7 @@ class SQLiteStore(BaseStore):
         queries = load_queries("stores.sqlite", "queries.sql")
         self._sql = {
             name: text.replace("{p}", self.namespace).replace("{columns}", TASK_COLUMNS)
+            .replace("{audit_columns}", AUDIT_COLUMNS)
             for name, text in queries.items()
         }
         # One connection behind a lock: sqlite3 objects are not safe to use from
@@ -132,7 +134,7 @@ class SQLiteStore(BaseStore):
                         self._conn.execute(statement)
                     row = self._conn.execute(self._sql["schema_version"]).fetchone()
                     version = row[0] if row else None
-                    if version is None:
+                    if version is None or int(version) < SCHEMA_VERSION:  # new, or just upgraded
                         self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
                         version = str(SCHEMA_VERSION)
             if int(version) > SCHEMA_VERSION:
@@ -220,6 +222,16 @@ class SQLiteStore(BaseStore):
             rows = self._query("list_leased_topic", (topic, *after, cursor.limit + 1))
         return [task_from_row(row) for row in rows]
 
+    def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
+        after_at, after_id = cursor.after or (2**62, str(2**62))
+        if not after_id.isdigit():
+            raise InvalidArgument("cursor is not one this store returned.")
+        if task_id is None:
+            rows = self._query("audit_all", (after_at, int(after_id), cursor.limit + 1))
+        else:
+            rows = self._query("audit_task", (task_id, after_at, int(after_id), cursor.limit + 1))
+        return [audit_from_row(row) for row in rows]
+
     def _topics(self) -> list[TopicStats]:
         with self._lock:
             try:
@@ -264,13 +276,30 @@ class SQLiteStore(BaseStore):
                         for n in batch
                     ],
                 )
-                created.extend(
+                tasks = [
                     Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
                          TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
                          n.timeout_ms, None, now, now)
                     for n in batch
-                )
+                ]
+                for task in tasks:
+                    self._record(conn, None, task, "create")
+                created.extend(tasks)
         return created
+
+    def _record(self, conn: sqlite3.Connection, before: Task | None, after: Task, action: str) -> Task:
+        """Record the write in the audit trail, in its transaction, if this store has an operator."""
+        audit = self._audit_context()
+        if audit is not None:
+            op = audit.operator
+            conn.execute(
+                self._sql["insert_audit"],
+                (after.updated_at, op.user, op.host, op.tool, action, after.task_id, after.topic,
+                 str(before.status) if before else None, str(after.status),
+                 before.record_ver if before else None, after.record_ver, audit_detail(action, after),
+                 audit.batch_id),
+            )
+        return after
 
     def _read_in_transaction(self, conn: sqlite3.Connection, task_id: str) -> Task | None:
         row = conn.execute(self._sql["select_task"], (task_id,)).fetchone()
@@ -291,23 +320,24 @@ class SQLiteStore(BaseStore):
             if row is None:
                 return None
             task = self._read_in_transaction(conn, row[0])
-            return self._save(conn, reserved(task, pid, now, self.lease_time_ms))
+            return self._record(conn, task, self._save(conn, reserved(task, pid, now, self.lease_time_ms)), "reserve")
 
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         with self._transaction() as conn:
             now = self.now_ms()
             task = check_extend(self._read_in_transaction(conn, task_id), task_id, pid, record_ver, now)
-            self._save(conn, extended(task, now, self.lease_time_ms))
+            self._record(conn, task, self._save(conn, extended(task, now, self.lease_time_ms)), "extend")
 
     def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
         with self._transaction() as conn:
             task = check_write(self._read_in_transaction(conn, task_id), task_id, write, pid, record_ver)
-            return self._save(conn, written(task, write, self.now_ms(), error=error, snooze_ms=snooze_ms))
+            new = self._save(conn, written(task, write, self.now_ms(), error=error, snooze_ms=snooze_ms))
+            return self._record(conn, task, new, str(write))
 
     def _revoke(self, task_id: str, record_ver: int) -> Task:
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
-            return self._save(conn, revoked(task, self.now_ms()))
+            return self._record(conn, task, self._save(conn, revoked(task, self.now_ms())), "revoke")
 
     def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
         """A chunk in one write transaction: the same rules as single writes."""
@@ -326,8 +356,17 @@ class SQLiteStore(BaseStore):
                 except TaskStoreError as exc:
                     results.append(BulkResult(item.task_id, outcome_of(exc), str(exc)))
                     continue
-                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=self._save(conn, task)))
+                self._record(conn, current, self._save(conn, task), str(action))
+                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
         return results
+
+    def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
+        """One ``DELETE`` of at most ``batch_size`` old finished tasks, in one write transaction."""
+        params = {"statuses": json.dumps(list(statuses)), "limit": batch_size, "topic": topic}
+        with self._transaction() as conn:
+            params["cutoff"] = self.now_ms() - older_than_ms
+            name = "purge_batch" if topic is None else "purge_batch_topic"
+            return conn.execute(self._sql[name], params).rowcount
 
 
 def _system_ms() -> int:

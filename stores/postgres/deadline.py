@@ -1,0 +1,137 @@
+"""A client-side deadline on every wait for the PostgreSQL server.
+
+``statement_timeout`` is enforced by the server, so it does nothing when the
+server does not run at all (a paused or wedged process, a dead host behind a
+live load balancer). ``tcp_user_timeout`` does not help on loopback either: the
+kernel still acknowledges the data a stopped process never reads. Without a
+deadline of our own a store call on such a server hangs for ever, and so does
+the console's worker thread.
+
+psycopg runs every round trip of a connection (execute, fetch, commit, COPY,
+pipeline sync) through ``Connection.wait(gen, timeout=...)``, which raises when
+``timeout`` passes; psycopg only passes one for ``notifies``. ``DeadlineConnection``
+passes ``deadline_s`` to every wait. When it expires the connection is in an
+unknown state (a statement sent and maybe run, its reply not read), so it is
+closed at once: the pool discards it, and the caller gets ``ServerTimeout``
+(an ``OperationalError``), which the store turns into ``StoreUnavailable``.
+A write that timed out may or may not have been applied; the store never
+re-sends one.
+
+Connecting is bounded by libpq's ``connect_timeout`` (whole seconds, at least
+2), and waiting for a pooled connection by the pool's ``timeout``.
+
+The alternative, a watchdog thread that shuts the socket down under a call
+that overran, needs a thread, races with the pool reusing the file descriptor,
+and measures from the start of the whole call, so it would also cut a long
+multi-batch transaction that is making progress; a deadline per wait does not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import select
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg import pq
+
+#: The wait timeout psycopg raises (internal to psycopg, hence looked up softly).
+_WAIT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
+    filter(None, [getattr(psycopg.errors, "_WaitTimeout", None)])
+)
+
+
+#: ``Connection.wait`` takes ``timeout`` (psycopg 3.2 and later, as required).
+_HAS_WAIT_TIMEOUT = bool(_WAIT_TIMEOUT) and "timeout" in inspect.signature(psycopg.Connection.wait).parameters
+
+
+class ServerTimeout(psycopg.OperationalError):
+    """The server did not answer within the deadline; the connection was closed."""
+
+
+def client_deadline(timeout: float) -> float:
+    """The client's deadline for one round trip, given the store's ``timeout``.
+
+    A little longer than the server's own ``statement_timeout`` and
+    ``lock_timeout`` (both ``timeout``), so that a server that is alive but slow
+    cancels the statement itself, cleanly, and the connection stays usable."""
+    return timeout + min(1.0, max(0.2, timeout / 4))
+
+
+class DeadlineConnection(psycopg.Connection):
+    """A connection whose every wait for the server ends within ``deadline_s``."""
+
+    #: Seconds; set on the subclass ``connection_class`` makes.
+    deadline_s: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        if not _HAS_WAIT_TIMEOUT:  # an older psycopg: no client deadline, as before
+            return super().wait(gen, interval=interval)
+        if timeout is None:
+            timeout = self.deadline_s
+        try:
+            return super().wait(gen, interval=interval, timeout=timeout)
+        except _WAIT_TIMEOUT:
+            # A request may be half sent or its reply half read: never reuse it.
+            self.pgconn.finish()
+            raise ServerTimeout(f"the server did not answer within {timeout:g} s") from None
+
+
+@functools.cache
+def connection_class(timeout: float) -> type[DeadlineConnection]:
+    """The connection class for a store with this ``timeout`` (one per value)."""
+    return type(
+        "DeadlineConnection", (DeadlineConnection,),
+        {"deadline_s": client_deadline(timeout), "__module__": __name__},
+    )
+
+
+def timed_out(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the server did not answer in time (connect, pool or
+    round trip): then trying again would only wait as long once more."""
+    return isinstance(exc, (ServerTimeout, psycopg_pool.PoolTimeout, psycopg.errors.ConnectionTimeout))
+
+
+@contextlib.contextmanager
+def pooled(pool: psycopg_pool.ConnectionPool, timeout: float) -> Iterator[psycopg.Connection]:
+    """Like ``pool.connection(timeout)``, but a connection the server closed while
+    it sat in the pool (a restart, an idle timeout, ``pg_terminate_backend``) is
+    dropped for another instead of failing the caller's first statement.
+
+    It costs no round trip: a poll of the socket, which has nothing to read
+    while the connection is idle and alive."""
+    conn = pool.getconn(timeout=timeout)
+    for _ in range(pool.max_size):  # at most every pooled connection is stale
+        if not _closed_by_server(conn):
+            break
+        pool.putconn(conn)  # closed: the pool discards it and makes a new one
+        conn = pool.getconn(timeout=timeout)
+    try:
+        with conn:
+            yield conn
+    finally:
+        pool.putconn(conn)
+
+
+def _closed_by_server(conn: psycopg.Connection) -> bool:
+    """Closed, or idle with something to read: a server that goes away sends a
+    FATAL error, then end of file. We never LISTEN, so an idle connection has
+    nothing else to hear but a rare notice: dropping one of those too costs
+    only a reconnection."""
+    if conn.closed:
+        return True
+    pgconn = conn.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE or not _readable(pgconn.socket):
+        return False
+    pgconn.finish()
+    return True
+
+
+def _readable(fileno: int) -> bool:
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
