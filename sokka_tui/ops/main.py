@@ -1,0 +1,283 @@
+"""``sokka``: the arguments, the dispatch, and the exit codes.
+
+Exit codes: 0 ok; 1 refused (the task changed, its status does not allow it,
+it is not there, the prompt was declined); 2 usage or connection error
+(bad arguments, unknown context, a read-only store asked to write, no terminal
+to confirm on, the store unreachable); 130 interrupted. Every error is one line
+on stderr and never a traceback; a password in a URL is never echoed.
+``SOKKA_DEBUG=1`` lets an unexpected exception through with its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+
+import stores
+from sokka_tui.actions import Action
+from sokka_tui.cli import hide_secrets_from_process_title
+from sokka_tui.durations import DurationError, parse_duration
+from sokka_tui.ops import connect, expired, purge, reads, watch, writes
+from sokka_tui.ops.confirm import check_can_confirm
+from sokka_tui.ops.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    REFUSALS,
+    Interrupted,
+    Refused,
+    Usage,
+)
+from sokka_tui.ops.output import JSON, JSONL, TABLE, Output
+from sokka_tui.render import clean
+from stores.errors import redact
+
+PROG = "sokka"
+ENV_DEBUG = "SOKKA_DEBUG"
+#: The most days a duration on the command line may span (purge: ten years).
+_LONG_MS = 10 * 365 * 86_400_000
+_URL_HELP = (
+    "store URL: sqlite:///path.db, postgresql://..., redis://... (default: the context, else "
+    "$SOKKA_STORE_URL, else sokka-tui's SQLite file). A password in it is visible to other users "
+    "in the process list: prefer --context or $SOKKA_STORE_URL"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{PROG}: error: {clean(redact(message))} (see --help)\n")
+
+
+# -- argument types: each raises ArgumentTypeError, which argparse makes one line, exit 2
+def _duration(maximum_ms: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return parse_duration(text, maximum_ms=maximum_ms)
+        except DurationError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _moment(text: str) -> str:
+    try:
+        reads.parse_when(text, 0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _positive(name: str, maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number from 1 to {maximum}")
+        return int(text)
+
+    return parse
+
+
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:20]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} seconds")
+        return value
+
+    return parse
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every subcommand takes, before or after its name.
+
+    A subcommand's copy has no defaults (SUPPRESS), so it only overrides what
+    was given after the subcommand's name."""
+
+    def default(value):
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("store")
+    group.add_argument("--url", default=default(None), metavar="URL", help=_URL_HELP)
+    group.add_argument("--context", default=default(None), metavar="NAME",
+                       help="a store named in ~/.config/sokka/config.toml (or $SOKKA_CONFIG)")
+    group.add_argument("--namespace", default=default(None), help="schema / key prefix (default: sokka)")
+    group.add_argument("--read-only", action="store_true", default=default(False),
+                       help="refuse every write (reads always open the store read-only)")
+    group.add_argument("--allow-write", action="store_true", default=default(False),
+                       help="write through a context marked read_only")
+    group.add_argument("--timeout", type=_seconds(0.1, 3600), default=default(None), metavar="SECONDS",
+                       help="connect/statement/socket timeout (default 5)")
+    out = parser.add_argument_group("output").add_mutually_exclusive_group()
+    out.add_argument("--json", dest="format", action="store_const", const=JSON, default=default(TABLE),
+                     help="one JSON document (a list for list commands)")
+    out.add_argument("--jsonl", dest="format", action="store_const", const=JSONL, default=default(TABLE),
+                     help="one JSON object per line")
+
+
+def _write_options(parser: argparse.ArgumentParser, *, versioned: bool = True) -> None:
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    if versioned:
+        parser.add_argument("--if-version", type=_positive("--if-version", 2**53 - 1), metavar="N",
+                            help="write only if the task is at version N (record_ver)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Read and act on sokka task stores from scripts: what the console does, one command at a time.",
+        epilog="Exit codes: 0 ok, 1 refused (changed, wrong status, not found, not confirmed), "
+        "2 usage or connection error. Times are UTC.",
+    )
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+
+    def command(name: str, help_text: str, run, *, write: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        p.set_defaults(run=run, write=write)
+        return p
+
+    command("topics", "every topic with its counts per status", reads.topics)
+    p = command("tasks", "a topic's tasks, newest update first, streamed page by page", reads.tasks)
+    p.add_argument("topic")
+    p.add_argument("--status", choices=[str(s) for s in stores.TASK_STATUSES])
+    p.add_argument("--sub-topic")
+    p.add_argument("--since", type=_moment, metavar="TIME",
+                   help="updated at or after: a duration ago (2h) or a time (2026-11-29 08:00 UTC, ISO 8601)")
+    p.add_argument("--until", type=_moment, metavar="TIME", help="updated at or before (same forms)")
+    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N tasks (default: all)")
+    p = command("task", "one task, every field", reads.task)
+    p.add_argument("task_id", metavar="ID")
+    p = command("group", "every task of a group, oldest first", reads.group)
+    p.add_argument("group_id", metavar="ID")
+    p = command("leased", "running and snoozed tasks, soonest expiry first", reads.leased)
+    p.add_argument("topic", nargs="?")
+    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N tasks (default: all)")
+
+    p = command("create", "create a task (status starting)", writes.create, write=True)
+    p.add_argument("topic")
+    p.add_argument("--data", required=True, metavar="JSON",
+                   help="the task's data: JSON text, @FILE, or - for stdin")
+    p.add_argument("--group", help="task group id (default: the task's id)")
+    p.add_argument("--sub-topic")
+    p.add_argument("--description")
+    p.add_argument("--id", help="the task id (default: generated)")
+    _write_options(p, versioned=False)
+    p = command("snooze", "put a running task to sleep", lambda s, a, o: writes.act(s, a, o, Action.SNOOZE),
+                write=True)
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("duration", type=_duration(30 * 86_400_000), metavar="DURATION", help="30s, 5m, 2h, 1h30m")
+    _write_options(p)
+    p = command("fail", "mark a task failed", lambda s, a, o: writes.act(s, a, o, Action.FAIL), write=True)
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("--error", help="the error text (default: empty)")
+    _write_options(p)
+    p = command("terminate", "mark a task terminated (done)",
+                lambda s, a, o: writes.act(s, a, o, Action.TERMINATE), write=True)
+    p.add_argument("task_id", metavar="ID")
+    _write_options(p)
+    p = command("revoke", "revoke a running or snoozed task's lease (back to starting)",
+                lambda s, a, o: writes.act(s, a, o, Action.REVOKE), write=True)
+    p.add_argument("task_id", metavar="ID")
+    _write_options(p)
+
+    p = command("revoke-expired", "revoke every running task of a topic whose lease ended",
+                expired.revoke_expired, write=True)
+    p.add_argument("topic")
+    p.add_argument("--dry-run", action="store_true", help="list them; write nothing")
+    _write_options(p, versioned=False)
+    p = command("purge", "delete finished tasks older than a duration, in batches", purge.purge, write=True)
+    p.add_argument("--older-than", required=True, type=_duration(_LONG_MS), metavar="DURATION",
+                   help="by last update, store clock: 30d, 12h, ...")
+    p.add_argument("--status", default="terminated,failed", metavar="LIST",
+                   help="finished statuses to delete (default: terminated,failed)")
+    p.add_argument("--topic", help="only this topic")
+    p.add_argument("--batch-size", type=_positive("--batch-size", 10_000), default=1_000, metavar="N",
+                   help="tasks deleted per transaction (default 1000)")
+    p.add_argument("--dry-run", action="store_true", help="count them; delete nothing")
+    _write_options(p, versioned=False)
+
+    p = command("watch", "the leased tasks, a block of lines every few seconds (ctrl+c stops)",
+                lambda s, a, o: watch.watch(s, a))
+    p.add_argument("topic", nargs="?")
+    p.add_argument("--interval", type=_seconds(0.5, 3600), default=2.0, metavar="SECONDS",
+                   help="seconds between blocks (default 2)")
+    p.add_argument("--once", action="store_true", help="print one block and exit")
+    p.add_argument("--limit", type=_positive("--limit", 1_000), default=50, metavar="N",
+                   help="leases shown per block (default 50)")
+    return parser
+
+
+def _error(kind: str, message: object) -> None:
+    print(f"{PROG}: {kind}: {clean(redact(str(message)))}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the store, check what can be checked without it, open it, run the command."""
+    target = connect.target_of(args)
+    dry = getattr(args, "dry_run", False)
+    writing = args.write and not dry
+    if writing:
+        connect.check_writable(target, args)
+        check_can_confirm(args.yes)
+    # What can be refused without the store is refused before connecting.
+    if args.command == "purge":
+        purge.statuses_of(args.status)
+    if args.command == "create":
+        args.data = writes.read_data(args.data)
+    run_command = args.run
+    if dry:
+        run_command = {"purge": purge.dry_run, "revoke-expired": expired.dry_run}[args.command]
+    out = Output(args.format)
+    with connect.open_store(target, write=writing, timeout=args.timeout) as store:
+        return run_command(store, args, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``sokka`` entry point; returns the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character gets an escape, not a crash.
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
+    if argv is None:  # the real command line: scrub passwords from the process title first
+        hide_secrets_from_process_title(sys.argv[1:], "sokka")
+    try:
+        args = build_parser().parse_args(argv)
+        return run(args)
+    except Usage as exc:
+        _error("error", exc)
+        return EXIT_USAGE
+    except Refused as exc:
+        _error("refused", exc)
+        return EXIT_REFUSED
+    except REFUSALS as exc:
+        _error("refused", exc)
+        return EXIT_REFUSED
+    except stores.TaskStoreError as exc:  # unavailable, read-only, invalid argument or task
+        _error("error", exc)
+        return EXIT_USAGE
+    except Interrupted as exc:
+        _error("interrupted", exc)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``sokka tasks t | head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if os.environ.get(ENV_DEBUG):
+            raise
+        _error("internal error", f"{type(exc).__name__}: {exc} (SOKKA_DEBUG=1 shows the traceback)")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""What ``sokka`` prints: fixed-column tables for people, JSON for scripts.
+
+Every string that comes from a store reaches a table through ``render.clean``,
+which makes control characters (ESC, OSC, C1, bidi overrides) visible, so task
+data can't drive the terminal. JSON escapes C0 controls itself; ``dumps`` also
+escapes DEL, C1 and the invisible format characters, so ``--json`` output is
+safe on a terminal too and still parses to the exact stored text.
+
+Formats: ``table`` (people), ``json`` (one document: an object, or for a list
+command a list written element by element as pages arrive), ``jsonl`` (one
+object per line, streamed).
+
+A task in JSON has every ``Task`` field under its own name (``status`` as text,
+times as epoch ms on the store's clock), plus ``created_at_iso``,
+``updated_at_iso`` and ``lease_expires_at_iso`` (UTC, RFC 3339 with ms, or null).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from rich.cells import cell_len, set_cell_size
+
+from sokka_tui.render import absolute, clean, format_duration, relative
+from stores import Task, TaskStatus, TopicStats
+
+TABLE, JSON, JSONL = "table", "json", "jsonl"
+_TIME_FIELDS = ("lease_expires_at", "created_at", "updated_at")
+# Characters json.dumps leaves as they are that a terminal may act on or hide.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def iso(ms: int | None) -> str | None:
+    """Epoch ms as ``2026-11-29T08:00:00.000Z``; ``None`` stays ``None``."""
+    if ms is None:
+        return None
+    moment = dt.datetime.fromtimestamp(ms // 1000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, UTF-8 text kept, with terminal-active characters escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """A task as a JSON object (see the module docstring)."""
+    out = {field.name: getattr(task, field.name) for field in dataclasses.fields(task)}
+    out["status"] = str(task.status)
+    for name in _TIME_FIELDS:
+        out[f"{name}_iso"] = iso(out[name])
+    return out
+
+
+def topic_json(stats: TopicStats) -> dict[str, Any]:
+    return {
+        "topic": stats.topic,
+        "counts": {str(status): n for status, n in stats.counts.items()},
+        "expired_leases": stats.expired_leases,
+        "oldest_starting_at": stats.oldest_starting_at,
+        "oldest_starting_at_iso": iso(stats.oldest_starting_at),
+    }
+
+
+def fit(value: object, width: int, *, right: bool = False) -> str:
+    """``value`` cleaned and padded (or cut with ``…``) to ``width`` terminal cells."""
+    text = clean(value)
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    heading: str
+    width: int
+    right: bool = False
+
+
+class Table:
+    """Rows of fixed-width columns, written as they come (no measuring pass)."""
+
+    def __init__(self, columns: list[Column], stream: TextIO) -> None:
+        self.columns = columns
+        self.stream = stream
+        self._line([c.heading for c in columns])
+
+    def _line(self, cells: list[object]) -> None:
+        parts = [fit(cell, c.width, right=c.right) for c, cell in zip(self.columns, cells, strict=True)]
+        self.stream.write("  ".join(parts).rstrip() + "\n")
+
+    def row(self, cells: list[object]) -> None:
+        self._line(cells)
+
+
+TASK_COLUMNS = [
+    Column("ID", 26), Column("TOPIC", 14), Column("SUB-TOPIC", 10), Column("STATUS", 10),
+    Column("VER", 4, right=True), Column("OWNER", 16), Column("UPDATED (UTC)", 19), Column("NOTE", 40),
+]
+LEASED_COLUMNS = [
+    Column("ID", 26), Column("TOPIC", 14), Column("STATUS", 8), Column("OWNER", 16),
+    Column("VER", 4, right=True), Column("LEASE ENDS (UTC)", 19), Column("STATE", 24),
+]
+TOPIC_COLUMNS = [
+    Column("TOPIC", 24), Column("STARTING", 9, True), Column("RUNNING", 8, True), Column("SNOOZED", 8, True),
+    Column("FAILED", 8, True), Column("TERMINATED", 10, True), Column("EXPIRED", 8, True),
+    Column("OLDEST STARTING", 16, True),
+]
+
+
+def short_time(ms: int | None) -> str:
+    """``2026-11-29 08:00:00`` (UTC), or ``—``."""
+    return "—" if ms is None else absolute(ms)[:19]
+
+
+def lease_state(task: Task, now_ms: int) -> str:
+    """A leased task's state by the store's clock: live, ``STUCK`` or ``WAKE DUE``.
+
+    The console's panel says the same (``widgets/leased_panel.py``); it is
+    repeated here, in plain text, so this command never loads Textual."""
+    remaining = (task.lease_expires_at or 0) - now_ms
+    if remaining > 0:
+        verb = "wakes in" if task.status == TaskStatus.SNOOZED else "expires in"
+        return f"{verb} {format_duration(remaining)}"
+    overdue = format_duration(-remaining)
+    return f"WAKE DUE {overdue} ago" if task.status == TaskStatus.SNOOZED else f"STUCK {overdue} ago"
+
+
+def task_row(task: Task) -> list[object]:
+    note = task.error if task.status == TaskStatus.FAILED and task.error else task.task_description
+    return [task.task_id, task.topic, task.sub_topic, str(task.status), task.record_ver,
+            task.pid or "—", short_time(task.updated_at), note or ""]
+
+
+def leased_row(task: Task, now_ms: int) -> list[object]:
+    return [task.task_id, task.topic, str(task.status), task.pid or "—", task.record_ver,
+            short_time(task.lease_expires_at), lease_state(task, now_ms)]
+
+
+def topic_row(stats: TopicStats, now_ms: int) -> list[object]:
+    oldest = "—" if stats.oldest_starting_at is None else format_duration(now_ms - stats.oldest_starting_at)
+    counts = stats.counts
+    return [stats.topic, counts[TaskStatus.STARTING], counts[TaskStatus.RUNNING], counts[TaskStatus.SNOOZED],
+            counts[TaskStatus.FAILED], counts[TaskStatus.TERMINATED], stats.expired_leases, oldest]
+
+
+class Output:
+    """Writes one command's result in the chosen format to stdout."""
+
+    def __init__(self, fmt: str = TABLE, stream: TextIO | None = None) -> None:
+        self.fmt = fmt
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stdout  # looked up late: tests swap sys.stdout
+
+    @property
+    def for_people(self) -> bool:
+        return self.fmt == TABLE
+
+    def items(
+        self, items: Iterable[Any], to_json: Callable[[Any], dict], columns: list[Column],
+        to_row: Callable[[Any], list[object]],
+    ) -> int:
+        """Stream a list: a table, a JSON list written element by element, or JSON lines.
+        Returns how many were written."""
+        stream, count = self.stream, 0
+        if self.fmt == TABLE:
+            table = Table(columns, stream)
+            for item in items:
+                table.row(to_row(item))
+                count += 1
+            return count
+        if self.fmt == JSONL:
+            for item in items:
+                stream.write(dumps(to_json(item)) + "\n")
+                count += 1
+            return count
+        stream.write("[")
+        for item in items:
+            stream.write(("\n" if count == 0 else ",\n") + dumps(to_json(item)))
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+        return count
+
+    def tasks(self, tasks: Iterable[Task]) -> int:
+        return self.items(tasks, task_json, TASK_COLUMNS, task_row)
+
+    def leased(self, tasks: Iterable[Task], now_ms: int) -> int:
+        return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))
+
+    def topics(self, stats: Iterable[TopicStats], now_ms: int) -> int:
+        return self.items(stats, topic_json, TOPIC_COLUMNS, lambda s: topic_row(s, now_ms))
+
+    def document(self, value: dict[str, Any], people: str) -> None:
+        """One result: ``people`` (already clean text) for a table, else ``value`` as JSON."""
+        self.stream.write((people if self.fmt == TABLE else dumps(value)) + "\n")
+
+    def task(self, task: Task, now_ms: int) -> None:
+        """One task: every field, one a line, for people; one object for scripts."""
+        if self.fmt != TABLE:
+            self.stream.write(dumps(task_json(task)) + "\n")
+            return
+        self.stream.write(task_detail(task, now_ms))
+
+
+def task_detail(task: Task, now_ms: int) -> str:
+    """Every field of ``task``, one a line, times absolute (UTC) and relative to the store's clock."""
+
+    def when(ms: int | None) -> str:
+        return "—" if ms is None else f"{absolute(ms)} ({relative(ms, now_ms)})"
+
+    lease = when(task.lease_expires_at)
+    if task.lease_expires_at is not None and task.status in (TaskStatus.RUNNING, TaskStatus.SNOOZED):
+        lease += f"  {lease_state(task, now_ms)}"
+    rows = [
+        ("task_id", clean(task.task_id)), ("task_group_id", clean(task.task_group_id)),
+        ("description", clean(task.task_description) if task.task_description is not None else "—"),
+        ("topic", clean(task.topic)), ("sub_topic", clean(task.sub_topic)), ("status", str(task.status)),
+        ("owner (pid)", clean(task.pid) if task.pid else "—"), ("record_ver", str(task.record_ver)),
+        ("created_at", when(task.created_at)), ("updated_at", when(task.updated_at)),
+        ("lease_expires_at", lease),
+        ("snooze_time", format_duration(task.snooze_time) if task.snooze_time else "—"),
+        ("timeout_ms", str(task.timeout_ms) if task.timeout_ms is not None else "—"),
+        ("error", clean(task.error, multiline=True) if task.error is not None else "—"),
+    ]
+    lines = [f"{name:<17} {value}" for name, value in rows]
+    data = json.dumps(task.data, ensure_ascii=False, indent=2)
+    lines.append("data")
+    lines.extend("  " + line for line in clean(data, multiline=True).splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def task_line(task: Task) -> str:
+    """``'id' (status, vN, owner w-3)`` for prompts and reports, cleaned."""
+    owner = f", owner {clean(task.pid)}" if task.pid else ""
+    return f"{clean(task.task_id)!r} ({task.status}, v{task.record_ver}{owner})"

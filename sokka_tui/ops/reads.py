@@ -1,0 +1,93 @@
+"""``sokka topics | tasks | task | group | leased``: listings, streamed page by page.
+
+A listing never holds more than one keyset page (``PAGE`` tasks) in memory:
+each page is written as it arrives, in every format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Iterator
+from itertools import islice
+
+from sokka_tui.ops.errors import Refused
+from sokka_tui.ops.output import Output
+from sokka_tui.query import parse_moment
+from sokka_tui.render import clean
+from stores import Task, scroll
+
+#: Tasks asked of the store per page.
+PAGE = 500
+
+
+def parse_when(text: str, now_ms: int) -> int:
+    """A time on the command line: a duration ago by the store's clock (``2h``),
+    UTC ``2026-11-29 08:00[:SS]``, or ISO 8601 with an offset
+    (``2026-11-29T08:00:00+02:00``, ``...Z``). Raises ``ValueError``."""
+    try:
+        moment = parse_moment(text, now_ms)
+    except ValueError as first:
+        try:
+            parsed = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"{first} ISO 8601 with an offset works too.") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return int(parsed.timestamp() * 1000)
+    if moment is None:
+        raise ValueError("Type a time: a duration ago (15m, 2h) or UTC 2026-11-29 08:00.")
+    return moment
+
+
+def _limited(tasks: Iterator[Task], limit: int | None) -> Iterator[Task]:
+    return islice(tasks, limit) if limit else tasks
+
+
+def _page(limit: int | None) -> dict:
+    return {"limit": min(limit, PAGE) if limit else PAGE}
+
+
+def topics(store, args: argparse.Namespace, out: Output) -> int:
+    out.topics(store.topics(), store.now_ms())
+    return 0
+
+
+def tasks(store, args: argparse.Namespace, out: Output) -> int:
+    filters: dict = {"topic": args.topic}
+    if args.status:
+        filters["status"] = args.status
+    if args.sub_topic is not None:
+        filters["sub_topic"] = args.sub_topic
+    if args.since is not None or args.until is not None:
+        now = store.now_ms()
+        if args.since is not None:
+            filters["from_ms"] = parse_when(args.since, now)
+        if args.until is not None:
+            filters["to_ms"] = parse_when(args.until, now)
+    listing = scroll(lambda cursor: store.list_tasks(filters, cursor), _page(args.limit))
+    out.tasks(_limited(listing, args.limit))
+    return 0
+
+
+def task(store, args: argparse.Namespace, out: Output) -> int:
+    found = store.task(args.task_id)
+    if found is None:
+        raise Refused(f"task {clean(args.task_id)!r} not found")
+    out.task(found, store.now_ms())
+    return 0
+
+
+def group(store, args: argparse.Namespace, out: Output) -> int:
+    members = store.tasks(args.group_id)
+    if not members:
+        raise Refused(f"no task in group {clean(args.group_id)!r}")
+    out.tasks(members)
+    return 0
+
+
+def leased(store, args: argparse.Namespace, out: Output) -> int:
+    now = store.now_ms()
+    listing = scroll(lambda cursor: store.list_leased_tasks(args.topic, cursor), _page(args.limit))
+    out.leased(_limited(listing, args.limit), now)
+    return 0

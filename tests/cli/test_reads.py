@@ -1,0 +1,173 @@
+"""``sokka topics | tasks | task | group | leased``: tables for people, JSON for
+scripts, page by page, with store text made harmless for the terminal."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from sokka_tui.ops import connect, reads
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J[@click=app.quit]x[/]\x9b31m\u202e"
+
+
+def _running(store, topic: str, pid: str = "w-1"):
+    store.create_task({"topic": topic, "data": {}})
+    return store.reserve_task(topic, pid)
+
+
+def _no_terminal_controls(text: str) -> None:
+    for char in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert char not in text, repr(text)
+
+
+def test_topics_in_every_format(sokka, store):
+    store.create_tasks([{"topic": "mail", "data": 1}, {"topic": "mail", "data": 2}, {"topic": "sms", "data": 3}])
+    _running(store, "sms")
+    table = sokka("topics")
+    assert table.code == 0 and table.err == ""
+    assert table.lines[0].split()[:3] == ["TOPIC", "STARTING", "RUNNING"]
+    assert [line.split()[:3] for line in table.lines[1:]] == [["mail", "2", "0"], ["sms", "1", "1"]]
+    document = json.loads(sokka("topics", "--json").out)
+    assert [(t["topic"], t["counts"]["starting"], t["counts"]["running"]) for t in document] == [
+        ("mail", 2, 0), ("sms", 1, 1)]
+    assert document[0]["oldest_starting_at_iso"].endswith("Z")
+    lines = sokka("topics", "--jsonl").lines
+    assert [json.loads(line)["topic"] for line in lines] == ["mail", "sms"]
+
+
+def test_tasks_filters_and_limit(sokka, store):
+    store.create_tasks([{"topic": "mail", "sub_topic": "eu" if i % 2 else "us", "data": i} for i in range(6)])
+    running = _running(store, "mail")
+    store.create_task({"topic": "other", "data": 0})
+
+    everything = [json.loads(line) for line in sokka("tasks", "mail", "--jsonl").lines]
+    assert len(everything) == 7 and {t["topic"] for t in everything} == {"mail"}
+    assert [t["updated_at"] for t in everything] == sorted((t["updated_at"] for t in everything), reverse=True)
+
+    only_running = json.loads(sokka("tasks", "mail", "--status", "running", "--json").out)
+    assert [t["task_id"] for t in only_running] == [running.task_id]
+    assert len(json.loads(sokka("tasks", "mail", "--sub-topic", "eu", "--json").out)) == 3
+    assert len(sokka("tasks", "mail", "--limit", "4", "--jsonl").lines) == 4
+    assert len(sokka("tasks", "mail", "--since", "1h", "--jsonl").lines) == 7
+    assert sokka("tasks", "mail", "--until", "1h", "--jsonl").out == ""
+    assert len(sokka("tasks", "mail", "--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01 00:00",
+                     "--jsonl").lines) == 7
+    empty = sokka("tasks", "nothing-here", "--json")
+    assert empty.code == 0 and json.loads(empty.out) == []
+    table = sokka("tasks", "mail", "--status", "running")
+    assert table.lines[0].startswith("ID") and running.task_id in table.lines[1] and "w-1" in table.lines[1]
+
+
+def test_task_json_has_every_field(sokka, store):
+    task = _running(store, "mail")
+    document = json.loads(sokka("task", task.task_id, "--json").out)
+    assert list(document)[:15] == [
+        "task_id", "task_group_id", "task_description", "topic", "sub_topic", "status", "pid", "record_ver",
+        "data", "error", "snooze_time", "timeout_ms", "lease_expires_at", "created_at", "updated_at"]
+    assert document["status"] == "running" and document["record_ver"] == task.record_ver
+    assert document["lease_expires_at"] == task.lease_expires_at
+    assert document["lease_expires_at_iso"].endswith("Z") and document["created_at_iso"].startswith("20")
+    people = sokka("task", task.task_id)
+    assert people.code == 0 and "expires in" in people.out and "w-1" in people.out
+    assert sokka("task", task.task_id, "--jsonl").out.count("\n") == 1
+
+
+def test_group_and_not_found(sokka, store):
+    store.create_tasks([{"topic": "a", "task_group_id": "g1", "data": i} for i in range(3)])
+    group = [json.loads(line) for line in sokka("group", "g1", "--jsonl").lines]
+    assert len(group) == 3 and {t["task_group_id"] for t in group} == {"g1"}
+    missing = sokka("task", "no-such-id")
+    assert missing.code == 1 and missing.out == ""
+    assert missing.err.strip() == "sokka: refused: task 'no-such-id' not found"
+    assert sokka("group", "no-such-group").code == 1
+
+
+def test_leased_soonest_first_with_marks(sokka, make_store, store):
+    short = make_store(lease_time_ms=200)
+    stuck = _running(short, "mail", "dead-worker")
+    live = _running(store, "mail", "w-2")
+    snoozing = _running(store, "sms", "w-3")
+    store.snooze(snoozing.task_id, "w-3", 3_600_000)
+    time.sleep(0.4)
+    table = sokka("leased")
+    assert table.code == 0
+    rows = table.lines[1:]
+    assert [row.split()[0] for row in rows] == [stuck.task_id, live.task_id, snoozing.task_id]
+    assert "STUCK" in rows[0] and "expires in" in rows[1] and "wakes in" in rows[2]
+    only_mail = [json.loads(line)["task_id"] for line in sokka("leased", "mail", "--jsonl").lines]
+    assert only_mail == [stuck.task_id, live.task_id]
+
+
+def test_store_text_never_reaches_the_terminal_raw(sokka, store):
+    task = store.create_task({"task_id": "id" + HOSTILE, "topic": "t" + HOSTILE, "sub_topic": HOSTILE,
+                              "task_description": HOSTILE, "task_group_id": "g" + HOSTILE,
+                              "data": {HOSTILE: HOSTILE}})
+    store.reserve_task(task.topic, "pid" + HOSTILE)
+    for args in (["topics"], ["tasks", task.topic], ["task", task.task_id], ["group", task.task_group_id],
+                 ["leased"], ["watch", "--once"]):
+        for fmt in ([], ["--json"], ["--jsonl"]):
+            if args[0] == "watch" and fmt:
+                continue
+            result = sokka(*args, *fmt)
+            assert result.code == 0, (args, result.err)
+            _no_terminal_controls(result.out)
+            _no_terminal_controls(result.err)
+    document = json.loads(sokka("task", task.task_id, "--json").out)
+    assert document["task_description"] == HOSTILE and document["data"] == {HOSTILE: HOSTILE}
+    assert "␛]0;pwned␇" in sokka("task", task.task_id).out
+
+
+def test_a_long_listing_streams_page_by_page(sokka, store, monkeypatch):
+    """2,500 tasks: 2,500 JSON lines, fetched in pages of ``reads.PAGE`` and each
+    page written before the next one is asked for."""
+    store.create_tasks({"topic": "bulk", "data": {"i": i}} for i in range(2_500))
+    calls = []
+    opened = connect.open_store
+
+    def spying_open(*args, **kwargs):
+        real = opened(*args, **kwargs)
+        list_tasks = real.list_tasks
+
+        def spy(filters, cursor):
+            import sys
+
+            calls.append((cursor["limit"], sys.stdout.getvalue().count("\n")))  # capsys' stdout
+            page = list_tasks(filters, cursor)
+            assert len(page.data) <= reads.PAGE
+            return page
+
+        real.list_tasks = spy
+        return real
+
+    monkeypatch.setattr(connect, "open_store", spying_open)
+    result = sokka("tasks", "bulk", "--jsonl")
+    assert result.code == 0
+    assert len(result.lines) == 2_500
+    assert len({json.loads(line)["task_id"] for line in result.lines}) == 2_500
+    assert [limit for limit, _ in calls] == [reads.PAGE] * 5
+    assert [lines for _, lines in calls] == [0, 500, 1000, 1500, 2000]  # written before the next page
+    listed = json.loads(sokka("tasks", "bulk", "--json").out)
+    assert len(listed) == 2_500
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tasks", "t", "--status", "nope"],
+        ["tasks", "t", "--since", "yesterday-ish"],
+        ["tasks", "t", "--limit", "0"],
+        ["tasks", "t", "--json", "--jsonl"],
+        ["no-such-command"],
+        ["watch", "--interval", "0.1"],
+    ],
+    ids=" ".join,
+)
+def test_usage_errors_are_one_line_exit_2(sokka, capsys, args):
+    with pytest.raises(SystemExit) as exit_info:
+        sokka(*args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("sokka") and "error:" in err[0], err
