@@ -15,6 +15,7 @@ import stores
 from sokka_tui.app import build_app
 from sokka_tui.demo import seed
 from stores import TaskStatus
+from stores.audit import Operator
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (160, 48)
@@ -60,7 +61,8 @@ async def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite://{directory}/shots.db"
         seed(url, lease_time_ms=120_000)
-        with stores.open_store(url, lease_time_ms=120_000) as store:
+        operator = Operator("oncall", "ops-laptop", "sokka-tui")
+        with stores.open_store(url, lease_time_ms=120_000, operator=operator) as store:
             failed = pick(store, "billing.invoices", TaskStatus.FAILED, with_traceback=True)
             stuck = pick(store, "reports.nightly", TaskStatus.RUNNING)
             running = pick(store, "emails", TaskStatus.RUNNING)
@@ -105,6 +107,9 @@ async def main() -> int:
             async def owners(pilot, app):
                 await pilot.press("o")
 
+            async def audit(pilot, app):
+                await pilot.press("A")
+
             async def filter_modal(pilot, app):
                 await open_topic(pilot, app, "emails")
                 await pilot.press("slash")
@@ -118,7 +123,8 @@ async def main() -> int:
             await shoot(store, "filter", filter_modal)
             await shoot(store, "owners", owners)
             await shoot(store, "read_only", nothing, read_only=True)
-            await shoot(store, "bulk_results", bulk_results)  # last: it changes the store
+            await shoot(store, "bulk_results", bulk_results)  # it changes the store...
+            await shoot(store, "audit", audit)  # ...and the trail records it
     return 0
 
 

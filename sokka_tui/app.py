@@ -6,32 +6,31 @@ takes the store, a clock and the refresh interval, so tests can freeze time.
 
 from __future__ import annotations
 
-import getpass
-import socket
+import threading
 
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
+from sokka_tui.actions import Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands
+from sokka_tui.messages import ActionSettled
 from sokka_tui.render import absolute, plain
+from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
+from sokka_tui.settle import settle
 from stores import TaskStoreError
+from stores.audit import Operator
+from stores.errors import redact
 
 DEFAULT_REFRESH_S = 1.0
 #: "starting for too long" means longer than this, unless --stuck-after says otherwise.
 DEFAULT_STUCK_AFTER_MS = 5 * 60_000
 MIN_REFRESH_S = 0.5
-
-
-def operator_name() -> str:
-    """Who acts: OS user at host (shown in prompts, prefilled in fail messages)."""
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+#: Seconds between attempts to learn an action's outcome while the store is down.
+SETTLE_RETRY_S = 2.0
 
 
 class SokkaApp(App):
@@ -64,9 +63,12 @@ class SokkaApp(App):
         self.clock = StoreClock(clock)
         self.refresh_interval = max(MIN_REFRESH_S, refresh_interval)
         self.read_only = store.read_only if read_only is None else read_only
-        self.operator = operator or operator_name()
+        # Who acts: the operator the store records writes for, else this OS user at this host.
+        recorded_as = getattr(store, "operator", None)
+        self.operator = operator or (recorded_as or Operator.current("sokka-tui")).label
         self.show_leased = True
         self.outage: str | None = None
+        self._settle_wait = threading.Event()  # set when the app closes: settle workers stop
         self._outage_since: str | None = None
 
     def on_mount(self) -> None:
@@ -98,10 +100,46 @@ class SokkaApp(App):
             else:
                 banner.show_outage(self.outage, self._outage_since or "")
 
+    # -- actions whose answer was lost -------------------------------------------
+    def settle_later(self, request: Request) -> None:
+        """Find out, once the store answers, whether ``request`` was applied; say so."""
+        self.run_worker(
+            lambda: self._settle(request), thread=True, group="settle", exit_on_error=False,
+            name=f"settle {request.action} {request.seen.task_id}",
+        )
+
+    def _settle(self, request: Request) -> None:
+        worker = get_current_worker()
+        # A statement the server was still running ends within the store's
+        # timeout (statement and lock timeouts): only then is "untouched" final.
+        pause = self.store.options.timeout
+        while not worker.is_cancelled:
+            if self._settle_wait.wait(pause):
+                return  # the app is closing
+            try:
+                settlement = settle(self.store, request)
+            except TaskStoreError:
+                pause = min(self.refresh_interval, SETTLE_RETRY_S)
+                continue
+            self.post_message(ActionSettled(settlement))
+            return
+
+    def on_action_settled(self, message: ActionSettled) -> None:
+        settlement = message.settlement
+        title = {True: "Action was applied", False: "Action was not applied"}.get(settlement.applied, "Check it")
+        self.notify(settlement.message(), title=title, severity="information" if settlement.applied is not None
+                    else "warning", timeout=30, markup=False)
+        if isinstance(self.screen, StoreScreen):
+            self.screen.tick()
+
+    def on_unmount(self) -> None:
+        self._settle_wait.set()
+
     def report_bug(self, error: BaseException | None) -> None:
         """An unexpected error in a worker: say so in one line, keep running."""
         self.notify(
-            f"Unexpected error: {plain(repr(error), 300)}", title="Internal error", severity="error", markup=False
+            f"Unexpected error: {plain(redact(repr(error)), 300)}",
+            title="Internal error", severity="error", markup=False,
         )
 
     # -- keys --------------------------------------------------------------------

@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 import stores
+from sokka_tui.contexts import ContextError, resolve
 from sokka_tui.durations import DurationError, parse_duration
+from stores.audit import Operator
 from stores.errors import redact
 
 ENV_URL = "SOKKA_STORE_URL"
@@ -65,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "else an SQLite file in your data directory); or 'demo'",
     )
     parser.add_argument("--read-only", action="store_true", help="open read-only: no action can be started")
-    parser.add_argument("--namespace", default=stores.DEFAULT_NAMESPACE, help="schema / key prefix (default: sokka)")
+    parser.add_argument("--context", metavar="NAME",
+                        help="a store named in ~/.config/sokka/config.toml (or $SOKKA_CONFIG); keeps passwords "
+                        "out of the command line")
+    parser.add_argument("--allow-write", action="store_true", help="allow actions through a context marked read_only")
+    parser.add_argument("--namespace", default=None, help="schema / key prefix (default: the context's, else sokka)")
     parser.add_argument("--refresh", type=_refresh, default=1.0, metavar="SECONDS",
                         help="refresh interval (default 1, minimum 0.5)")
     parser.add_argument("--lease-time", type=_lease, default=None, metavar="DURATION",
@@ -82,16 +88,37 @@ def _fail(message: str) -> int:
     return 2
 
 
+def hide_secrets_from_process_title(argv: list[str], prog: str = "sokka-tui") -> None:
+    """Rewrite this process's command line (``ps``, ``/proc/<pid>/cmdline``) as
+    ``prog`` and ``argv`` with every password replaced by ``***``; no change when
+    there is none. Shared by ``sokka-tui`` and ``sokka``."""
+    shown = [redact(arg) for arg in argv]
+    if shown == argv:
+        return
+    try:
+        from setproctitle import setproctitle
+    except ImportError:  # pragma: no cover - a declared dependency
+        return
+    setproctitle(" ".join([prog, *shown]))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the real command line: scrub it before anything else runs
+        hide_secrets_from_process_title(sys.argv[1:])
     args = build_parser().parse_args(argv)
     if args.url == "demo":
+        args.namespace = args.namespace or stores.DEFAULT_NAMESPACE
         return run_demo(args)
-    url = args.url or default_url()
-    label = url
-    if url.startswith("sokka-tui-default:"):
-        url = url.removeprefix("sokka-tui-default:")
-        label = url
-    options = {"namespace": args.namespace, "read_only": args.read_only, "timeout": args.timeout}
+    try:
+        target = resolve(args.url, args.context, namespace=args.namespace, read_only=args.read_only,
+                         allow_write=args.allow_write)
+    except ContextError as exc:
+        return _fail(redact(str(exc)))
+    url, label = target.url, target.label
+    options = {"namespace": target.namespace or stores.DEFAULT_NAMESPACE, "read_only": target.read_only,
+               "timeout": args.timeout}
+    if not target.read_only:  # every action is recorded in the store's audit trail
+        options["operator"] = Operator.current("sokka-tui")
     if args.lease_time is not None:
         options["lease_time_ms"] = args.lease_time
     try:
@@ -115,7 +142,9 @@ def run_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="sokka-demo-") as directory:
         url = f"sqlite://{directory}/demo.db"
         lease = args.lease_time or DEMO_LEASE_MS
-        with stores.open_store(url, lease_time_ms=lease, namespace=args.namespace) as store:
+        with stores.open_store(
+            url, lease_time_ms=lease, namespace=args.namespace, operator=Operator.current("sokka-tui")
+        ) as store:
             seed(url, namespace=args.namespace, lease_time_ms=lease)
             with DemoFleet(url, namespace=args.namespace, lease_time_ms=lease):
                 build_app(

@@ -9,7 +9,11 @@ from sokka_tui.render import format_duration
 UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 #: The longest snooze the console will send: 30 days.
 MAX_SNOOZE_MS = 30 * 86_400_000
-_PART = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
+# ASCII digits only: ``\d`` also takes other scripts' digits.
+_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+#: Longer input is refused outright (a paste gone wrong; and Python refuses to
+#: convert numbers of thousands of digits).
+MAX_INPUT_CHARS = 64
 
 
 class DurationError(ValueError):
@@ -21,6 +25,8 @@ def parse_duration(text: str, *, maximum_ms: int = MAX_SNOOZE_MS) -> int:
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned:
         raise DurationError("Type a duration such as 30s, 5m or 2h.")
+    if len(cleaned) > MAX_INPUT_CHARS:
+        raise DurationError(f"Too long for a duration ({len(cleaned):,} characters).")
     if cleaned.startswith("-"):
         raise DurationError("A duration cannot be negative.")
     position, total = 0, 0

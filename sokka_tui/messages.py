@@ -12,6 +12,7 @@ from typing import Any
 from textual.message import Message
 
 from sokka_tui.actions import Request
+from sokka_tui.settle import Settlement
 from stores import Page, Task, TaskStoreError
 
 
@@ -42,3 +43,10 @@ class ActionFinished(Message):
     error: TaskStoreError | None = None
     now: Task | None = None
     bubble = False
+
+
+@dataclass
+class ActionSettled(Message):
+    """An action whose answer was lost has been checked: applied or not."""
+
+    settlement: Settlement

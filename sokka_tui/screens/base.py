@@ -27,6 +27,7 @@ from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
 from stores import (
     InvalidStatusTransition,
+    StoreUnavailable,
     Task,
     TaskConcurrentlyUpdated,
     TaskNotFound,
@@ -59,6 +60,7 @@ class StoreScreen(Screen):
         Binding("t", "terminate_task", "Terminate", id="task.terminate"),
         Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
         Binding("y", "copy_task_id", "Copy id", show=False, id="task.copy"),
+        Binding("A", "audit", "Audit trail", show=False, id="view.audit"),
     ]
     #: The topic the leased panel shows (``None``: every topic).
     leased_topic: str | None = None
@@ -168,6 +170,15 @@ class StoreScreen(Screen):
 
     def action_refresh_now(self) -> None:
         self.tick()
+
+    def audit_task_id(self) -> str | None:
+        """The task whose records ``A`` shows (``None``: every task's)."""
+        return None
+
+    def action_audit(self) -> None:
+        from sokka_tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.audit_task_id()))
 
     def action_toggle_leased(self) -> None:
         self.app.show_leased = not self.app.show_leased
@@ -316,10 +327,20 @@ class StoreScreen(Screen):
             )
         elif isinstance(message.error, _CHANGED):
             self.app.push_screen(ChangedModal(request, message.now, str(message.error)))
+        elif isinstance(message.error, StoreUnavailable):
+            self.notify(
+                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)}: the store did not answer "
+                f"({plain(message.error, 160)}), so whether it was applied is not known yet. It is "
+                "checked as soon as the store answers; nothing is sent again.",
+                title="Outcome unknown",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+            self.app.settle_later(request)
         else:
             self.notify(
-                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)} was not confirmed by the store: "
-                f"{plain(message.error, 200)}. Its state is shown again once the store answers.",
+                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)} was refused: {plain(message.error, 200)}.",
                 title=message.error.title if message.error else "Error",
                 severity="error",
                 markup=False,

@@ -4,6 +4,7 @@ the skipped ones re-marked with one key."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ class BulkRunScreen(Screen[list[str] | None]):
         super().__init__()
         self.action = action
         self.items = items
+        # One id for the whole run, so its records in the audit trail belong together.
+        self.batch_id = f"{action}-{secrets.token_hex(4)}"
         self.snooze_ms = snooze_ms
         self.error = error
         self.results: list[BulkResult] = []
@@ -106,7 +109,7 @@ class BulkRunScreen(Screen[list[str] | None]):
             chunk = self.items[start : start + CHUNK]
             try:
                 results = store.apply_bulk(
-                    self.action, chunk, snooze_ms=self.snooze_ms, error=self.error
+                    self.action, chunk, snooze_ms=self.snooze_ms, error=self.error, batch_id=self.batch_id
                 )
             except TaskStoreError as exc:
                 # The chunk in flight may be partly written (the Redis store sends

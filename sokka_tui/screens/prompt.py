@@ -1,4 +1,4 @@
-"""Modals that ask one value before an action: a snooze duration, an error text."""
+"""Modals that ask one value: a snooze duration, an error text, a task id."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from textual.widgets import Button, Input, Static
 
 from sokka_tui.durations import DurationError, format_hint, parse_duration
 from sokka_tui.render import safe_text
-from stores import Task
+from stores import InvalidArgument, Task
+from stores.validation import check_task_id
 
 
 def task_line(task: Task) -> Text:
@@ -112,3 +113,18 @@ class FailModal(_PromptModal):
         if len(value) > self.MAX_LENGTH:
             raise ValueError(f"At most {self.MAX_LENGTH} characters.")
         return value
+
+
+class TaskIdModal(_PromptModal):
+    """Asks a task id to filter by; empty means every task. Returns the id, ``""`` or ``None``."""
+
+    TITLE_TEXT = "Show the records of which task?"
+    PLACEHOLDER = "a task id (empty: every task)"
+
+    def check(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return check_task_id(value)
+        except InvalidArgument as exc:
+            raise ValueError(str(exc)) from None

@@ -25,6 +25,8 @@ from stores import Task
 #: Data beyond this is cut in the view (the store keeps all of it).
 MAX_DATA_CHARS = 200_000
 MAX_ERROR_CHARS = 200_000
+#: Data longer than this is highlighted once, not on every repaint.
+HIGHLIGHT_ONCE_CHARS = 20_000
 GROUP_LIMIT = 200
 GROUP_COLUMNS = (("Task", 30), ("Topic", 24), ("Status", 10), ("Updated", 12), ("Ver", 5))
 
@@ -41,6 +43,7 @@ class TaskDetailScreen(StoreScreen):
     SCREEN_NAME = "Task"
     BINDINGS = [
         Binding("g", "show_group", "Group", id="task.group"),
+        Binding("A", "audit", "Audit", id="task.audit"),
         Binding("enter", "open_member", "Open member", show=False, id="task.open_member"),
     ]
 
@@ -134,14 +137,21 @@ class TaskDetailScreen(StoreScreen):
         self._shown_data_of = key
         pretty = clean(json.dumps(task.data, indent=2, ensure_ascii=False), multiline=True)
         cut = len(pretty) > MAX_DATA_CHARS
-        syntax = Syntax(pretty[:MAX_DATA_CHARS], "json", theme="ansi_dark", word_wrap=True, background_color="default")
+        shown = pretty[:MAX_DATA_CHARS]
+        highlighted = Syntax(shown, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+        if len(shown) > HIGHLIGHT_ONCE_CHARS:
+            # A Syntax lexes all of its text again on every repaint: a big task's
+            # screen took seconds to show. Highlight it once, into a Text.
+            highlighted = highlighted.highlight(shown)
+            highlighted.rstrip()
+            highlighted.overflow = "fold"
         widget = self.query_one("#data", Static)
         if cut:
             more = len(pretty) - MAX_DATA_CHARS
             note = Text(f"… {more:,} more characters not shown (the store keeps all of it)", style="dim")
-            widget.update(Group(syntax, note))
+            widget.update(Group(highlighted, note))
         else:
-            widget.update(syntax)
+            widget.update(highlighted)
 
     def _show_group(self) -> None:
         others = [t for t in self.group if t.task_id != self.task_id]
@@ -172,6 +182,9 @@ class TaskDetailScreen(StoreScreen):
 
     def current_task(self) -> Task | None:
         return self.shown_task
+
+    def audit_task_id(self) -> str | None:
+        return self.task_id
 
     def selection_changed(self) -> None:
         hints = action_hints(self.shown_task, self.app.read_only, detailed=True)

@@ -72,23 +72,37 @@ async def test_snooze_asks_a_duration_then_confirms(live_store, live_app):
         assert str(app.screen.tasks["email-002"].status) == "snoozed"  # the list shows it
 
 
-@pytest.mark.parametrize("typed", ["", "0s", "-5m", "soon", "5 parsecs", "400d", "1.5h"])
-async def test_snooze_refuses_bad_durations(live_store, live_app, typed):
+BAD_DURATIONS = [
+    "", "   ", "0", "0s", "0ms", "0h0m", "-5m", "-1", "- 5m", "soon", "5 parsecs", "NaN", "inf", "1e3s",
+    "400d", "31d", "99999999999999999999d", "9" * 5000 + "s", "1.5h", "5m garbage", "\u0663s",
+    "[bold red]5m[/]", "5m[/]", "[@click=app.quit]5m[/]", "\x1b[2J5m", "5m\x1b]0;title\x07",
+]
+
+
+async def test_snooze_refuses_bad_durations(live_store, live_app, backend):
+    """Each refused input keeps the modal open with a reason; nothing reaches the store.
+    The refusal is the console's, the same for every backend: the servers get a sample."""
+    typed_inputs = BAD_DURATIONS if backend == "sqlite" else BAD_DURATIONS[::3]
     app = live_app(live_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await open_task_in_list(pilot, "emails", "email-002")
+        screen = await open_task_in_list(pilot, "emails", "email-002")
         before = live_store.task("email-002")
-        await pilot.press("s")
-        await pilot.pause()
-        await type_into(pilot, typed)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, SnoozeModal)  # refused in the modal
-        assert str(app.screen.query_one("#reason").content)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert live_store.task("email-002") == before
+        for typed in typed_inputs:
+            await pilot.press("s")
+            await pilot.pause()
+            assert isinstance(app.screen, SnoozeModal)
+            await type_into(pilot, typed)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, SnoozeModal), typed  # refused in the modal, with a reason
+            reason = str(app.screen.query_one("#reason").content)
+            assert reason and not reason.startswith("=") and "\x1b" not in reason, (typed, reason)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.is_running and app.screen is screen, typed
+            after = live_store.task("email-002")
+            assert after.record_ver == before.record_ver and after == before, typed  # nothing sent
 
 
 async def test_fail_asks_the_error_text(live_store, live_app):

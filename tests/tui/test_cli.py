@@ -31,6 +31,11 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     [
         ["not-a-url"],
         ["mysql://root:hunter2-pw@localhost/db"],
+        ["postgresql://root:hunter2-pw@[::1/test"],
+        ["redis://:hunter2-pw@[::1/0"],
+        ["rediss+cluster://:hunter2-pw@[bad/0"],
+        ["redis://:hunter2-pw@127.0.0.1:notaport/0"],
+        ["postgresql://root:hunter2-pw@127.0.0.1:99999/test"],
         ["postgresql://root:hunter2-pw@127.0.0.1:CLOSED/test", "--timeout", "2"],
         ["redis://:hunter2-pw@127.0.0.1:CLOSED/0", "--timeout", "2"],
         [PG_URL.rsplit("/", 1)[0] + "/no_such_database_xyz", "--timeout", "2"],

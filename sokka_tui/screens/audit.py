@@ -1,0 +1,151 @@
+"""The audit trail: every write made by an operator (console or ``sokka``),
+newest first, live; filtered by task with ``/`` or when opened from a task."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from sokka_tui.render import absolute, format_duration, safe_text
+from sokka_tui.screens.base import StoreScreen
+from sokka_tui.screens.prompt import TaskIdModal
+from sokka_tui.widgets.tables import selected_key, sync_rows
+from stores import Page
+from stores.audit import AuditEntry
+from stores.protocol import MAX_PAGE_LIMIT
+
+#: Records shown at first; scrolling to the end shows this many more.
+PAGE = 200
+COLUMNS = (
+    ("When (UTC)", 14), ("Operator", 18), ("Action", 9), ("Task", 27), ("Topic", 16),
+    ("Status", 21), ("Ver", 5), ("Detail", 16), ("Bulk run", 15),
+)
+_STATUS_STYLE = {"terminated": "green", "failed": "red", "snoozed": "magenta", "running": "cyan", "starting": "yellow"}
+
+
+class AuditScreen(StoreScreen):
+    """The store's audit trail (read-only: records are never changed from here)."""
+
+    SCREEN_NAME = "Audit trail"
+    BINDINGS = [
+        Binding("slash", "filter_task", "Filter by task", id="audit.filter"),
+        Binding("enter", "open_task", "Open task", id="audit.open"),
+    ]
+
+    def __init__(self, task_id: str | None = None) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.limit = PAGE
+        self.entries: dict[str, AuditEntry] = {}
+        self.more = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="audit-title", classes="screen-title")
+        table = DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._describe()
+        self.query_one("#audit", DataTable).focus()
+
+    def fetch(self, store) -> Page:
+        return store.audit_log(self.task_id, {"limit": self.limit})
+
+    def show(self, payload: Page) -> None:
+        self.more = payload.cursor is not None
+        self.entries = {entry.audit_id: entry for entry in payload.data}
+        sync_rows(self.query_one("#audit", DataTable), [(e.audit_id, _cells(e)) for e in payload.data])
+        self._describe()
+
+    def _describe(self) -> None:
+        title = Text("Audit trail", style="bold")
+        if self.task_id is not None:
+            title.append(" of task ")
+            title.append_text(safe_text(self.task_id, "bold", max_length=60))
+        shown = len(self.entries)
+        title.append(f"  {shown:,} record{'s' if shown != 1 else ''}, newest first")
+        if self.more:
+            title.append(f" (the newest {shown:,}; scroll down for more)", style="dim")
+        title.append("  Every write made through sokka-tui or sokka, recorded with it.", style="dim")
+        self.query_one("#audit-title", Static).update(title)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        super().on_data_table_row_highlighted(event)
+        table = event.data_table
+        if table.id == "audit" and self.more and table.cursor_row >= table.row_count - 1:
+            self.limit = min(self.limit + PAGE, MAX_PAGE_LIMIT)
+            self.tick()
+
+    # -- keys -------------------------------------------------------------------
+    def action_filter_task(self) -> None:
+        def apply(task_id: str | None) -> None:
+            if task_id is None:
+                return
+            self.task_id = task_id or None
+            self.limit = PAGE
+            self.entries = {}
+            self.query_one("#audit", DataTable).clear()
+            self._describe()
+            self.tick()
+
+        self.app.push_screen(TaskIdModal(Text("Empty shows every task's records."), self.task_id or ""), apply)
+
+    def action_open_task(self) -> None:
+        key = selected_key(self.query_one("#audit", DataTable))
+        if key is not None and key in self.entries:
+            from sokka_tui.screens.task_detail import TaskDetailScreen
+
+            self.app.push_screen(TaskDetailScreen(self.entries[key].task_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "audit":
+            event.stop()
+            self.action_open_task()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):
+            panel_task = super().selected_task()  # only the leased panel selects a task here
+            return super().check_action(action, parameters) if panel_task is not None else False
+        if action == "open_task":
+            return bool(self.entries) or None
+        if action == "audit":
+            return False  # already here
+        return super().check_action(action, parameters)
+
+
+def _cells(entry: AuditEntry) -> list[Text]:
+    when = Text(absolute(entry.at)[5:19])  # month-day and time to the second
+    when.stylize("dim", 0, 6)
+    change = Text()
+    if entry.status_before is not None:
+        change.append(str(entry.status_before), _STATUS_STYLE.get(entry.status_before, ""))
+        change.append(" → ")
+    change.append(str(entry.status_after), "bold " + _STATUS_STYLE.get(entry.status_after, ""))
+    version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
+    return [
+        when,
+        safe_text(entry.operator, max_length=18),
+        Text(entry.action, style="bold"),
+        safe_text(entry.task_id, max_length=27),
+        safe_text(entry.topic, max_length=16),
+        change,
+        Text(version),
+        _detail(entry),
+        safe_text(entry.batch_id or "", "dim", max_length=15),
+    ]
+
+
+def _detail(entry: AuditEntry) -> Text:
+    if entry.action == "snooze" and entry.detail.isdigit():
+        return Text(f"for {format_duration(int(entry.detail))}")
+    if entry.action == "reserve":
+        return safe_text(f"by {entry.detail}", max_length=16)
+    return safe_text(entry.detail, "red" if entry.action == "fail" else "", max_length=16)
+
+
+__all__ = ["AuditScreen"]
