@@ -84,17 +84,23 @@ class StoreUnavailable(TaskStoreError):
     title = "Store unavailable"
 
 
+#: The refusals that depend on the task as it is now (the arguments were fine):
+#: nothing was written, and the same call may succeed on another task or later.
+REFUSALS: tuple[type[TaskStoreError], ...] = (
+    TaskNotFound,
+    TaskAlreadyExists,
+    AlreadyDone,
+    WrongOwner,
+    LeaseExpired,
+    InvalidStatus,
+    InvalidStatusTransition,
+    TaskConcurrentlyUpdated,
+)
+
 ERRORS_BY_CODE: dict[str, type[TaskStoreError]] = {
     cls.code: cls
     for cls in (
-        TaskNotFound,
-        TaskAlreadyExists,
-        AlreadyDone,
-        WrongOwner,
-        LeaseExpired,
-        InvalidStatus,
-        InvalidStatusTransition,
-        TaskConcurrentlyUpdated,
+        *REFUSALS,
         InvalidTask,
         InvalidArgument,
         ReadOnlyStore,

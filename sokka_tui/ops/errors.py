@@ -8,32 +8,12 @@ read-only store asked to write, no terminal to confirm on).
 
 from __future__ import annotations
 
-from stores.errors import (
-    AlreadyDone,
-    InvalidStatus,
-    InvalidStatusTransition,
-    LeaseExpired,
-    TaskAlreadyExists,
-    TaskConcurrentlyUpdated,
-    TaskNotFound,
-    WrongOwner,
-)
+from stores.errors import REFUSALS  # the store's refusals: the command was understood, the store said no
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-#: The store's refusals: the command was understood, the store would not do it.
-REFUSALS = (
-    TaskNotFound,
-    TaskAlreadyExists,
-    AlreadyDone,
-    WrongOwner,
-    LeaseExpired,
-    InvalidStatus,
-    InvalidStatusTransition,
-    TaskConcurrentlyUpdated,
-)
 
 
 class Refused(Exception):
@@ -46,3 +26,6 @@ class Usage(Exception):
 
 class Interrupted(Exception):
     """Ctrl+C in the middle of a command that wrote something; the message says how far it got (exit 130)."""
+
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "REFUSALS", "Interrupted", "Refused", "Usage"]

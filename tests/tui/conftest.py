@@ -4,8 +4,10 @@ let loads finish before asserting."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import DataTable
 
 from sokka_tui.app import build_app
+from sokka_tui.screens.tasks import TasksScreen
 from stores.base import StoreOptions
 from stores.sqlite.store import SQLiteStore
 from tests.tui.dataset import SteppingClock, fill
@@ -19,6 +21,16 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def open_topic(pilot, topic: str) -> TasksScreen:
+    """From the topics screen, open ``topic``'s tasks and let them load."""
+    table = pilot.app.screen.query_one("#topics", DataTable)
+    table.move_cursor(row=table.get_row_index(topic))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, TasksScreen)
+    return pilot.app.screen
 
 
 @pytest.fixture

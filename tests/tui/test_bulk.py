@@ -18,7 +18,7 @@ from sokka_tui.screens.prompt import FailModal, SnoozeModal
 from sokka_tui.screens.tasks import TasksScreen
 from stores.bulk import BulkOutcome
 from tests.servers import PG_URL
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, open_topic, settle
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def live_app(make_app):
     return make
 
 
-async def open_topic(pilot, topic: str) -> TasksScreen:
-    table = pilot.app.screen.query_one("#topics", DataTable)
-    table.move_cursor(row=table.get_row_index(topic))
-    await pilot.press("enter")
-    await settle(pilot)
-    return pilot.app.screen
 
 
 async def until(pilot, predicate, timeout: float = 30.0) -> None:

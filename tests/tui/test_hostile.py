@@ -16,11 +16,10 @@ from textual.widgets import DataTable
 from sokka_tui.render import clean
 from sokka_tui.screens.task_detail import TaskDetailScreen
 from sokka_tui.screens.tasks import COLUMNS as TASK_COLUMNS
-from sokka_tui.screens.tasks import TasksScreen
 from sokka_tui.screens.topics import COLUMNS as TOPIC_COLUMNS
 from sokka_tui.widgets.leased_panel import COLUMNS as LEASED_COLUMNS
 from sokka_tui.widgets.leased_panel import LeasedPanel
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, open_topic, settle
 from tests.tui.test_screens import static_text
 
 #: One value per kind of trouble; each goes into every text field of a task.
@@ -117,13 +116,6 @@ def assert_no_escape_in_screen(app) -> None:
     assert "\x1b" not in svg and "\x9b" not in svg and "\x07" not in svg
 
 
-async def _open_topic(pilot, topic: str) -> TasksScreen:
-    table = pilot.app.screen.query_one("#topics", DataTable)
-    table.move_cursor(row=table.get_row_index(topic))
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, TasksScreen)
-    return pilot.app.screen
 
 
 async def test_hostile_text_in_every_field_is_shown_literally(hostile_store, make_app):
@@ -140,7 +132,7 @@ async def test_hostile_text_in_every_field_is_shown_literally(hostile_store, mak
         assert clean(HOSTILE["markup"]) in owners and clean(HOSTILE["click"]) in owners
         assert_no_escape_in_screen(app)
 
-        screen = await _open_topic(pilot, HOSTILE_TOPIC)
+        screen = await open_topic(pilot, HOSTILE_TOPIC)
         assert_table_safe(screen.table, TASK_COLUMNS)
         shown_ids = {row[1].plain for row in cells(screen.table)}
         for kind, value in HOSTILE.items():
@@ -190,7 +182,7 @@ async def test_a_1mb_500_deep_task_shows_quickly_and_stays_responsive(hostile_st
     app = make_app(hostile_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen = await _open_topic(pilot, HOSTILE_TOPIC)
+        screen = await open_topic(pilot, HOSTILE_TOPIC)
         screen.table.move_cursor(row=screen.table.get_row_index(BIG_ID))
         await pilot.pause()
         started = time.monotonic()
@@ -239,7 +231,7 @@ def hostile_snap(snap_compare, frozen_store, make_app):
 
 async def _steady_hostile(pilot, task_id: str | None = None) -> None:
     await settle(pilot)
-    await _open_topic(pilot, HOSTILE_TOPIC)
+    await open_topic(pilot, HOSTILE_TOPIC)
     if task_id is not None:
         table = pilot.app.screen.query_one("#tasks", DataTable)
         table.move_cursor(row=table.get_row_index(task_id))

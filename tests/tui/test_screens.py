@@ -12,7 +12,7 @@ from sokka_tui.screens.tasks import TasksScreen
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import StatusBar
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, open_topic, settle
 from tests.tui.dataset import HOSTILE_ID, HOSTILE_TOPIC
 
 
@@ -29,13 +29,6 @@ def static_text(screen, selector: str) -> str:
     return console.export_text()
 
 
-async def open_topic(pilot, topic: str) -> TasksScreen:
-    table = pilot.app.screen.query_one("#topics", DataTable)
-    table.move_cursor(row=table.get_row_index(topic))
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, TasksScreen)
-    return pilot.app.screen
 
 
 async def test_topics_screen(frozen_store, make_app):
