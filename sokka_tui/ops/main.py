@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("topic", nargs="?")
     p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N tasks (default: all)")
 
+    p = command("audit", "the audit trail, newest first: every write made through sokka-tui or sokka",
+                reads.audit)
+    p.add_argument("--task", metavar="ID", help="only this task's records")
+    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N records (default: all)")
+
     p = command("create", "create a task (status starting)", writes.create, write=True)
     p.add_argument("topic")
     p.add_argument("--data", required=True, metavar="JSON",

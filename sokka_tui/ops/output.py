@@ -29,6 +29,7 @@ from rich.cells import cell_len, set_cell_size
 
 from sokka_tui.render import absolute, clean, format_duration, relative
 from stores import Task, TaskStatus, TopicStats
+from stores.audit import AuditEntry
 
 TABLE, JSON, JSONL = "table", "json", "jsonl"
 _TIME_FIELDS = ("lease_expires_at", "created_at", "updated_at")
@@ -116,6 +117,28 @@ TOPIC_COLUMNS = [
 ]
 
 
+AUDIT_COLUMNS = [
+    Column("WHEN (UTC)", 23), Column("OPERATOR", 24), Column("TOOL", 9), Column("ACTION", 9), Column("ID", 26),
+    Column("TOPIC", 14), Column("CHANGE", 22), Column("VER", 7), Column("DETAIL", 30), Column("BULK RUN", 16),
+]
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """A record of the audit trail as a JSON object: every field, ``at_iso`` too."""
+    out = {field.name: getattr(entry, field.name) for field in dataclasses.fields(entry)}
+    for name in ("status_before", "status_after"):
+        out[name] = None if out[name] is None else str(out[name])
+    out["at_iso"] = iso(entry.at)
+    return out
+
+
+def audit_row(entry: AuditEntry) -> list[object]:
+    before = f"{entry.status_before} → " if entry.status_before is not None else ""
+    version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
+    return [absolute(entry.at)[:23], entry.operator, entry.tool, entry.action, entry.task_id, entry.topic,
+            f"{before}{entry.status_after}", version, entry.detail, entry.batch_id or ""]
+
+
 def short_time(ms: int | None) -> str:
     """``2026-11-29 08:00:00`` (UTC), or ``—``."""
     return "—" if ms is None else absolute(ms)[:19]
@@ -197,6 +220,9 @@ class Output:
 
     def leased(self, tasks: Iterable[Task], now_ms: int) -> int:
         return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))
+
+    def audit(self, entries: Iterable[AuditEntry]) -> int:
+        return self.items(entries, audit_json, AUDIT_COLUMNS, audit_row)
 
     def topics(self, stats: Iterable[TopicStats], now_ms: int) -> int:
         return self.items(stats, topic_json, TOPIC_COLUMNS, lambda s: topic_row(s, now_ms))

@@ -1,4 +1,4 @@
-"""``sokka topics | tasks | task | group | leased``: listings, streamed page by page.
+"""``sokka topics | tasks | task | group | leased | audit``: listings, streamed page by page.
 
 A listing never holds more than one keyset page (``PAGE`` tasks) in memory:
 each page is written as it arrives, in every format.
@@ -90,4 +90,11 @@ def leased(store, args: argparse.Namespace, out: Output) -> int:
     now = store.now_ms()
     listing = scroll(lambda cursor: store.list_leased_tasks(args.topic, cursor), _page(args.limit))
     out.leased(_limited(listing, args.limit), now)
+    return 0
+
+
+def audit(store, args: argparse.Namespace, out: Output) -> int:
+    """The audit trail, newest first: every write made through sokka-tui or sokka."""
+    trail = scroll(lambda cursor: store.audit_log(args.task, cursor), _page(args.limit))
+    out.audit(_limited(trail, args.limit))
     return 0

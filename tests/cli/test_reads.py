@@ -171,3 +171,24 @@ def test_usage_errors_are_one_line_exit_2(sokka, capsys, args):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("sokka") and "error:" in err[0], err
+
+
+def test_audit_lists_the_trail_newest_first(sokka, store):
+    task = _running(store, "mail")
+    assert sokka("revoke", task.task_id, "--yes").code == 0
+    assert sokka("create", "sms", "--data", "{}", "--id", HOSTILE, "--yes").code == 0
+    table = sokka("audit")
+    assert table.code == 0 and table.err == ""
+    assert table.lines[0].split()[:4] == ["WHEN", "(UTC)", "OPERATOR", "TOOL"]
+    rows = [line.split() for line in table.lines[1:]]
+    assert [row[3:5] for row in rows] == [["sokka", "create"], ["sokka", "revoke"]]  # newest first
+    _no_terminal_controls(table.out)
+    records = [json.loads(line) for line in sokka("audit", "--jsonl").lines]
+    assert [(r["action"], r["task_id"]) for r in records] == [("create", HOSTILE), ("revoke", task.task_id)]
+    revoke = records[1]
+    assert (revoke["status_before"], revoke["status_after"]) == ("running", "starting")
+    assert (revoke["record_ver_before"], revoke["record_ver_after"], revoke["tool"]) == (2, 3, "sokka")
+    assert revoke["at_iso"].endswith("Z")
+    only = json.loads(sokka("audit", "--task", task.task_id, "--json").out)
+    assert [r["action"] for r in only] == ["revoke"]
+    assert len(json.loads(sokka("audit", "--limit", "1", "--json").out)) == 1
