@@ -20,7 +20,7 @@ from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Refused, Usage
 from sokka_tui.ops.output import Output, task_json, task_line
 from sokka_tui.render import absolute, clean, format_duration, plain
-from stores import Task, TaskConcurrentlyUpdated
+from stores import StoreUnavailable, Task, TaskConcurrentlyUpdated
 
 PAST = {Action.SNOOZE: "Snoozed", Action.FAIL: "Failed", Action.TERMINATE: "Terminated",
         Action.REVOKE: "Revoked the lease of"}
@@ -81,6 +81,13 @@ def act(store, args: argparse.Namespace, out: Output, action: Action) -> int:
     except TaskConcurrentlyUpdated:
         raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({what_changed(store, seen)}); "
                       "nothing was written") from None
+    except StoreUnavailable as exc:
+        # The request may have been applied before the answer was lost: say how to find out.
+        raise Usage(
+            f"the store did not answer ({plain(exc, 160)}); the {action} of task {clean(seen.task_id)!r} "
+            f"(sent at v{seen.record_ver}) may or may not have been applied: check with "
+            f"'sokka audit --task ID' or 'sokka task ID' before trying again"
+        ) from None
     out.document(
         task_json(after),
         f"{PAST[action]} task {clean(after.task_id)!r}: {seen.status} v{seen.record_ver} → "

@@ -144,3 +144,29 @@ def test_a_revoke_leaves_an_audit_entry(sokka, store):
     assert (entry.record_ver_before, entry.record_ver_after) == (task.record_ver, task.record_ver + 1)
     assert sokka("create", "mail", "--data", "1", "--id", "audited", "--yes").code == 0
     assert [e.action for e in store.audit_log("audited").data] == ["create"]
+
+
+@pytest.mark.parametrize("backend", ["redis"])
+def test_an_answer_lost_mid_write_says_it_may_have_been_applied(store, capsys):
+    """The write reaches the server and runs, but its answer is lost (a proxy
+    drops it): exit 2, one line saying the outcome is unknown and how to check."""
+    from urllib.parse import urlsplit
+
+    from sokka_tui.ops.main import main
+    from tests.blackhole import Blackhole
+    from tests.servers import REDIS_URL
+
+    task = _running(store)
+    proxy = Blackhole(urlsplit(REDIS_URL).port or 6379, trigger=b"EVALSHA")
+    try:
+        url = f"redis://127.0.0.1:{proxy.port}/0"
+        proxy.arm()
+        code = main(["revoke", task.task_id, "--yes", "--url", url, "--namespace", store.namespace, "--timeout", "1"])
+    finally:
+        proxy.close()
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "may or may not have been applied" in err and "sokka audit --task" in err
+    assert proxy.swallowed.is_set()
+    now = store.task(task.task_id)
+    assert (now.status, now.record_ver) == (TaskStatus.STARTING, task.record_ver + 1)  # it was applied
