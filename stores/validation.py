@@ -6,7 +6,6 @@ asked anything, so every backend refuses the same input with the same error.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -72,9 +71,14 @@ class NewTask:
     timeout_ms: int | None
 
 
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
 def new_task_id() -> str:
-    """128 random bits as 26 lowercase base32 characters (safe on a command line)."""
-    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+    """128 random bits as 26 lowercase base32 characters (safe on a command line):
+    what ``base64.b32encode`` gives without its padding, made without its slow loop."""
+    n = secrets.randbits(128) << 2  # 130 bits: 26 groups of 5, as b32encode pads them
+    return "".join(_B32[(n >> shift) & 31] for shift in range(125, -1, -5))
 
 
 def _is_int(value: Any) -> bool:

@@ -50,16 +50,34 @@ def pg_read_only_role(namespace: str) -> Iterator[str]:
 def redis_user(*rules: str, server_url: str = REDIS_URL) -> Iterator[tuple[str, str]]:
     """An ACL user with a random password and ``rules`` on the server of
     ``server_url``; yields ``(user, password)``."""
-    import redis
 
     user, password = f"sokka_u_{secrets.token_hex(6)}", secrets.token_hex(12)
-    admin = redis.Redis.from_url(server_url, socket_timeout=5)
+    admins = _admin_clients(server_url)
     try:
-        admin.execute_command("ACL", "SETUSER", user, "reset", "on", f">{password}", *rules)
+        for admin in admins:
+            admin.execute_command("ACL", "SETUSER", user, "reset", "on", f">{password}", *rules)
         yield user, password
     finally:
-        admin.execute_command("ACL", "DELUSER", user)  # also closes its connections
-        admin.close()
+        for admin in admins:
+            admin.execute_command("ACL", "DELUSER", user)  # also closes its connections
+            admin.close()
+
+
+def _admin_clients(server_url: str) -> list:
+    """A client of the server of ``server_url``, or of each primary of a
+    ``redis+cluster://`` one (ACL users are per node)."""
+    import redis
+    from redis.cluster import RedisCluster
+
+    scheme, _, rest = server_url.partition("://")
+    if not scheme.endswith("+cluster"):
+        return [redis.Redis.from_url(server_url, socket_timeout=5)]
+    cluster = RedisCluster.from_url(f"{scheme.removesuffix('+cluster')}://{rest}", socket_timeout=5)
+    try:
+        nodes = [(node.host, node.port) for node in cluster.get_primaries()]
+    finally:
+        cluster.close()
+    return [redis.Redis(host=host, port=port, socket_timeout=5) for host, port in nodes]
 
 
 @contextlib.contextmanager
@@ -77,6 +95,11 @@ def read_only_url(backend: str, namespace: str) -> Iterator[str]:
             yield url
     elif backend == "redis":
         with redis_read_only_user(namespace) as url:
+            yield url
+    elif backend == "redis-cluster":
+        from tests.redis_cluster import running_cluster_url
+
+        with redis_read_only_user(namespace, server_url=running_cluster_url()) as url:
             yield url
     else:
         raise ValueError(f"no server-side users on {backend}")

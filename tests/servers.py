@@ -13,6 +13,9 @@ import secrets
 PG_URL = os.environ.get("SOKKA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SOKKA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BACKENDS = ("sqlite", "postgres", "redis")
+#: The conformance suite (tests/stores) also runs on a private Redis Cluster
+#: (tests/redis_cluster.py), started by the first test that needs it.
+STORE_BACKENDS = (*BACKENDS, "redis-cluster")
 
 
 def new_namespace(prefix: str = "t") -> str:
@@ -22,6 +25,10 @@ def new_namespace(prefix: str = "t") -> str:
 def url_for(backend: str, tmp_dir) -> str:
     if backend == "sqlite":
         return f"sqlite://{tmp_dir}/tasks.db"
+    if backend == "redis-cluster":
+        from tests.redis_cluster import running_cluster_url
+
+        return running_cluster_url()
     return {"postgres": PG_URL, "redis": REDIS_URL}[backend]
 
 
@@ -35,6 +42,10 @@ def drop_namespace(backend: str, namespace: str) -> None:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(namespace)))
     elif backend == "redis":
         _drop_redis_keys(f"{_glob_escape(namespace)}:*")
+    elif backend == "redis-cluster":
+        from tests.redis_cluster import running_cluster_url
+
+        _drop_redis_keys(f"{_glob_escape(namespace)}:*", running_cluster_url())
 
 
 def _glob_escape(text: str) -> str:
@@ -42,15 +53,15 @@ def _glob_escape(text: str) -> str:
     return re.sub(r"([\\*?\[\]])", r"\\\1", text)
 
 
-def _drop_redis_keys(pattern: str) -> None:
-    """Unlink the keys matching ``pattern`` on the server of ``REDIS_URL``, or on
+def _drop_redis_keys(pattern: str, url: str = REDIS_URL) -> None:
+    """Unlink the keys matching ``pattern`` on the server of ``url``, or on
     every primary of the cluster when it is a ``redis+cluster://`` URL."""
     import redis
     from redis.cluster import RedisCluster
 
-    scheme, _, rest = REDIS_URL.partition("://")
+    scheme, _, rest = url.partition("://")
     if not scheme.lower().endswith("+cluster"):
-        client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+        client = redis.Redis.from_url(url, socket_timeout=5)
         try:
             _unlink_matching(client, pattern, keys_per_command=1000)
         finally:

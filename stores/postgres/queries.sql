@@ -16,15 +16,15 @@ WHERE m.value::int < excluded.value::int;
 -- name: now_ms
 SELECT {now};
 
--- name: insert_tasks
--- One statement a batch; ON CONFLICT DO NOTHING tells which ids were taken.
-INSERT INTO {schema}.tasks ({columns})
-SELECT i, g, d, t, s, 'starting', NULL, 1, j::json, NULL, NULL, o, NULL, now.ms, now.ms
-FROM unnest(%(ids)s::text[], %(groups)s::text[], %(descriptions)s::text[], %(topics)s::text[],
-            %(sub_topics)s::text[], %(data)s::text[], %(timeouts)s::bigint[]) AS x(i, g, d, t, s, j, o),
-     (SELECT {now} AS ms) AS now
-ON CONFLICT (task_id) DO NOTHING
-RETURNING task_id, created_at;
+-- name: copy_tasks
+-- create_tasks: a batch is one COPY (about twice as fast as a multi-row INSERT
+-- here: the seven indexes cost the same, the statement around them less).
+-- The row triggers (audit) and the statement trigger (counts) fire as for INSERT.
+COPY {schema}.tasks ({columns}) FROM STDIN;
+
+-- name: taken_id
+-- After a batch hit the primary key: the first of its ids that exists.
+SELECT task_id FROM {schema}.tasks WHERE task_id = ANY(%s::text[]) LIMIT 1;
 
 -- name: select_task
 SELECT {columns} FROM {schema}.tasks WHERE task_id = %s;

@@ -1,15 +1,19 @@
 """Task ids are unique across topics, but a topic script sees only its topic.
 
 So a create first claims every id (``SET NX`` on ``ns:tid:<id>``, value
-``"<claimed ms>:<topic>"``) and only then runs the topic scripts; the claim is
-also how a read finds the topic of an id. A create that dies between the two
+``"<claimed ms>:<topic>"``) and only then writes the tasks; the claim is also
+how a read finds the topic of an id. On a single server a batch's claims and
+tasks go in one script (``create.lua``); a create of several batches claims
+them all first (``claim_batches``), and a cluster claims here, key by key,
+before the topic scripts run. A create that dies between claiming and writing
 leaves a claim without a task: after ``ORPHAN_CLAIM_MS`` another create may
 take it over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 
 import redis
 from redis.cluster import RedisCluster
@@ -24,6 +28,38 @@ from stores.validation import NewTask
 #: A claim whose task never appeared for this long is taken to be left by a
 #: create that died between claiming and writing; another create may take it.
 ORPHAN_CLAIM_MS = 10 * 60 * 1000
+
+
+class KnownTopics:
+    """The topics of the task ids this store saw lately (created, reserved, read),
+    so a write on a task needs no claim lookup first: one round trip, not two.
+
+    Bounded (the oldest entries go first) and shared by the store's threads.
+    An entry may be stale (the task purged, its id created again in another
+    topic): the script then finds no such task in that topic, and the store
+    drops the entry and asks the claim, as it does for an id it never saw."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._size = size
+        self._topics: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, task_id: str) -> str | None:
+        return self._topics.get(task_id)
+
+    def update(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember ``(task_id, topic)`` pairs."""
+        with self._lock:
+            topics = self._topics
+            for task_id, topic in pairs:
+                topics.pop(task_id, None)  # re-inserted last: the newest entry
+                topics[task_id] = topic
+            while len(topics) > self._size:
+                del topics[next(iter(topics))]
+
+    def forget(self, task_id: str) -> None:
+        with self._lock:
+            self._topics.pop(task_id, None)
 
 
 class IdClaims:
@@ -52,6 +88,26 @@ class IdClaims:
         for task_id in task_ids:
             pipe.get(self._keys.claim(task_id))
         return [claimed_topic(value) for value in pipe.execute()] if task_ids else []
+
+    def claim_batches(self, news: list[NewTask], claimed_ms: int) -> None:
+        """``claim`` on a single server in one round trip: each batch's ids with
+        one ``MSETNX`` (all of the batch or none). Only if an id is taken does
+        it release what it claimed and fall back to ``claim``, which adopts
+        orphans and names the taken id."""
+        batches = [news[start : start + CREATE_BATCH_SIZE] for start in range(0, len(news), CREATE_BATCH_SIZE)]
+        pipe = self._client.pipeline(transaction=False)
+        for batch in batches:
+            pipe.msetnx({self._keys.claim(n.task_id): claim_value(claimed_ms, n.topic) for n in batch})
+        pipe.sadd(self._keys.topics, *{n.topic for n in news})
+        results = pipe.execute()[: len(batches)]
+        if all(results):
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for batch, won in zip(batches, results, strict=True):
+            if won:
+                pipe.delete(*(self._keys.claim(n.task_id) for n in batch))
+        pipe.execute()
+        self.claim(news, claimed_ms)
 
     def claim(self, news: list[NewTask], claimed_ms: int) -> None:
         """Claim every id (``SET NX``) before any task is written, so a batch is

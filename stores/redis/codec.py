@@ -24,16 +24,18 @@ _NO_STATIC = '["",null,null,null]'
 
 def static_json(new: NewTask) -> str:
     """The fixed fields of a new task; ``data`` goes in as the exact text validated."""
-    head = [new.task_group_id, new.task_description, new.timeout_ms]
-    return "[" + ",".join(json.dumps(v) for v in head) + "," + new.data_json + "]"
+    head = json.dumps([new.task_group_id, new.task_description, new.timeout_ms], separators=(",", ":"))
+    return head[:-1] + "," + new.data_json + "]"
 
 
-def task_from(task_id: str, topic: str, meta: list | str, static: str) -> Task:
-    """A ``Task`` from its ``meta`` array (parsed or not) and ``static`` JSON text."""
+def task_from(task_id: str, topic: str, meta: list | str, static: list | str) -> Task:
+    """A ``Task`` from its ``meta`` and ``static`` arrays, each parsed or as JSON text."""
     if isinstance(meta, str):
         meta = json.loads(meta)
+    if isinstance(static, str):
+        static = json.loads(static)
     status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta
-    group, description, timeout_ms, data = json.loads(static)
+    group, description, timeout_ms, data = static
     return Task(
         task_id, group, description, topic, sub_topic, TaskStatus(status), pid, record_ver,
         data, error, snooze_time, timeout_ms, lease, created, updated,

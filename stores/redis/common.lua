@@ -180,9 +180,17 @@ local function record(ctx, id, old, new, action)
   elseif action == 'reserve' then
     detail = new.pid
   end
-  local sid = redis.call('XADD', P .. 'audit', '*',
+  local fields = {
     'user', c.user, 'host', c.host, 'tool', c.tool, 'action', action, 'task_id', id,
     'before', before, 'after', new.status, 'ver_before', ver_before,
-    'ver_after', num(new.record_ver), 'detail', detail, 'batch', c.batch)
+    'ver_after', num(new.record_ver), 'detail', detail, 'batch', c.batch,
+  }
+  -- The entry's ms is the write's own time (new.updated), so `at` equals the
+  -- task's updated_at even when the clock ticked since TIME; the server picks
+  -- the sequence. Only if the stream already holds a later ms ('*' then).
+  local sid = redis.pcall('XADD', P .. 'audit', num(new.updated) .. '-*', unpack(fields))
+  if type(sid) == 'table' and sid.err then
+    sid = redis.call('XADD', P .. 'audit', '*', unpack(fields))
+  end
   redis.call('RPUSH', P .. 'audit:t:' .. id, sid)
 end

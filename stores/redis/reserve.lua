@@ -1,5 +1,6 @@
 -- Lease the oldest reservable task of the topic to a worker.
--- ARGV: pid, lease_time_ms, audit context ('' = none). Reply: {1, meta, static, task_id}, or {0} when none.
+-- ARGV: pid, lease_time_ms, audit context ('' = none). Reply: {1, '[task_id, meta, static]'}
+-- (one JSON text: one reply element to parse, not three), or {0} when none.
 --
 -- Candidates: the oldest `starting` task, the `running` task whose lease ended
 -- longest ago and the `snoozed` task whose wake time passed longest ago (both
@@ -32,4 +33,5 @@ new.pid = ARGV[1]
 new.lease = now + tonumber(ARGV[2])
 record(ARGV[3], best, best_m, new, 'reserve')
 save(best, best_m, new)
-return {1, encode(new), redis.call('HGET', P .. 'static', best), best}
+local static = redis.call('HGET', P .. 'static', best) or 'null'
+return {1, '[' .. cjson.encode(best) .. ',' .. encode(new) .. ',' .. static .. ']'}

@@ -1,5 +1,5 @@
 -- Force a running or snoozed task back to `starting`, only at the version the
--- caller saw. ARGV: task_id, record_ver, audit context ('' = none). Reply: {1, meta, static} or a refusal.
+-- caller saw. ARGV: task_id, record_ver, audit context ('' = none). Reply: {1, '[meta, static]'} (one JSON text) or a refusal.
 local now = now_ms()
 local id = ARGV[1]
 local m, refusal = load_checked(id, ARGV[2], now)
@@ -15,4 +15,4 @@ new.pid = nil
 new.lease = nil
 record(ARGV[3], id, m, new, 'revoke')
 save(id, m, new)
-return {1, encode(new), redis.call('HGET', P .. 'static', id)}
+return {1, '[' .. encode(new) .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}

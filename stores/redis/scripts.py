@@ -1,7 +1,10 @@
 """The Lua scripts: loaded from the package once, run by SHA, refusals made errors.
 
-Each script but ``claim`` runs on one topic: its only key is the topic's prefix
-(``Keys.topic``), so it stays in one cluster slot. Read scripts carry
+Each script runs on one topic: its first key is the topic's prefix
+(``Keys.topic``), so on a cluster it stays in one slot. Two exceptions, never
+sent to a cluster with keys of several slots: ``claim`` and ``unclaim`` work on
+one key outside every topic, and ``create`` on a single server also claims the
+ids and writes the group entries of a whole batch, of any topics, in one script. Read scripts carry
 ``#!lua flags=no-writes`` and go as ``EVALSHA_RO`` (Redis 7+), so a Redis user
 allowed only that (not ``EVALSHA``) can use a read-only store without being
 able to write. Such a user may also lack ``SCRIPT LOAD``: a read script the
@@ -10,7 +13,9 @@ also runs read-only.
 
 The smallest ACL for a read-only store (``READ_ONLY_ACL``): the ``@read``
 commands, ``EVALSHA_RO``, ``EVAL_RO``, ``TIME`` (the store's clock) and ``CLIENT
-SETNAME`` (every connection is named ``sokka-tui``), on the namespace's keys.
+SETNAME`` (every connection is named ``sokka-tui``), on the namespace's keys;
+and, for a cluster client, ``CLUSTER SLOTS`` (where the slots are) and
+``COMMAND`` (how the client finds a command's keys), both metadata.
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ STANDALONE = frozenset({"claim", "unclaim"})
 #: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
 READ_SCRIPTS = frozenset({"list", "stats"})
 #: What a Redis user needs for a read-only store, after its key pattern ``~<namespace>:*``.
-READ_ONLY_ACL = ("resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname")
+READ_ONLY_ACL = (
+    "resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname",
+    "+cluster|slots", "+command",
+)
 #: One script call: ``(script name, topic, arguments)``.
 Call = tuple[str, str, list]
 
@@ -88,44 +96,52 @@ class Scripts:
         # False once the server refused SCRIPT LOAD to this user (a read-only ACL).
         self._may_load = True
 
-    def _send(self, target, name: str, topic: str, args: Iterable[Any]):
+    def _send(self, target, name: str, keys: list[str], args: Iterable[Any]):
         """EVALSHA (or EVALSHA_RO) of script ``name`` on ``target``, the client or a pipeline."""
         command = target.evalsha_ro if name in READ_SCRIPTS else target.evalsha
-        return command(self._scripts[name].sha, 1, self._keys.topic(topic), *args)
+        return command(self._scripts[name].sha, len(keys), *keys, *args)
 
     def call(self, name: str, topic: str, *args: Any) -> list:
         """Run script ``name`` on ``topic``; return its reply."""
+        return self.call_keys(name, [self._keys.topic(topic)], args)
+
+    def call_keys(self, name: str, keys: list[str], args: Iterable[Any]) -> list:
+        """Run script ``name`` with ``keys``; return its reply."""
         try:
-            return self._send(self._client, name, topic, args)
+            return self._send(self._client, name, keys, args)
         except NoScriptError:  # not loaded yet, or flushed: it did not run
             if name in READ_SCRIPTS and not self._may_load:
-                return self._eval_ro(name, topic, args)
+                return self._eval_ro(name, keys, args)
             try:
                 self._client.script_load(self._scripts[name].script)
             except NoPermissionError:
                 if name not in READ_SCRIPTS:
                     raise  # a write this user may not make: nothing ran
                 self._may_load = False
-                return self._eval_ro(name, topic, args)
-            return self._send(self._client, name, topic, args)
+                return self._eval_ro(name, keys, args)
+            return self._send(self._client, name, keys, args)
 
-    def _eval_ro(self, name: str, topic: str, args: Iterable[Any]) -> list:
+    def _eval_ro(self, name: str, keys: list[str], args: Iterable[Any]) -> list:
         """A read script sent whole (``EVAL_RO``), for a user who may not load scripts."""
-        return self._client.eval_ro(self._scripts[name].script, 1, self._keys.topic(topic), *args)
+        return self._client.eval_ro(self._scripts[name].script, len(keys), *keys, *args)
 
     def run(self, calls: list[Call], pipe=None) -> list:
         """Run ``calls`` after the commands already in ``pipe``; return the
         scripts' replies. One round trip on one server; on a cluster the pipe
         first, then each script on its own (redis-py refuses ``EVALSHA`` in
         cluster pipelines). Raises the first error of a command in ``pipe``."""
+        return self.run_keys([(name, [self._keys.topic(topic)], args) for name, topic, args in calls], pipe)
+
+    def run_keys(self, calls: list[tuple[str, list[str], list]], pipe=None) -> list:
+        """``run`` of calls ``(script name, keys, arguments)``."""
         if self._cluster:
             if pipe is not None:
                 pipe.execute()
-            return [self.call(name, topic, *args) for name, topic, args in calls]
+            return [self.call_keys(name, keys, args) for name, keys, args in calls]
         pipe = pipe if pipe is not None else self._client.pipeline(transaction=False)
         head = len(pipe)
-        for name, topic, args in calls:
-            self._send(pipe, name, topic, args)
+        for name, keys, args in calls:
+            self._send(pipe, name, keys, args)
         results = pipe.execute(raise_on_error=False)
         for result in results[:head]:
             if isinstance(result, Exception):
@@ -135,7 +151,7 @@ class Scripts:
             if isinstance(reply, NoScriptError):
                 # Not loaded (e.g. after SCRIPT FLUSH), so it did not run: this
                 # loads it and runs it once.
-                replies[i] = self.call(calls[i][0], calls[i][1], *calls[i][2])
+                replies[i] = self.call_keys(*calls[i])
             elif isinstance(reply, Exception):
                 raise reply
         return replies

@@ -11,6 +11,11 @@ Cluster, commands of different topics go to different nodes, so a listing
 without a topic merges per-topic pages here, and scripts are not pipelined
 (redis-py refuses ``EVALSHA`` in cluster pipelines).
 
+Round trips: a write on a task this store has seen (created, reserved, read)
+is one script call, its topic taken from ``KnownTopics``; on a single server,
+``create_tasks`` of up to ``CREATE_BATCH_SIZE`` tasks is one script call, and a
+larger one two round trips in all.
+
 Needs Redis 7 or later (the read scripts run as ``EVALSHA_RO``); ``open``
 refuses an older server.
 """
@@ -32,7 +37,7 @@ from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, un
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import TASK_STATUSES
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
-from stores.redis.claims import IdClaims
+from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
     META_LEASE,
     META_UPDATED,
@@ -100,6 +105,7 @@ class RedisStore(BaseStore):
         self._keys = Keys(self.namespace)
         self._client = connect(url, options.timeout, self._secrets)
         self._cluster = isinstance(self._client, RedisCluster)
+        self._known = KnownTopics()
         try:
             self._check_server()
             self._scripts = Scripts(self._client, self._keys)
@@ -172,13 +178,26 @@ class RedisStore(BaseStore):
             pipe.hget(self._keys.meta(topic), task_id)
             pipe.hget(self._keys.static(topic), task_id)
         values = pipe.execute() if pairs else []
-        return [
+        found = [
             task_from(task_id, topic, meta, static) if meta and static else None
             for (task_id, topic), meta, static in zip(pairs, values[::2], values[1::2], strict=True)
         ]
+        self._remember(found)
+        return found
+
+    def _remember(self, tasks: list[Task | None]) -> list[Task | None]:
+        """Note the topics of ``tasks`` for later writes (``KnownTopics``)."""
+        self._known.update((t.task_id, t.topic) for t in tasks if t is not None)
+        return tasks
 
     @_guarded("read a task")
     def _get(self, task_id: str) -> Task | None:
+        known = self._known.get(task_id)
+        if known is not None:  # ids are unique across topics: found there, it is the task
+            task = self._fetch([(task_id, known)])[0]
+            if task is not None:
+                return task
+            self._known.forget(task_id)
         topic = self._claims.topic_of(task_id)
         return self._fetch([(task_id, topic)])[0] if topic is not None else None
 
@@ -222,16 +241,14 @@ class RedisStore(BaseStore):
         args = [index, order, first, second, str(count)]
         if topics is not None and len(topics) == 1:
             (topic,) = topics
-            flat = self._scripts.call("list", topic, *args, "1")
-            triples = zip(flat[::3], flat[1::3], flat[2::3], strict=True)
-            return [task_from(task_id, topic, meta, static) for task_id, meta, static in triples]
+            rows = json.loads(self._scripts.call("list", topic, *args, "1"))
+            return self._remember([task_from(task_id, topic, meta, static) for task_id, meta, static in rows])
         topics = sorted(self._client.smembers(self._keys.topics)) if topics is None else topics
         replies = self._scripts.run([("list", topic, [*args, "0"]) for topic in topics])
         sort_field = META_UPDATED if order == "desc" else META_LEASE
         rows = []  # (sort key, task_id, topic, meta)
-        for topic, flat in zip(topics, replies, strict=True):
-            for task_id, text in zip(flat[::2], flat[1::2], strict=True):
-                meta = json.loads(text)
+        for topic, reply in zip(topics, replies, strict=True):
+            for task_id, meta in json.loads(reply):
                 rows.append(((meta[sort_field], task_id), task_id, topic, meta))
         rows.sort(key=lambda row: row[0], reverse=order == "desc")
         rows = rows[:count]
@@ -239,11 +256,11 @@ class RedisStore(BaseStore):
         for _, task_id, topic, _ in rows:
             pipe.hget(self._keys.static(topic), task_id)
         statics = pipe.execute() if rows else []
-        return [
+        return self._remember([
             task_from(task_id, topic, meta, static)
             for (_, task_id, topic, meta), static in zip(rows, statics, strict=True)
             if static
-        ]
+        ])
 
     @_guarded("read topic counts")
     def _topics(self) -> list[TopicStats]:
@@ -308,56 +325,107 @@ class RedisStore(BaseStore):
     def _insert(self, news: list[NewTask]) -> list[Task]:
         claimed_ms = time.time_ns() // 1_000_000
         audit = self._audit_arg()
-        self._claims.claim(news, claimed_ms)
-        created_at: dict[str, int] = {}
-        for start in range(0, len(news), CREATE_BATCH_SIZE):
-            batch = news[start : start + CREATE_BATCH_SIZE]
-            pipe = self._client.pipeline(transaction=False)
-            by_topic: dict[str, list[NewTask]] = {}
-            for new in batch:
-                # Before the task exists, so a crash leaves at worst an entry
-                # readers skip. The score approximates created_at (client clock);
-                # tasks() sorts by the stored created_at.
-                pipe.zadd(self._keys.group(new.task_group_id), {new.task_id: claimed_ms}, nx=True)
-                by_topic.setdefault(new.topic, []).append(new)
-            calls = [
-                ("create", topic,
-                 [audit, *(x for n in group for x in (n.task_id, n.sub_topic, static_json(n)))])
-                for topic, group in by_topic.items()
+        batches = [news[start : start + CREATE_BATCH_SIZE] for start in range(0, len(news), CREATE_BATCH_SIZE)]
+        if self._cluster:
+            # Claims, group entries and topics live in different slots: claim
+            # every id first, then one script per topic of each batch.
+            self._claims.claim(news, claimed_ms)
+            done = [
+                (group, reply) for batch in batches
+                for group, reply in self._create_on_cluster(batch, audit, claimed_ms)
             ]
-            for group, reply in zip(by_topic.values(), self._scripts.run(calls, pipe), strict=True):
-                if reply[0] != 1:
-                    raise TaskAlreadyExists(f"Task {reply[2]!r} already exists.", task_id=reply[2])
-                for new in group:
-                    created_at[new.task_id] = int(reply[1])
+        elif len(batches) == 1:
+            # One script claims the ids and writes the tasks: one round trip.
+            (reply,) = self._scripts.run_keys([self._create_call(news, audit, claimed_ms, "claim")])
+            if reply[0] != 1 and reply[1] == "claim-lost":
+                self._claims.claim(news, claimed_ms)  # adopts orphans, or raises TaskAlreadyExists
+                (reply,) = self._scripts.run_keys([self._create_call(news, audit, claimed_ms, "group")])
+            done = [(news, reply)]
+        else:
+            # Every id is claimed before any task is written: all or nothing.
+            self._claims.claim_batches(news, claimed_ms)
+            calls = [self._create_call(batch, audit, claimed_ms, "group") for batch in batches]
+            done = list(zip(batches, self._scripts.run_keys(calls), strict=True))
+        created_at: dict[str, int] = {}
+        for group, reply in done:
+            if reply[0] != 1:
+                raise TaskAlreadyExists(f"Task {reply[2]!r} already exists.", task_id=reply[2])
+            created_at.update(dict.fromkeys((n.task_id for n in group), int(reply[1])))
+        self._known.update((n.task_id, n.topic) for n in news)
         return [created_task(n, created_at[n.task_id]) for n in news]
+
+    def _create_call(self, batch: list[NewTask], audit: str, claimed_ms: int, mode: str) -> tuple:
+        """The ``create.lua`` call for ``batch`` in ``mode`` (described in the script)."""
+        numbers: dict[str, int] = {}
+        for new in batch:
+            numbers.setdefault(new.topic, len(numbers) + 1)
+        keys = [self._keys.topic(topic) for topic in numbers]
+        if mode == "claim":
+            keys.append(self._keys.topics)
+            keys.extend(self._keys.claim(n.task_id) for n in batch)
+        if mode in ("claim", "group"):
+            keys.extend(self._keys.group(n.task_group_id) for n in batch)
+        args = [audit, claimed_ms, mode, len(numbers), *numbers]
+        for n in batch:
+            args += (numbers[n.topic], n.task_id, n.sub_topic, static_json(n))
+        return ("create", keys, args)
+
+    def _create_on_cluster(self, batch: list[NewTask], audit: str, claimed_ms: int) -> list[tuple]:
+        """The group entries of ``batch`` (claimed already), then one script per
+        topic; ``(tasks, reply)`` per topic."""
+        pipe = self._client.pipeline(transaction=False)
+        by_topic: dict[str, list[NewTask]] = {}
+        for new in batch:
+            # Before the task exists, so a crash leaves at worst an entry
+            # readers skip. The score approximates created_at (client clock);
+            # tasks() sorts by the stored created_at.
+            pipe.zadd(self._keys.group(new.task_group_id), {new.task_id: claimed_ms}, nx=True)
+            by_topic.setdefault(new.topic, []).append(new)
+        calls = [self._create_call(group, audit, claimed_ms, "") for group in by_topic.values()]
+        return list(zip(by_topic.values(), self._scripts.run_keys(calls, pipe), strict=True))
 
     @_guarded("reserve a task")
     def _reserve(self, topic: str, pid: str) -> Task | None:
         reply = self._scripts.call("reserve", topic, pid, self.lease_time_ms, self._audit_arg())
         if reply[0] != 1:
             return None
-        return task_from(reply[3], topic, reply[1], reply[2])
+        task_id, meta, static = json.loads(reply[1])
+        self._known.update([(task_id, topic)])
+        return task_from(task_id, topic, meta, static)
 
-    def _task_topic(self, task_id: str, check: Callable) -> str:
-        """The topic of an existing task; else raises what ``check`` raises for none."""
+    def _on_task(self, name: str, task_id: str, args: list, check: Callable) -> tuple[str, list]:
+        """Run write script ``name`` on the task's topic: ``(topic, reply)``, or
+        raise its refusal (worded by ``check``).
+
+        The topic comes from ``KnownTopics`` when this store saw the task (one
+        round trip), else from the id's claim. A known topic that no longer
+        holds the task is dropped and the claim asked."""
+        known = self._known.get(task_id)
+        if known is not None:
+            reply = self._scripts.call(name, known, *args)
+            if reply[0] == 1:
+                return known, reply
+            if reply[1] != "task-not-found":
+                raise refusal(reply, task_id, known, check)
+            self._known.forget(task_id)
         topic = self._claims.topic_of(task_id)
         if topic is None:
             check(None, 0)
             raise AssertionError("stores.rules accepted a missing task")  # pragma: no cover
-        return topic
+        if topic != known:
+            reply = self._scripts.call(name, topic, *args)
+        if reply[0] != 1:
+            raise refusal(reply, task_id, topic, check)
+        self._known.update([(task_id, topic)])
+        return topic, reply
 
     @_guarded("extend a lease")
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         def check(task, now):
             return check_extend(task, task_id, pid, record_ver, now)
 
-        topic = self._task_topic(task_id, check)
-        reply = self._scripts.call(
-            "extend", topic, task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg()
-        )
-        if reply[0] != 1:
-            raise refusal(reply, task_id, topic, check)
+        args = [task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg()]
+        self._on_task("extend", task_id, args, check)
 
     @_guarded("update a task")
     def _write(
@@ -373,26 +441,18 @@ class RedisStore(BaseStore):
         def check(task, _now):
             return check_write(task, task_id, write, pid, record_ver)
 
-        topic = self._task_topic(task_id, check)
         target = str(TARGET_STATUS[write])
-        reply = self._scripts.call(
-            "write", topic, task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms,
-            self._audit_arg(),
-        )
-        if reply[0] != 1:
-            raise refusal(reply, task_id, topic, check)
-        return task_from(task_id, topic, reply[1], reply[2])
+        args = [task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg()]
+        topic, reply = self._on_task("write", task_id, args, check)
+        return task_from(task_id, topic, *json.loads(reply[1]))
 
     @_guarded("revoke a lease")
     def _revoke(self, task_id: str, record_ver: int) -> Task:
         def check(task, _now):
             return check_revoke(task, task_id, record_ver)
 
-        topic = self._task_topic(task_id, check)
-        reply = self._scripts.call("revoke", topic, task_id, record_ver, self._audit_arg())
-        if reply[0] != 1:
-            raise refusal(reply, task_id, topic, check)
-        return task_from(task_id, topic, reply[1], reply[2])
+        topic, reply = self._on_task("revoke", task_id, [task_id, record_ver, self._audit_arg()], check)
+        return task_from(task_id, topic, *json.loads(reply[1]))
 
     @functools.cached_property
     def _purger(self):

@@ -1,6 +1,6 @@
 -- terminate, fail or snooze. ARGV: task_id, target status ('terminated',
 -- 'failed' or 'snoozed'), pid ('' = none), record_ver ('' = any), error text,
--- snooze_ms, audit context ('' = none). Reply: {1, meta, static} or a refusal; checks in the order of
+-- snooze_ms, audit context ('' = none). Reply: {1, '[meta, static]'} (one JSON text) or a refusal; checks in the order of
 -- stores/rules.py: not found, version, transition, owner (not when snoozed).
 local now = now_ms()
 local id, target, pid = ARGV[1], ARGV[2], ARGV[3]
@@ -27,4 +27,4 @@ end
 local ACTION = {terminated = 'terminate', failed = 'fail', snoozed = 'snooze'}
 record(ARGV[7], id, m, new, ACTION[target])
 save(id, m, new)
-return {1, encode(new), redis.call('HGET', P .. 'static', id)}
+return {1, '[' .. encode(new) .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}

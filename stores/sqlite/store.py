@@ -18,6 +18,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 from stores.audit import AuditEntry, audit_detail
@@ -25,9 +26,10 @@ from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.errors import InvalidArgument, StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
-from stores.protocol import TASK_STATUSES
+from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
 from stores.rules import (
+    TARGET_STATUS,
     Write,
     check_extend,
     check_revoke,
@@ -40,8 +42,15 @@ from stores.rules import (
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 2  # 2: the audit table
+SCHEMA_VERSION = 3  # 2: the audit table; 3: inserts counted by the store, not a row trigger
 _MAX_KEY = (2**62, "\U0010ffff")  # sorts after every real (time, id) key
+#: Statuses from which each target status may be reached, from the one table.
+_FROM_STATUSES = {
+    target: [str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed] for target in TASK_STATUSES
+}
+# A retry budget for a conditional write that missed while its check passed:
+# the task changed between the update and the diagnosing read.
+_WRITE_ATTEMPTS = 3
 
 
 def path_from_url(url: str) -> str:
@@ -78,6 +87,10 @@ class SQLiteStore(BaseStore):
             .replace("{audit_columns}", AUDIT_COLUMNS)
             for name, text in queries.items()
         }
+        for target, sources in _FROM_STATUSES.items():  # constants of the transition table, not input
+            self._sql[f"write_task:{target}"] = self._sql["write_task"].replace(
+                "{from_statuses}", ", ".join(f"'{status}'" for status in sources) or "NULL"
+            )
         # One connection behind a lock: sqlite3 objects are not safe to use from
         # two threads at once, and a private :memory: database has only one.
         self._lock = threading.RLock()
@@ -276,6 +289,7 @@ class SQLiteStore(BaseStore):
                         for n in batch
                     ],
                 )
+                conn.executemany(self._sql["count_inserted"], Counter(n.topic for n in batch).items())
                 tasks = [
                     Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
                          TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
@@ -313,7 +327,32 @@ class SQLiteStore(BaseStore):
         )
         return task
 
+    def _write_statement(self, name: str, params) -> list[tuple]:
+        """One write statement on its own (autocommit: a lone write statement holds
+        the write lock from its start, as ``BEGIN IMMEDIATE`` would); its rows,
+        read to the end so the statement, and its transaction, are finished."""
+        with self._lock:
+            try:
+                return self._conn.execute(self._sql[name], params).fetchall()
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite write failed", exc) from exc
+
+    def _write_until_settled(self, task_id: str, target: TaskStatus, params: dict, check) -> Task:
+        """The fast path without an operator: one conditional ``UPDATE ... RETURNING``;
+        only when it misses is the task read, to raise the protocol's error."""
+        params["task_id"], params["target"] = task_id, str(target)
+        for _ in range(_WRITE_ATTEMPTS):
+            rows = self._write_statement(f"write_task:{target}", params)
+            if rows:
+                return task_from_row(rows[0])
+            check(self._get(task_id))  # raises the error for the task as it is now
+        raise StoreUnavailable(f"Task {task_id!r} kept changing; nothing was written.")
+
     def _reserve(self, topic: str, pid: str) -> Task | None:
+        if self.operator is None:  # nothing to record: one statement
+            params = {"topic": topic, "pid": pid, "now": self.now_ms(), "lease_ms": self.lease_time_ms}
+            rows = self._write_statement("reserve_task", params)
+            return task_from_row(rows[0]) if rows else None
         with self._transaction() as conn:
             now = self.now_ms()
             row = conn.execute(self._sql["reserve_candidate"], {"topic": topic, "now": now}).fetchone()
@@ -329,12 +368,28 @@ class SQLiteStore(BaseStore):
             self._record(conn, task, self._save(conn, extended(task, now, self.lease_time_ms)), "extend")
 
     def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
+        if self.operator is None:
+            params = {
+                "now": self.now_ms(), "set_error": write == Write.FAIL, "error": error,
+                "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
+                "owner_check": True, "pid": pid, "record_ver": record_ver,
+            }
+            return self._write_until_settled(
+                task_id, TARGET_STATUS[write], params,
+                lambda task: check_write(task, task_id, write, pid, record_ver),
+            )
         with self._transaction() as conn:
             task = check_write(self._read_in_transaction(conn, task_id), task_id, write, pid, record_ver)
             new = self._save(conn, written(task, write, self.now_ms(), error=error, snooze_ms=snooze_ms))
             return self._record(conn, task, new, str(write))
 
     def _revoke(self, task_id: str, record_ver: int) -> Task:
+        if self.operator is None:
+            params = {"now": self.now_ms(), "set_error": False, "error": None, "snooze_ms": None,
+                      "owner_check": False, "pid": None, "record_ver": record_ver}
+            return self._write_until_settled(
+                task_id, TaskStatus.STARTING, params, lambda task: check_revoke(task, task_id, record_ver)
+            )
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
             return self._record(conn, task, self._save(conn, revoked(task, self.now_ms())), "revoke")

@@ -92,6 +92,26 @@ def test_a_purged_id_can_be_created_again(store):
     assert _counts(store) == {"other": {"starting": 1}, "t": {"starting": 1}}
 
 
+def test_a_store_that_saw_a_purged_task_follows_its_id_elsewhere(make_store):
+    """A store may remember where the tasks it saw live (Redis does, to write in
+    one round trip); after another store purges one and creates its id again in
+    another topic, this store's writes and reads reach the new task."""
+    seen = make_store(lease_time_ms=60_000)
+    other = make_store(namespace=seen.namespace, lease_time_ms=60_000)
+    seen.create_task({"task_id": "moved", "topic": "t"})
+    seen.terminate(seen.reserve_task("t", "w").task_id, "w")
+    time.sleep(OLD_MS * 2 / 1000)
+    assert other.purge_tasks(OLD_MS) == 1
+    with pytest.raises(stores.TaskNotFound):
+        seen.terminate("moved", "w")
+    other.create_task({"task_id": "moved", "topic": "elsewhere", "data": 2})
+    running = other.reserve_task("elsewhere", "w2")
+    assert seen.extend_lease("moved", "w2") == "ok"
+    done = seen.terminate("moved", "w2")
+    assert (done.topic, done.status, done.record_ver) == ("elsewhere", TaskStatus.TERMINATED, running.record_ver + 2)
+    assert seen.task("moved") == done == other.task("moved")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
