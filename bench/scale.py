@@ -1,0 +1,83 @@
+"""Store reads at scale, on a seeded store: topics(), list_tasks pages 1 and 100,
+list_leased_tasks, task(). On PostgreSQL every query's plan is printed
+(``EXPLAIN (ANALYZE, BUFFERS)``) and checked for a sequential scan of tasks."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from bench.table import Row, Target, value_row
+
+PAGE = 100
+TOPIC = "topic-07"
+
+
+def _timed_ms(fn: Callable[[], object], reps: int) -> list[float]:
+    fn()  # warm: connection, statement cache
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def measure(backend_name: str, store, reps: int, plans: list[str]) -> list[Row]:
+    """The read figures of the issue, medians of ``reps`` calls each."""
+    reps = max(reps, 5)
+    filters = {"topic": TOPIC}
+    first = store.list_tasks(filters, {"limit": PAGE})
+    cursor = first.cursor
+    for _ in range(98):  # to the cursor of page 100
+        cursor = store.list_tasks(filters, cursor).cursor
+    page100 = dict(cursor)
+    ids = [t.task_id for t in first.data]
+    rnd = random.Random(7)
+    calls: list[tuple[str, Callable[[], object], float]] = [
+        ("topics()", store.topics, 50),
+        (f"list_tasks page 1 ({TOPIC}, {PAGE} rows)", lambda: store.list_tasks(filters, {"limit": PAGE}), 20),
+        (f"list_tasks page 100 ({TOPIC}, keyset)", lambda: store.list_tasks(filters, page100), 20),
+        (f"list_leased_tasks page 1 (all topics, {PAGE})", lambda: store.list_leased_tasks(None, {"limit": PAGE}), 20),
+        ("task(id)", lambda: store.task(rnd.choice(ids)), 2),
+    ]
+    rows = []
+    for label, fn, bound in calls:
+        values = _timed_ms(fn, reps * (4 if label == "task(id)" else 1))
+        rows.append(value_row(label, backend_name, "ms", values, Target("value", "<=", bound, " ms")))
+    if backend_name == "postgres":
+        rows.append(_postgres_plans(store, [(label, fn) for label, fn, _ in calls], plans))
+    return rows
+
+
+def _postgres_plans(store, calls, plans: list[str]) -> Row:
+    """Run each call once while recording its SQL, then EXPLAIN (ANALYZE, BUFFERS) it."""
+    from psycopg import sql
+
+    seq_scans = []
+    recorded: list[tuple] = []
+    original = store._fetch
+
+    def recording(what, query, params=None):
+        recorded.append((query, params))
+        return original(what, query, params)
+
+    store._fetch = recording
+    try:
+        for label, fn in calls:
+            recorded.clear()
+            fn()
+            for query, params in recorded:
+                if isinstance(query, (str, bytes)):
+                    query = sql.SQL(query)
+                with store._connection("explain") as conn:
+                    lines = [row[0] for row in conn.execute(
+                        sql.Composed([sql.SQL("EXPLAIN (ANALYZE, BUFFERS) "), query]), params)]
+                plans.append(f"-- {label}\n" + "\n".join(lines))
+                if any("Seq Scan on tasks" in line for line in lines):
+                    seq_scans.append(label)
+    finally:
+        del store._fetch
+    note = "plans printed above" + (f"; seq scan in: {', '.join(seq_scans)}" if seq_scans else "")
+    return Row("no seq scan of tasks (EXPLAIN ANALYZE)", "postgres", 0, "", note=note, ok=not seq_scans)
