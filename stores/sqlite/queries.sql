@@ -143,24 +143,13 @@ ORDER BY created_at, task_id LIMIT 1;
 
 -- name: reserve_task
 -- The reservation in one statement (no operator to record): the candidate of
--- reserve_candidate, made running, returned. A lone write statement holds the
--- write lock from its start, as BEGIN IMMEDIATE would.
+-- reserve_candidate (the store puts its text in), made running, returned. A
+-- lone write statement holds the write lock from its start, as BEGIN
+-- IMMEDIATE would.
 UPDATE {p}_tasks
 SET status = 'running', pid = :pid, record_ver = record_ver + 1,
     lease_expires_at = :now + :lease_ms, updated_at = :now
-WHERE task_id = (
-    SELECT task_id FROM (
-        SELECT * FROM (
-            SELECT task_id, created_at FROM {p}_tasks
-            WHERE topic = :topic AND status = 'starting'
-            ORDER BY created_at, task_id LIMIT 1)
-        UNION ALL
-        SELECT * FROM (
-            SELECT task_id, created_at FROM {p}_tasks
-            WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
-            ORDER BY lease_expires_at, task_id LIMIT 1)
-    )
-    ORDER BY created_at, task_id LIMIT 1)
+WHERE task_id = ({reserve_candidate})
 RETURNING {columns};
 
 -- name: write_task

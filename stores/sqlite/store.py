@@ -87,6 +87,10 @@ class SQLiteStore(BaseStore):
             .replace("{audit_columns}", AUDIT_COLUMNS)
             for name, text in queries.items()
         }
+        # One candidate query for both reservation paths.
+        self._sql["reserve_task"] = self._sql["reserve_task"].replace(
+            "{reserve_candidate}", self._sql["reserve_candidate"].rstrip().rstrip(";")
+        )
         for target, sources in _FROM_STATUSES.items():  # constants of the transition table, not input
             self._sql[f"write_task:{target}"] = self._sql["write_task"].replace(
                 "{from_statuses}", ", ".join(f"'{status}'" for status in sources) or "NULL"
