@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ TASK_FIELDS = (
     "created_at",
     "updated_at",
 )
+_FIELD_SET = frozenset(TASK_FIELDS)
 # Fields a caller may hand create_task but the store decides itself.
 _STORE_OWNED = frozenset(TASK_FIELDS) - {
     "task_id",
@@ -72,13 +74,45 @@ class NewTask:
 
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
+#: Every pair of base32 characters, indexed by the 10 bits they encode.
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
+class _RandomBits:
+    """128-bit numbers from the OS's CSPRNG, read 4 KiB at a time: one
+    ``getrandom`` call per task id costs more than the rest of its validation.
+    A forked child forgets the parent's unread bytes, so no two processes can
+    hand out the same ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._used = 0
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
+        self._buffer, self._used = b"", 0
+
+    def next128(self) -> int:
+        with self._lock:
+            if self._used + 16 > len(self._buffer):
+                self._buffer, self._used = os.urandom(4096), 0
+            start = self._used
+            self._used = start + 16
+            return int.from_bytes(self._buffer[start : start + 16], "big")
+
+
+_RANDOM = _RandomBits()
 
 
 def new_task_id() -> str:
     """128 random bits as 26 lowercase base32 characters (safe on a command line):
-    what ``base64.b32encode`` gives without its padding, made without its slow loop."""
-    n = secrets.randbits(128) << 2  # 130 bits: 26 groups of 5, as b32encode pads them
-    return "".join(_B32[(n >> shift) & 31] for shift in range(125, -1, -5))
+    what ``base64.b32encode`` gives without its padding, made two characters at a
+    time (bulk creation makes one per task)."""
+    n = _RANDOM.next128() << 2  # 130 bits: 13 groups of 10, as b32encode pads them
+    return "".join([_B32_PAIRS[(n >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def _is_int(value: Any) -> bool:
@@ -110,6 +144,33 @@ def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool
         raise error(f"{name} is longer than {MAX_NAME_BYTES} bytes.")
 
 
+def _plain_json(value: Any) -> bool:
+    """True when ``value`` is made only of the exact JSON types with text keys and
+    finite numbers: the common case, checked without building paths. False means
+    "look closer" (``check_json_value``), not "refused". Text is checked for valid
+    Unicode once, on the dumped JSON."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        else:
+            return False
+    return True
+
+
 def check_json_value(value: Any, path: str = "data") -> None:
     """Raise ``InvalidTask`` unless ``value`` is made only of JSON types (exact round trip)."""
     stack: list[tuple[Any, str]] = [(value, path)]
@@ -136,17 +197,37 @@ def check_json_value(value: Any, path: str = "data") -> None:
             raise InvalidTask(f"{where} holds a {type(item).__name__}, which is not a JSON type.")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dump_json(value: Any) -> str:
     """The JSON text stored for ``value``; ``value`` must have passed ``check_json_value``."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
+
+
+def _data_json(data: Any) -> str:
+    """``data`` checked and dumped: a fast pass for plain JSON, the detailed check
+    (with the path of what is wrong) otherwise."""
+    if _plain_json(data):
+        try:
+            text = _ENCODER.encode(data)
+            text.encode("utf-8")  # lone surrogates anywhere in the text
+            return text
+        except (RecursionError, ValueError):
+            pass  # UnicodeEncodeError included: the detailed check names it
+    check_json_value(data)
+    try:
+        return dump_json(data)
+    except (RecursionError, ValueError) as exc:
+        raise InvalidTask(f"data cannot be stored as JSON: {exc}.") from None
 
 
 def validate_new_task(task: Any) -> NewTask:
     """Check a mapping given to ``create_task``; raise ``InvalidTask`` when it is not one."""
     if not isinstance(task, Mapping):
         raise InvalidTask(f"A task must be a mapping, not {type(task).__name__}.")
-    unknown = sorted(str(key) for key in task if key not in TASK_FIELDS)
-    if unknown:
+    if not _FIELD_SET.issuperset(task):
+        unknown = sorted(str(key) for key in task if key not in _FIELD_SET)
         raise InvalidTask(f"Unknown task field(s): {', '.join(unknown)}.")
     task_id = task.get("task_id")
     task_id = new_task_id() if task_id is None else task_id
@@ -167,12 +248,7 @@ def validate_new_task(task: Any) -> NewTask:
     timeout_ms = task.get("timeout_ms")
     if timeout_ms is not None and not (_is_int(timeout_ms) and 0 < timeout_ms <= MAX_MS):
         raise InvalidTask("timeout_ms must be a positive whole number of milliseconds.")
-    data = task.get("data")
-    check_json_value(data)
-    try:
-        data_json = dump_json(data)
-    except (RecursionError, ValueError) as exc:
-        raise InvalidTask(f"data cannot be stored as JSON: {exc}.") from None
+    data_json = _data_json(task.get("data"))
     return NewTask(
         task_id=task_id,
         task_group_id=group if group is not None else task_id,

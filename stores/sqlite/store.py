@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from stores.audit import AuditEntry, audit_detail
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
@@ -42,15 +44,22 @@ from stores.rules import (
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 3  # 2: the audit table; 3: inserts counted by the store, not a row trigger
+SCHEMA_VERSION = 4  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
+# 4: two listing indexes instead of four
 _MAX_KEY = (2**62, "\U0010ffff")  # sorts after every real (time, id) key
 #: Statuses from which each target status may be reached, from the one table.
 _FROM_STATUSES = {
     target: [str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed] for target in TASK_STATUSES
 }
+_SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
+T = TypeVar("T")
 # A retry budget for a conditional write that missed while its check passed:
 # the task changed between the update and the diagnosing read.
 _WRITE_ATTEMPTS = 3
+
+
+#: The task columns qualified by ``t.``, for a join.
+_T_COLUMNS = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 
 
 def path_from_url(url: str) -> str:
@@ -84,6 +93,7 @@ class SQLiteStore(BaseStore):
         queries = load_queries("stores.sqlite", "queries.sql")
         self._sql = {
             name: text.replace("{p}", self.namespace).replace("{columns}", TASK_COLUMNS)
+            .replace("{t_columns}", _T_COLUMNS)
             .replace("{audit_columns}", AUDIT_COLUMNS)
             for name, text in queries.items()
         }
@@ -123,9 +133,12 @@ class SQLiteStore(BaseStore):
                     self.path, timeout=self.options.timeout, isolation_level=None,
                     check_same_thread=False,
                 )
-            conn.execute(f"PRAGMA busy_timeout = {int(self.options.timeout * 1000)}")
+            # SQLite's own busy handler sleeps 1 ms, then 2, 5, 10... between tries
+            # for the write lock: with several writer processes that sleep, not the
+            # work, sets the pace. The store waits itself instead (_when_free).
+            conn.execute("PRAGMA busy_timeout = 0")
             if not memory and not self.read_only:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._when_free(lambda: conn.execute("PRAGMA journal_mode = WAL"))
                 # In WAL mode NORMAL is safe against corruption and loses nothing
                 # on a process crash; only an OS crash may drop the last commits.
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -147,6 +160,10 @@ class SQLiteStore(BaseStore):
                     )
             else:
                 with self._transaction():
+                    # A newer version's schema is not this version's to change.
+                    if self._conn.execute(self._sql["schema_exists"]).fetchone()[0]:
+                        row = self._conn.execute(self._sql["schema_version"]).fetchone()
+                        _refuse_newer(self.namespace, row[0] if row else None)
                     for statement in _statements(self._sql["schema"]):
                         self._conn.execute(statement)
                     row = self._conn.execute(self._sql["schema_version"]).fetchone()
@@ -154,18 +171,14 @@ class SQLiteStore(BaseStore):
                     if version is None or int(version) < SCHEMA_VERSION:  # new, or just upgraded
                         self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
                         version = str(SCHEMA_VERSION)
-            if int(version) > SCHEMA_VERSION:
-                raise StoreUnavailable(
-                    f"Namespace {self.namespace!r} has schema version {version}; this sokka-tui "
-                    f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
-                )
+            _refuse_newer(self.namespace, version)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` write transaction; driver errors become ``StoreUnavailable``."""
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._when_free(lambda: self._conn.execute("BEGIN IMMEDIATE"))
             except sqlite3.Error as exc:
                 raise unavailable("SQLite could not start a write", exc) from exc
             try:
@@ -178,10 +191,31 @@ class SQLiteStore(BaseStore):
                     raise unavailable("SQLite write failed", exc) from exc
                 raise
 
+    def _when_free(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, tried again while the database is locked by another
+        connection, for up to the store's timeout. Waits start at 20 us and grow
+        to 1 ms, with jitter: a write lock is held for tens of microseconds.
+        ``attempt`` must be a statement (or a read) that failed without effect
+        when it raised ``SQLITE_BUSY``, which SQLite guarantees."""
+        deadline = 0.0
+        delay = 20e-6
+        while True:
+            try:
+                return attempt()
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY:
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + self.options.timeout
+                if now >= deadline:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 1.5, 1e-3)
+
     def _query(self, name: str, params) -> list[tuple]:
         with self._lock:
             try:
-                return self._conn.execute(self._sql[name], params).fetchall()
+                return self._when_free(lambda: self._conn.execute(self._sql[name], params).fetchall())
             except sqlite3.Error as exc:
                 raise unavailable("SQLite query failed", exc) from exc
 
@@ -205,28 +239,35 @@ class SQLiteStore(BaseStore):
         return [task_from_row(row) for row in self._query("group_tasks", (task_group_id,))]
 
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
-        where, params = [], []
-        for column, value in (
-            ("topic", filters.topic),
-            ("sub_topic", filters.sub_topic),
-            ("status", filters.status),
-        ):
+        where, params = [], {"limit": cursor.limit + 1}
+        for column, value in (("topic", filters.topic), ("sub_topic", filters.sub_topic)):
             if value is not None:
-                where.append(f"{column} = ?")
-                params.append(str(value))
+                where.append(f"{column} = :{column}")
+                params[column] = value
         if filters.from_ms is not None:
-            where.append("updated_at >= ?")
-            params.append(filters.from_ms)
+            where.append("updated_at >= :from_ms")
+            params["from_ms"] = filters.from_ms
         if filters.to_ms is not None:
-            where.append("updated_at <= ?")
-            params.append(filters.to_ms)
+            where.append("updated_at <= :to_ms")
+            params["to_ms"] = filters.to_ms
         if cursor.after is not None:
-            where.append("(updated_at, task_id) < (?, ?)")
-            params.extend(cursor.after)
-        sql = self._sql["list_tasks"].replace("{where}", " AND ".join(where) or "1")
+            where.append("(updated_at, task_id) < (:after_at, :after_id)")
+            params["after_at"], params["after_id"] = cursor.after
+        index = f"{self.namespace}_tasks_{'topic_status' if filters.topic is not None else 'status'}_updated"
+        if filters.status is not None:
+            params["status"] = str(filters.status)
+            sql = self._sql["list_tasks"].replace("{index}", index).replace(
+                "{where}", " AND ".join(["status = :status", *where]))
+        else:  # statuses are constants of the protocol, not input
+            ranges = "\n    UNION ALL\n".join(
+                self._sql["list_tasks_range"].rstrip().rstrip(";").replace("{index}", index)
+                .replace("{status}", str(status)).replace("{where}", " AND ".join(where) or "1")
+                for status in TASK_STATUSES
+            )
+            sql = self._sql["list_tasks_merged"].replace("{ranges}", ranges)
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (*params, cursor.limit + 1)).fetchall()
+                rows = self._when_free(lambda: self._conn.execute(sql, params).fetchall())
             except sqlite3.Error as exc:
                 raise unavailable("SQLite query failed", exc) from exc
         return [task_from_row(row) for row in rows]
@@ -251,6 +292,10 @@ class SQLiteStore(BaseStore):
 
     def _topics(self) -> list[TopicStats]:
         with self._lock:
+            return self._when_free(self._topics_snapshot)
+
+    def _topics_snapshot(self) -> list[TopicStats]:
+        with self._lock:
             try:
                 self._conn.execute("BEGIN")  # one snapshot for counts and extras
                 now = self.now_ms()
@@ -269,6 +314,8 @@ class SQLiteStore(BaseStore):
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.execute("ROLLBACK")
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_BUSY:
+                    raise  # _topics tries again
                 raise unavailable("SQLite query failed", exc) from exc
         return sorted(stats, key=lambda s: s.topic)
 
@@ -337,7 +384,7 @@ class SQLiteStore(BaseStore):
         read to the end so the statement, and its transaction, are finished."""
         with self._lock:
             try:
-                return self._conn.execute(self._sql[name], params).fetchall()
+                return self._when_free(lambda: self._conn.execute(self._sql[name], params).fetchall())
             except sqlite3.Error as exc:
                 raise unavailable("SQLite write failed", exc) from exc
 
@@ -426,6 +473,14 @@ class SQLiteStore(BaseStore):
             params["cutoff"] = self.now_ms() - older_than_ms
             name = "purge_batch" if topic is None else "purge_batch_topic"
             return conn.execute(self._sql[name], params).rowcount
+
+
+def _refuse_newer(namespace: str, version: str | None) -> None:
+    if version is not None and int(version) > SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"Namespace {namespace!r} has schema version {version}; this sokka-tui "
+            f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
+        )
 
 
 def _system_ms() -> int:
