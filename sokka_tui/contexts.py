@@ -18,7 +18,6 @@ the context, ``$SOKKA_STORE_URL``, the default SQLite file of ``sokka-tui``.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +67,8 @@ def config_path() -> Path:
 def load_context(name: str, path: Path | None = None) -> Context:
     """The context ``name`` of the config file. Raises ``ContextError`` (a missing
     or unreadable file, bad TOML, an unknown name, a bad or missing key)."""
+    import tomllib  # only with --context: not on every start
+
     path = path or config_path()
     try:
         with open(path, "rb") as file:

@@ -14,15 +14,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from sokka_tui.actions import VERBS, Action, Request, perform, refusal
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed
 from sokka_tui.render import format_duration, plain, safe_text
-from sokka_tui.screens.changed import ChangedModal
-from sokka_tui.screens.confirm import ConfirmModal
-from sokka_tui.screens.prompt import FailModal, SnoozeModal, task_line
+from sokka_tui.widgets.footer import Footer
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
 from stores import (
@@ -72,6 +70,8 @@ class StoreScreen(Screen):
         self._loading = False
         self._reload_after = False
         self._timer = None
+        self._started = False
+        self._first_resume = True
 
     # -- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -88,12 +88,20 @@ class StoreScreen(Screen):
         raise NotImplementedError
 
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class that defines one, and the
+        # subclasses call this one too: start loading once, not once per call.
+        if self._started:
+            return
+        self._started = True
         self.query_one(OutageBanner).display = False
         self.tick()
 
     def on_screen_resume(self) -> None:
         self.query_one(LeasedPanel).display = self.app.show_leased
         self.app.show_outage_on(self)
+        first, self._first_resume = self._first_resume, False
+        if first and self._loading:
+            return  # shown for the first time, its first load (from on_mount) in flight: no second one
         self.tick()
 
     # -- loading ----------------------------------------------------------------
@@ -262,6 +270,9 @@ class StoreScreen(Screen):
         if reason is not None:
             self.notify(reason, title="Not allowed", severity="warning", markup=False)
             return
+        # The modals are imported when first needed: not on the way to the first screen.
+        from sokka_tui.screens.prompt import FailModal, SnoozeModal, task_line
+
         if action == Action.SNOOZE:
             self.app.push_screen(
                 SnoozeModal(task_line(task)),
@@ -276,6 +287,9 @@ class StoreScreen(Screen):
             self._confirm(Request(action, task))
 
     def _confirm(self, request: Request) -> None:
+        from sokka_tui.screens.confirm import ConfirmModal
+        from sokka_tui.screens.prompt import task_line
+
         question = Text(f"{VERBS[request.action]} ")
         question.append_text(task_line(request.seen))
         if request.seen.pid:
@@ -326,6 +340,8 @@ class StoreScreen(Screen):
                 markup=False,
             )
         elif isinstance(message.error, _CHANGED):
+            from sokka_tui.screens.changed import ChangedModal
+
             self.app.push_screen(ChangedModal(request, message.now, str(message.error)))
         elif isinstance(message.error, StoreUnavailable):
             self.notify(

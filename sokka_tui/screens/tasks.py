@@ -1,5 +1,8 @@
 """The tasks of a topic (or of one group): newest first, keyset pages loaded as
-you scroll, filterable. Never the whole topic in memory."""
+you scroll, filterable. Never the whole topic in memory: the table keeps a
+window of at most ``WINDOW_ROWS`` rows; pages that scroll far out of it are
+dropped and loaded again, by the keyset cursor that first fetched them, when
+the cursor comes back to them."""
 
 from __future__ import annotations
 
@@ -17,10 +20,9 @@ from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
 from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
-from sokka_tui.screens.triage import capture, revoke_expired_leases, run_bulk
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
-from sokka_tui.widgets.tables import append_rows, selected_key, sync_rows
+from sokka_tui.widgets.tables import append_rows, rebuild_rows, selected_key, sync_rows
 from stores import Page, Task, TaskStatus, TaskStoreError
 
 PAGE_SIZE = 100
@@ -28,8 +30,14 @@ PAGE_SIZE = 100
 #: the list holds still (R reloads from the top), so a refresh never costs more
 #: than a few pages.
 LIVE_ROWS = 500
-#: Load the next page when the cursor comes this close to the last row.
+#: Load the next page when the cursor comes this close to the last row (or the
+#: previous one, when pages above were dropped, this close to the first).
 PREFETCH_ROWS = 15
+#: The most rows the table holds. Past it, whole pages are dropped from the far
+#: end until at most ``WINDOW_ROWS - WINDOW_SLACK`` remain (so this happens once
+#: every few pages, not on every page), and loaded again when scrolled back to.
+WINDOW_ROWS = 1000
+WINDOW_SLACK = 400
 STATUS_STYLES = {
     TaskStatus.STARTING: "",
     TaskStatus.RUNNING: "cyan",
@@ -48,6 +56,15 @@ COLUMNS = (
 class Listing:
     tasks: list[Task]
     cursor: dict | None
+
+
+@dataclass
+class Chunk:
+    """Rows of the table that one ``list_tasks`` call returned, and the cursor
+    that fetched them (it fetches them again once they were dropped)."""
+
+    cursor: dict
+    keys: list[str]
 
 
 class TasksScreen(StoreScreen):
@@ -71,10 +88,28 @@ class TasksScreen(StoreScreen):
         super().__init__()
         self.task_query = query
         self.leased_topic = query.topic
-        self.tasks: dict[str, Task] = {}
-        self.page_cursor: dict | None = None
+        self.tasks: dict[str, Task] = {}  # the rows of the table, in order
+        self.page_cursor: dict | None = None  # the page after the last row; None: the end
         self.paging = False
         self.marks = Marks()
+        self._chunks: list[Chunk] = []  # the rows of the table, by the call that loaded them
+        self._above: list[tuple[dict, int]] = []  # (cursor, rows) of the pages dropped above, top first
+        self._generation = 0  # bumped when the list starts again: late pages are ignored
+
+    @property
+    def deep(self) -> bool:
+        """Scrolled past the rows a live refresh re-reads: the list holds still."""
+        return bool(self._above) or len(self.tasks) > LIVE_ROWS
+
+    @property
+    def rows_above(self) -> int:
+        """Rows loaded above the table's first row and dropped from memory."""
+        return sum(count for _cursor, count in self._above)
+
+    @property
+    def loaded_rows(self) -> int:
+        """Rows loaded from the top down to the table's last row (dropped ones included)."""
+        return self.rows_above + len(self.tasks)
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
@@ -104,11 +139,16 @@ class TasksScreen(StoreScreen):
             title.append("Tasks of ", style="bold")
             title.append_text(safe_text(q.topic, "bold", max_length=60))
         order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
-        title.append(f"  {len(self.tasks)}{'+' if self.page_cursor else ''} loaded, {order}")
+        more = "+" if self.page_cursor else ""
+        if self._above:
+            first, last = self.rows_above + 1, self.loaded_rows
+            title.append(f"  rows {first:,}–{last:,} of {last:,}{more} loaded, {order}")
+        else:
+            title.append(f"  {len(self.tasks)}{more} loaded, {order}")
         if self.marks:
             title.append(f"  {len(self.marks):,} marked", style="bold yellow")
             title.append(" (esc clears)", style="dim")
-        if len(self.tasks) > LIVE_ROWS:
+        if self.deep:
             title.append(
                 f"  live refresh paused below the first {LIVE_ROWS} rows (R reloads from the top)", style="yellow"
             )
@@ -130,7 +170,7 @@ class TasksScreen(StoreScreen):
             if q.stuck is None:
                 tasks.sort(key=lambda t: (t.updated_at, t.task_id), reverse=True)
             return Listing(tasks, None)
-        if len(self.tasks) > LIVE_ROWS:
+        if self.deep:
             return None  # holding still deep in the list
         want = max(PAGE_SIZE, len(self.tasks))
         filters = list_filters(q, now, self.app.stuck_after_ms)
@@ -138,9 +178,10 @@ class TasksScreen(StoreScreen):
         return Listing(page.data, dict(page.cursor) if page.cursor else None)
 
     def show(self, payload: Listing | None) -> None:
-        if payload is not None:
+        if payload is not None and not self.deep:  # (it may have gone deep while this loaded)
             self.tasks = {task.task_id: task for task in payload.tasks}
             self.page_cursor = payload.cursor
+            self._chunks = [Chunk({"limit": max(len(self.tasks), PAGE_SIZE)}, list(self.tasks))]
             sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
         self._describe()
         self.selection_changed()
@@ -167,37 +208,98 @@ class TasksScreen(StoreScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         super().on_data_table_row_highlighted(event)
-        if event.data_table.id == "tasks" and event.cursor_row >= self.table.row_count - PREFETCH_ROWS:
+        if event.data_table.id != "tasks":
+            return
+        row = self.table.cursor_row  # now, not when the event was sent: the rows may have moved since
+        if row >= self.table.row_count - PREFETCH_ROWS:
             self.load_next_page()
+        elif row < PREFETCH_ROWS and self._above:
+            self.load_previous_page()
+
+    def _pages(self) -> bool:
+        q = self.task_query
+        return not (q.group or q.text or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE))
 
     def load_next_page(self) -> None:
-        q = self.task_query
-        if self.page_cursor is None or self.paging or q.group or q.text or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
+        if self.page_cursor is None or self.paging or not self._pages():
             return
+        self._fetch_page(dict(self.page_cursor), self._page_done, "next page")
+
+    def load_previous_page(self) -> None:
+        """The last page dropped above the table, again, by the cursor that first loaded it."""
+        if not self._above or self.paging or not self._pages():
+            return
+        self._fetch_page(dict(self._above[-1][0]), self._previous_page_done, "previous page")
+
+    def _fetch_page(self, cursor: dict, done, what: str) -> None:
         self.paging = True
-        cursor = dict(self.page_cursor)
-        filters = list_filters(q, self.app.clock.now(), self.app.stuck_after_ms)
+        generation = self._generation
+        filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
 
         def fetch_page() -> None:
             try:
                 page = self.app.store.list_tasks(filters, cursor)
             except TaskStoreError as exc:
-                self.post_message(StoreFailed(exc, "next page"))
-                self.app.call_from_thread(self._page_done, None)
+                self.post_message(StoreFailed(exc, what))
+                self.app.call_from_thread(self._page_failed)
                 return
-            self.app.call_from_thread(self._page_done, page)
+            self.app.call_from_thread(lambda: self._page_loaded(generation, done, cursor, page))
 
         self.run_worker(fetch_page, thread=True, exclusive=True, group="page", exit_on_error=False)
 
-    def _page_done(self, page: Page | None) -> None:
+    def _page_failed(self) -> None:
         self.paging = False
-        if page is None:
-            return
-        for task in page.data:
-            self.tasks.setdefault(task.task_id, task)
+
+    def _page_loaded(self, generation: int, done, cursor: dict, page: Page) -> None:
+        self.paging = False
+        if generation == self._generation:  # else the list started again (filter, R) meanwhile
+            done(cursor, page)
+
+    def _page_done(self, cursor: dict, page: Page) -> None:
+        fresh = [task for task in page.data if task.task_id not in self.tasks]
+        for task in fresh:
+            self.tasks[task.task_id] = task
+        self._chunks.append(Chunk(cursor, [task.task_id for task in fresh]))
         self.page_cursor = dict(page.cursor) if page.cursor else None
-        append_rows(self.table, [(t.task_id, self._cells(t)) for t in page.data])
+        append_rows(self.table, [(t.task_id, self._cells(t)) for t in fresh])
+        if len(self.tasks) > WINDOW_ROWS:
+            self._drop_above()
         self._describe()
+
+    def _previous_page_done(self, cursor: dict, page: Page) -> None:
+        self._above.pop()
+        fresh = [task for task in page.data if task.task_id not in self.tasks]
+        self.tasks = {**{task.task_id: task for task in fresh}, **self.tasks}
+        self._chunks.insert(0, Chunk(cursor, [task.task_id for task in fresh]))
+        kept = self.table
+        rows = [(t.task_id, self._cells(t)) for t in fresh] + [(key, kept.get_row(key)) for key in kept.rows]
+        dropped_below = 0
+        selected = selected_key(kept)
+        while len(self.tasks) > WINDOW_ROWS and len(self._chunks) > 1 and selected not in self._chunks[-1].keys:
+            chunk = self._chunks.pop()
+            for key in chunk.keys:
+                self.tasks.pop(key, None)
+            self.page_cursor = chunk.cursor  # the next page down is this one again
+            dropped_below += len(chunk.keys)
+        if dropped_below:
+            rows = rows[: len(rows) - dropped_below]
+        rebuild_rows(self.table, rows, shift=len(fresh))
+        self._describe()
+
+    def _drop_above(self) -> None:
+        """Drop whole pages from the top until the window has room again."""
+        dropped = 0
+        selected = selected_key(self.table)  # never drop the page the cursor is on
+        room = WINDOW_ROWS - WINDOW_SLACK
+        while len(self.tasks) > room and len(self._chunks) > 1 and selected not in self._chunks[0].keys:
+            chunk = self._chunks.pop(0)
+            for key in chunk.keys:
+                self.tasks.pop(key, None)
+            self._above.append((chunk.cursor, len(chunk.keys)))
+            dropped += len(chunk.keys)
+        if dropped:
+            table = self.table
+            rebuild_rows(table, [(key, table.get_row(key)) for key in self.tasks], shift=-dropped)
 
     # -- selection and keys ------------------------------------------------------
     def current_task(self) -> Task | None:
@@ -244,17 +346,22 @@ class TasksScreen(StoreScreen):
         if query is None or query == self.task_query:
             return
         self.task_query = replace(query)
-        self.tasks, self.page_cursor = {}, None
-        self.table.clear()
+        self._start_over()
         self._describe()
         self.tick()
 
     def action_refresh_now(self) -> None:
         """R: deep in the list, reload from the top; otherwise refresh in place."""
-        if len(self.tasks) > LIVE_ROWS:
-            self.tasks, self.page_cursor = {}, None
-            self.table.clear()
+        if self.deep:
+            self._start_over()
         self.tick()
+
+    def _start_over(self) -> None:
+        """Forget the rows loaded; the next load starts from the top."""
+        self.tasks, self.page_cursor = {}, None
+        self._chunks, self._above = [], []
+        self._generation += 1
+        self.table.clear()
 
     # -- marking and bulk triage ---------------------------------------------------
     def _redraw_marks(self) -> None:
@@ -282,6 +389,8 @@ class TasksScreen(StoreScreen):
             self._redraw_marks()
             self.notify(f"{len(marks):,} tasks marked, frozen at the versions seen now.", markup=False)
 
+        from sokka_tui.screens.triage import capture
+
         capture(self, lambda store: matching(store, query, now, after), marked)
 
     def action_back(self) -> None:
@@ -297,6 +406,8 @@ class TasksScreen(StoreScreen):
         self._apply_filter(replace(self.task_query, stuck=None if self.task_query.stuck == stuck else stuck))
 
     def action_revoke_expired(self) -> None:
+        from sokka_tui.screens.triage import revoke_expired_leases
+
         revoke_expired_leases(self, self.task_query.topic)
 
     def action_owners(self) -> None:
@@ -308,11 +419,15 @@ class TasksScreen(StoreScreen):
         if not self.marks:
             super().start_action(action)
             return
+        from sokka_tui.screens.triage import run_bulk
+
         run_bulk(self, action, self.marks, self._after_bulk)
 
     def _after_bulk(self, remark: list[str] | None) -> None:
         self.marks.clear()
         if remark:
+            from sokka_tui.screens.triage import capture
+
             def fresh(store):
                 return (task for task in map(store.task, remark) if task is not None)
 

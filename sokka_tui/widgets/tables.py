@@ -48,6 +48,27 @@ def append_rows(table: DataTable, rows: Sequence[Row]) -> None:
             table.add_row(*cells, key=key)
 
 
+def rebuild_rows(table: DataTable, rows: Sequence[Row], *, shift: int) -> None:
+    """Show exactly ``rows``, after rows were added (``shift`` > 0) or removed
+    (``shift`` < 0) above the cursor: the cursor stays on its key and on the same
+    line of the screen, so the view does not jump."""
+    selected = selected_key(table)
+    row_index = table.cursor_row
+    scroll_y = table.scroll_y
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if not rows:
+        return
+    try:
+        target = table.get_row_index(selected) if selected is not None else row_index + shift
+    except RowDoesNotExist:
+        target = row_index + shift
+    table.move_cursor(row=max(0, min(target, len(rows) - 1)), animate=False, scroll=False)
+    # After the table has measured its new rows: the same rows in view as before.
+    table.call_after_refresh(table.scroll_to, y=max(0, scroll_y + shift), animate=False)
+
+
 def selected_key(table: DataTable) -> str | None:
     """The key of the row under the cursor, or ``None`` for an empty table."""
     if table.row_count == 0:

@@ -1,0 +1,129 @@
+"""The task table keeps a bounded window of rows: far pages are dropped and
+loaded again (by the keyset cursor that first fetched them) when scrolled back
+to, without losing the cursor, the marks, "load more" or the filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from sokka_tui.screens import tasks as tasks_screen
+from stores import scroll
+from stores.base import StoreOptions
+from stores.sqlite.store import SQLiteStore
+from tests.tui.conftest import SIZE, open_topic, settle
+
+WINDOW, SLACK = 300, 100  # small, so a few pages of 100 rows fill it
+TASKS = 1_000
+
+
+@pytest.fixture
+def many(tmp_path, clock, monkeypatch):
+    monkeypatch.setattr(tasks_screen, "WINDOW_ROWS", WINDOW)
+    monkeypatch.setattr(tasks_screen, "WINDOW_SLACK", SLACK)
+    store = SQLiteStore.open(f"sqlite://{tmp_path}/window.db", StoreOptions(), clock=clock)
+    for batch in range(TASKS // 100):
+        store.create_tasks([{"task_id": f"t{batch:02d}-{i:03d}", "topic": "bulk"} for i in range(100)])
+        clock.advance(1000)
+    yield store
+    store.close()
+
+
+def order(store, **filters) -> list[str]:
+    """Every task id of topic ``bulk`` as the console lists it: newest first."""
+    return [t.task_id for t in scroll(lambda c: store.list_tasks({"topic": "bulk", **filters}, c), {"limit": 500})]
+
+
+def keys(table) -> list[str]:
+    return [row_key.value for row_key in table.rows]
+
+
+def cursor_in_view(table) -> bool:
+    return table.scroll_y <= table.cursor_row < table.scroll_y + table.scrollable_content_region.height
+
+
+async def test_far_pages_are_dropped_and_reloaded_in_order(many, make_app):
+    expected = order(many)
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        table = screen.table
+        seen: list[str] = list(keys(table))
+        while screen.page_cursor is not None:
+            await pilot.press("ctrl+end")
+            selected = screen.current_task().task_id
+            await settle(pilot)
+            assert table.row_count <= WINDOW and len(screen.tasks) == table.row_count
+            assert screen.current_task().task_id == selected  # dropping rows above keeps the cursor's task
+            assert cursor_in_view(table)
+            seen += [key for key in keys(table) if key not in seen]
+        # Every task was shown once, in order, and only a window of them is held.
+        assert seen == expected
+        assert screen.loaded_rows == TASKS and keys(table) == expected[-table.row_count:]
+        title = str(screen.query_one("#title").render())
+        first = TASKS - table.row_count + 1
+        assert f"rows {first:,}–{TASKS:,} of {TASKS:,} loaded" in title and "live refresh paused" in title
+
+        # Back up to the top: the dropped pages come back, the cursor stays on its task.
+        while screen.rows_above:
+            await pilot.press("ctrl+home")
+            selected = screen.current_task().task_id
+            await settle(pilot)
+            assert table.row_count <= WINDOW
+            assert screen.current_task().task_id == selected
+            assert cursor_in_view(table)
+            assert keys(table) == expected[screen.rows_above: screen.rows_above + table.row_count]
+        assert keys(table) == expected[: table.row_count]
+        await pilot.press("ctrl+home")
+        await settle(pilot)
+        assert screen.current_task().task_id == expected[0] and cursor_in_view(table)
+        # The pages dropped below come back too, from where the window ends now.
+        assert screen.page_cursor is not None
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert keys(table) == expected[screen.rows_above: screen.rows_above + table.row_count]
+
+
+async def test_marks_outlive_their_rows(many, make_app):
+    expected = order(many)
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        await pilot.press("space")  # marks the first task
+        assert expected[0] in screen.marks
+        for _ in range(6):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert expected[0] not in screen.tasks and len(screen.marks) == 1  # dropped, still marked
+        assert "1 marked" in str(screen.query_one("#title").render())
+        while screen.rows_above:
+            await pilot.press("ctrl+home")
+            await settle(pilot)
+        row = screen.table.get_row(expected[0])
+        assert str(row[0]) == "●"  # shown marked again when it comes back
+
+
+async def test_filter_and_refresh_start_from_the_top(many, make_app, clock):
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        for _ in range(5):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert screen.rows_above and screen.deep
+        await pilot.press("R")  # deep in the list: R reloads from the top
+        await settle(pilot)
+        assert not screen.rows_above and screen.table.row_count == tasks_screen.PAGE_SIZE
+        assert keys(screen.table) == order(many)[: tasks_screen.PAGE_SIZE]
+        for _ in range(5):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert screen.rows_above
+        clock.advance(10 * 60_000)  # every task now waits for too long
+        await pilot.press("1")  # the filter "starting too long"
+        await settle(pilot)
+        assert "starting" in str(screen.query_one("#filter-line").render())
+        assert not screen.rows_above and screen.table.row_count == tasks_screen.PAGE_SIZE
+        assert keys(screen.table) == order(many)[: tasks_screen.PAGE_SIZE]
