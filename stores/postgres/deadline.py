@@ -110,11 +110,24 @@ def pooled(pool: psycopg_pool.ConnectionPool, timeout: float) -> Iterator[psycop
             break
         pool.putconn(conn)  # closed: the pool discards it and makes a new one
         conn = pool.getconn(timeout=timeout)
+    ok = False
     try:
-        with conn:
-            yield conn
+        yield conn
+        ok = True
     finally:
-        pool.putconn(conn)
+        try:
+            # What ``with conn`` does on leaving, only when there is something
+            # to end: the store's connections are in autocommit and use
+            # explicit transaction blocks, so they are almost always idle here,
+            # and the no-op commit was a second wait per call.
+            if not conn.closed and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+                if ok:
+                    conn.commit()
+                else:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.rollback()
+        finally:
+            pool.putconn(conn)
 
 
 def _closed_by_server(conn: psycopg.Connection) -> bool:

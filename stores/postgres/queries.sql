@@ -17,8 +17,9 @@ WHERE m.value::int < excluded.value::int;
 SELECT {now};
 
 -- name: copy_tasks
--- create_tasks: a batch is one COPY (about twice as fast as a multi-row INSERT
--- here: the seven indexes cost the same, the statement around them less).
+-- create_tasks: one COPY per call (about twice as fast as a multi-row INSERT
+-- here: the indexes cost the same, the statement around them less). A task
+-- that is its own group gets five index entries (version 2: seven).
 -- The row triggers (audit) and the statement trigger (counts) fire as for INSERT.
 COPY {schema}.tasks ({columns}) FROM STDIN;
 
@@ -33,11 +34,25 @@ SELECT {columns} FROM {schema}.tasks WHERE task_id = %s;
 SELECT {columns}, {now} FROM {schema}.tasks WHERE task_id = %s;
 
 -- name: group_tasks
-SELECT {columns} FROM {schema}.tasks WHERE task_group_id = %s ORDER BY created_at, task_id;
+-- A task that is its own group is found by its id; only shared groups are in
+-- the group index (schema.sql).
+SELECT {columns} FROM {schema}.tasks WHERE task_group_id = %(group)s AND task_group_id <> task_id
+UNION ALL
+SELECT {columns} FROM {schema}.tasks WHERE task_id = %(group)s AND task_group_id = task_id
+ORDER BY created_at, task_id;
 
 -- name: list_tasks
 SELECT {columns} FROM {schema}.tasks
 WHERE {where}
+ORDER BY updated_at DESC, task_id DESC
+LIMIT %(limit)s;
+
+-- name: list_tasks_by_status
+-- A topic without a status filter: one range of the (topic, status, ...) index
+-- per status, merged (schema.sql says why there is no (topic, updated_at) index).
+SELECT {columns} FROM (
+{branches}
+) t
 ORDER BY updated_at DESC, task_id DESC
 LIMIT %(limit)s;
 
@@ -54,38 +69,81 @@ WHERE lease_expires_at IS NOT NULL AND (lease_expires_at, task_id) > (%(after_at
 ORDER BY lease_expires_at, task_id
 LIMIT %(limit)s;
 
+-- name: count_change
+-- Not a query: the CTE that reserve_task and write_task end with, put where
+-- their text names this block. "written" is the row written (at most one),
+-- with its status before (old_status); the topic's counts move in this
+-- backend's shard row of topic_stats, which exists (schema.sql), with one plain
+-- UPDATE: no aggregate, no upsert (each measurably dearer per statement).
+counted AS (
+    UPDATE {schema}.topic_stats c
+    SET starting = c.starting + (w.status = 'starting')::int - (w.old_status = 'starting')::int,
+        running = c.running + (w.status = 'running')::int - (w.old_status = 'running')::int,
+        snoozed = c.snoozed + (w.status = 'snoozed')::int - (w.old_status = 'snoozed')::int,
+        failed = c.failed + (w.status = 'failed')::int - (w.old_status = 'failed')::int,
+        terminated = c.terminated + (w.status = 'terminated')::int - (w.old_status = 'terminated')::int
+    FROM written w
+    WHERE c.topic = w.topic AND c.shard = mod(pg_backend_pid(), 16) AND w.status <> w.old_status
+)
+
+-- name: count_changes
+-- The same for bulk_write, whose "written" has many rows: added up per topic
+-- first (an UPDATE joined to several rows would apply only one of them).
+delta AS (
+    SELECT topic,
+           sum((status = 'starting')::int - (old_status = 'starting')::int) AS starting,
+           sum((status = 'running')::int - (old_status = 'running')::int) AS running,
+           sum((status = 'snoozed')::int - (old_status = 'snoozed')::int) AS snoozed,
+           sum((status = 'failed')::int - (old_status = 'failed')::int) AS failed,
+           sum((status = 'terminated')::int - (old_status = 'terminated')::int) AS terminated
+    FROM written WHERE status <> old_status GROUP BY topic
+),
+counted AS (
+    UPDATE {schema}.topic_stats c
+    SET starting = c.starting + d.starting, running = c.running + d.running, snoozed = c.snoozed + d.snoozed,
+        failed = c.failed + d.failed, terminated = c.terminated + d.terminated
+    FROM delta d
+    WHERE c.topic = d.topic AND c.shard = mod(pg_backend_pid(), 16)
+)
+
 -- name: reserve_task
 -- One statement. FIFO but not strict: the oldest starting task, or the task
 -- whose lease or snooze ended longest ago, whichever was created first.
 -- SKIP LOCKED lets concurrent reservers pass each other; under READ COMMITTED
 -- a locked row is re-checked against the WHERE clause, so a task is never
--- leased twice.
+-- leased twice. The candidate's status is that of the row as locked, which is
+-- the row updated: the status change is counted in the same statement.
 WITH now AS (SELECT {now} AS ms),
 oldest_starting AS (
-    SELECT t.task_id, t.created_at FROM {schema}.tasks t
+    SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
     WHERE t.topic = %(topic)s AND t.status = 'starting'
     ORDER BY t.created_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
 longest_expired AS (
-    SELECT t.task_id, t.created_at FROM {schema}.tasks t
+    SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
     WHERE t.topic = %(topic)s AND t.lease_expires_at IS NOT NULL
       AND t.lease_expires_at <= (SELECT ms FROM now)
     ORDER BY t.lease_expires_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
 candidate AS (
-    SELECT c.task_id FROM (
+    SELECT c.task_id, c.status FROM (
         SELECT * FROM oldest_starting UNION ALL SELECT * FROM longest_expired
     ) c
     ORDER BY c.created_at, c.task_id LIMIT 1
-)
-UPDATE {schema}.tasks t
-SET status = 'running', pid = %(pid)s, lease_expires_at = now.ms + %(lease_ms)s,
-    record_ver = t.record_ver + 1, updated_at = now.ms
-FROM candidate, now
-WHERE t.task_id = candidate.task_id
-RETURNING {returning};
+),
+reserved AS (
+    UPDATE {schema}.tasks t
+    SET status = 'running', pid = %(pid)s, lease_expires_at = now.ms + %(lease_ms)s,
+        record_ver = t.record_ver + 1, updated_at = now.ms
+    FROM candidate, now
+    WHERE t.task_id = candidate.task_id
+    RETURNING {returning}, candidate.status AS old_status
+),
+written AS (SELECT * FROM reserved),
+{count_change}
+SELECT {columns} FROM reserved;
 
 -- name: extend_lease
 -- Succeeds exactly when rules.check_extend would not raise.
@@ -102,26 +160,37 @@ RETURNING t.task_id;
 -- rules.check_write / check_revoke would not raise: the status may move to
 -- the target (from_statuses comes from ALLOWED_TRANSITIONS), the owner
 -- matches unless the task is snoozed or the check is off, the version matches.
-UPDATE {schema}.tasks t
-SET status = %(target)s,
-    pid = NULL,
-    error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
-    snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
-    lease_expires_at = now.ms + %(snooze_ms)s::bigint,
-    record_ver = t.record_ver + 1,
-    updated_at = now.ms
-FROM (SELECT {now} AS ms) now
-WHERE t.task_id = %(task_id)s
-  AND t.status = ANY(%(from_statuses)s::text[])
-  AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM %(pid)s::text)
-  AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
-RETURNING {returning};
+-- The status change is counted in the same statement. "old" is the row
+-- version the statement started from (same ctid), which gives the status
+-- before; if a concurrent write replaced that version meanwhile, the re-checked
+-- row has another ctid and nothing is written: the store then reads the task
+-- and either names the error or tries again.
+WITH written AS (
+    UPDATE {schema}.tasks t
+    SET status = %(target)s,
+        pid = NULL,
+        error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
+        snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
+        lease_expires_at = now.ms + %(snooze_ms)s::bigint,
+        record_ver = t.record_ver + 1,
+        updated_at = now.ms
+    FROM (SELECT {now} AS ms) now, {schema}.tasks old
+    WHERE t.task_id = %(task_id)s AND old.task_id = %(task_id)s AND old.ctid = t.ctid
+      AND t.status = ANY(%(from_statuses)s::text[])
+      AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM %(pid)s::text)
+      AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
+    RETURNING {returning}, old.status AS old_status
+),
+{count_change}
+SELECT {columns} FROM written;
 
 -- name: bulk_write
 -- A chunk of terminate / fail / snooze / revoke in one statement: each item
 -- only at its record_ver (and, unless revoking, its owner), only from a status
 -- the transition table allows. Rows are locked in task_id order, so two bulk
--- writes never deadlock each other.
+-- writes never deadlock each other. Status changes are counted as in
+-- write_task (a row replaced meanwhile has a new record_ver, so it is a miss
+-- either way).
 WITH items AS (
     SELECT * FROM unnest(%(ids)s::text[], %(vers)s::bigint[], %(pids)s::text[]) AS i(task_id, record_ver, pid)
 ),
@@ -129,22 +198,26 @@ locked AS (
     SELECT t.task_id FROM {schema}.tasks t JOIN items USING (task_id)
     ORDER BY t.task_id
     FOR UPDATE OF t
-)
-UPDATE {schema}.tasks t
-SET status = %(target)s,
-    pid = NULL,
-    error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
-    snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
-    lease_expires_at = now.ms + %(snooze_ms)s::bigint,
-    record_ver = t.record_ver + 1,
-    updated_at = now.ms
-FROM items, (SELECT {now} AS ms) now
-WHERE t.task_id = items.task_id
-  AND t.task_id IN (SELECT task_id FROM locked)
-  AND t.record_ver = items.record_ver
-  AND t.status = ANY(%(from_statuses)s::text[])
-  AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM items.pid)
-RETURNING {returning};
+),
+written AS (
+    UPDATE {schema}.tasks t
+    SET status = %(target)s,
+        pid = NULL,
+        error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
+        snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
+        lease_expires_at = now.ms + %(snooze_ms)s::bigint,
+        record_ver = t.record_ver + 1,
+        updated_at = now.ms
+    FROM items, (SELECT {now} AS ms) now, {schema}.tasks old
+    WHERE t.task_id = items.task_id AND old.task_id = items.task_id AND old.ctid = t.ctid
+      AND t.task_id IN (SELECT task_id FROM locked)
+      AND t.record_ver = items.record_ver
+      AND t.status = ANY(%(from_statuses)s::text[])
+      AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM items.pid)
+    RETURNING {returning}, old.status AS old_status
+),
+{count_changes}
+SELECT {columns} FROM written;
 
 -- name: bulk_current
 SELECT task_id, record_ver, status, pid FROM {schema}.tasks WHERE task_id = ANY(%s::text[]);
@@ -172,20 +245,21 @@ LIMIT %(limit)s;
 -- name: topics
 WITH now AS (SELECT {now} AS ms),
 counts AS (
-    SELECT topic, status, sum(n)::bigint AS n FROM {schema}.topic_counts
-    GROUP BY topic, status
-),
-live AS (SELECT topic FROM counts GROUP BY topic HAVING sum(n) > 0)
+    SELECT topic, sum(starting)::bigint AS starting, sum(running)::bigint AS running,
+           sum(snoozed)::bigint AS snoozed, sum(failed)::bigint AS failed,
+           sum(terminated)::bigint AS terminated
+    FROM {schema}.topic_stats GROUP BY topic
+)
 SELECT
-    live.topic,
-    (SELECT json_object_agg(c.status, c.n) FROM counts c WHERE c.topic = live.topic),
+    c.topic, c.starting, c.running, c.snoozed, c.failed, c.terminated,
     (SELECT count(*) FROM {schema}.tasks x
-     WHERE x.topic = live.topic AND x.lease_expires_at IS NOT NULL
+     WHERE x.topic = c.topic AND x.lease_expires_at IS NOT NULL
        AND x.lease_expires_at <= now.ms AND x.status = 'running'),
     (SELECT min(x.created_at) FROM {schema}.tasks x
-     WHERE x.topic = live.topic AND x.status = 'starting')
-FROM live, now
-ORDER BY live.topic;
+     WHERE x.topic = c.topic AND x.status = 'starting')
+FROM counts c, now
+WHERE c.starting + c.running + c.snoozed + c.failed + c.terminated > 0
+ORDER BY c.topic;
 
 -- name: purge_batch
 -- Retention: up to %(limit)s finished tasks last updated before the cutoff, in
