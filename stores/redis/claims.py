@@ -13,6 +13,7 @@ take it over.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import redis
@@ -41,7 +42,10 @@ class KnownTopics:
 
     def __init__(self, size: int = 50_000) -> None:
         self._size = size
-        self._topics: dict[str, str] = {}
+        # An OrderedDict drops its oldest entry in O(1); a plain dict's
+        # next(iter(d)) walks over every slot freed before it, so evicting from
+        # a full cache one entry at a time grew quadratic (create_tasks of 50,000).
+        self._topics: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, task_id: str) -> str | None:
@@ -52,10 +56,10 @@ class KnownTopics:
         with self._lock:
             topics = self._topics
             for task_id, topic in pairs:
-                topics.pop(task_id, None)  # re-inserted last: the newest entry
                 topics[task_id] = topic
+                topics.move_to_end(task_id)  # the newest entry
             while len(topics) > self._size:
-                del topics[next(iter(topics))]
+                topics.popitem(last=False)
 
     def forget(self, task_id: str) -> None:
         with self._lock:

@@ -11,13 +11,13 @@
 
 local P = KEYS[1]
 
--- Filled in by the loader from stores.protocol (ALLOWED_TRANSITIONS and
--- FINAL_STATUSES), so the scripts never carry their own copy of the table.
+-- Filled in by the loader from stores.protocol (ALLOWED_TRANSITIONS as
+-- ALLOWED['<from>><to>'], and FINAL_STATUSES), so the scripts never carry their
+-- own copy of the table;
+-- left nil in a script that does not use them (building tables costs time on
+-- every call).
 local ALLOWED = {{ALLOWED_TRANSITIONS}}
 local FINAL = {{FINAL_STATUSES}}
-
--- The zset of each status a task can be reserved from, and its score field.
-local SCORED = {starting = 'created', running = 'lease', snoozed = 'lease'}
 
 local function num(n)
   return string.format('%d', n)
@@ -41,35 +41,50 @@ local function decode(text)
     return nil
   end
   local a = cjson.decode(text)
-  local function v(x)
-    if x == cjson.null then
-      return nil
-    end
-    return x
+  local null = cjson.null
+  local pid, err, snooze, lease = a[2], a[4], a[5], a[6]
+  if pid == null then
+    pid = nil
   end
+  if err == null then
+    err = nil
+  end
+  if snooze == null then
+    snooze = nil
+  end
+  if lease == null then
+    lease = nil
+  end
+  -- The sub_topic's JSON as stored, for encode(): it never changes. It is the
+  -- last element, and ',"' never occurs inside a JSON string (a quote there
+  -- is escaped), so it starts at the last ',"'.
   return {
-    status = a[1], pid = v(a[2]), record_ver = a[3], error = v(a[4]),
-    snooze_time = v(a[5]), lease = v(a[6]), created = a[7], updated = a[8], sub = a[9],
+    status = a[1], pid = pid, record_ver = a[3], error = err,
+    snooze_time = snooze, lease = lease, created = a[7], updated = a[8], sub = a[9],
+    sub_json = string.match(text, '.*,(".*")%]$'),
   }
 end
 
+local function jstr(x)
+  if x == nil then
+    return 'null'
+  end
+  return cjson.encode(x)
+end
+
+local function jnum(x)
+  if x == nil then
+    return 'null'
+  end
+  return string.format('%d', x)
+end
+
+-- One string concatenation, not a table of parts: this runs on every write.
+-- The status is one of the protocol's words, so it needs no escaping.
 local function encode(m)
-  local function s(x)
-    if x == nil then
-      return 'null'
-    end
-    return cjson.encode(x)
-  end
-  local function n(x)
-    if x == nil then
-      return 'null'
-    end
-    return num(x)
-  end
-  return '[' .. table.concat({
-    s(m.status), s(m.pid), n(m.record_ver), s(m.error), n(m.snooze_time),
-    n(m.lease), n(m.created), n(m.updated), s(m.sub),
-  }, ',') .. ']'
+  return '["' .. m.status .. '",' .. jstr(m.pid) .. ',' .. string.format('%d', m.record_ver) .. ','
+    .. jstr(m.error) .. ',' .. jnum(m.snooze_time) .. ',' .. jnum(m.lease) .. ','
+    .. string.format('%d,%d', m.created, m.updated) .. ',' .. (m.sub_json or jstr(m.sub)) .. ']'
 end
 
 local function copy(m)
@@ -80,50 +95,45 @@ local function copy(m)
   return c
 end
 
--- The list_tasks indexes that hold a task: every filter combination is one key.
-local function lex_keys(m)
-  return {
-    P .. 'u', P .. 'u:s:' .. m.status, P .. 'u:t:' .. m.sub, P .. 'u:ts:' .. m.status .. ':' .. m.sub,
-  }
-end
-
+-- The indexes that hold a task (schema 2; keys.py describes the layout):
+--   u:s:<status> and u:ts:<status>:<sub> -- list_tasks, by updated_at;
+--   z:starting (score created_at)        -- reservation, oldest first;
+--   l:<status> for running and snoozed   -- by lease_expires_at: reservation
+--                                           of ended leases, list_leased_tasks
+--                                           and the expired count.
+-- Counts are the cardinalities of u:s:<status>: no counter to keep.
 local function unindex(id, m)
   local member = lex(m.updated, id)
-  for _, key in ipairs(lex_keys(m)) do
-    redis.call('ZREM', key, member)
+  redis.call('ZREM', P .. 'u:s:' .. m.status, member)
+  redis.call('ZREM', P .. 'u:ts:' .. m.status .. ':' .. m.sub, member)
+  if m.status == 'starting' then
+    redis.call('ZREM', P .. 'z:starting', id)
+  elseif m.lease then
+    redis.call('ZREM', P .. 'l:' .. m.status, lex(m.lease, id))
   end
-  if SCORED[m.status] then
-    redis.call('ZREM', P .. 'z:' .. m.status, id)
-  end
-  if m.lease then
-    redis.call('ZREM', P .. 'leased', lex(m.lease, id))
-  end
-  redis.call('HINCRBY', P .. 'counts', m.status, -1)
 end
 
 local function index(id, m)
   local member = lex(m.updated, id)
-  for _, key in ipairs(lex_keys(m)) do
-    redis.call('ZADD', key, 0, member)
+  redis.call('ZADD', P .. 'u:s:' .. m.status, 0, member)
+  redis.call('ZADD', P .. 'u:ts:' .. m.status .. ':' .. m.sub, 0, member)
+  if m.status == 'starting' then
+    redis.call('ZADD', P .. 'z:starting', num(m.created), id)
+  elseif m.lease then
+    redis.call('ZADD', P .. 'l:' .. m.status, 0, lex(m.lease, id))
   end
-  local field = SCORED[m.status]
-  if field then
-    redis.call('ZADD', P .. 'z:' .. m.status, num(m[field]), id)
-  end
-  if m.lease then
-    redis.call('ZADD', P .. 'leased', 0, lex(m.lease, id))
-  end
-  redis.call('HINCRBY', P .. 'counts', m.status, 1)
 end
 
 -- Write the new state of task `id` (old is nil for a new task) and move it
--- between indexes and counters, all in this one atomic script.
+-- between indexes, all in this one atomic script. Returns the new meta text.
 local function save(id, old, new)
   if old then
     unindex(id, old)
   end
   index(id, new)
-  redis.call('HSET', P .. 'meta', id, encode(new))
+  local text = encode(new)
+  redis.call('HSET', P .. 'meta', id, text)
+  return text
 end
 
 -- Replies: {1, meta, ...} on success; {0, code, meta or '', now} when refused,

@@ -127,14 +127,11 @@ for t = 1, K do
       statics[#statics + 1] = ARGV[a + 3]
     end
     -- What index() and save() in common.lua do for each new task.
-    sliced(all, function(...) redis.call('ZADD', P .. 'u', ...) end)
     sliced(all, function(...) redis.call('ZADD', P .. 'u:s:starting', ...) end)
     for _, sub in ipairs(subs) do
-      sliced(by_sub[sub], function(...) redis.call('ZADD', P .. 'u:t:' .. sub, ...) end)
       sliced(by_sub[sub], function(...) redis.call('ZADD', P .. 'u:ts:starting:' .. sub, ...) end)
     end
     sliced(zs, function(...) redis.call('ZADD', P .. 'z:starting', ...) end)
-    redis.call('HINCRBY', P .. 'counts', 'starting', #list)
     sliced(metas, function(...) redis.call('HSET', P .. 'meta', ...) end)
     sliced(statics, function(...) redis.call('HSET', P .. 'static', ...) end)
   end

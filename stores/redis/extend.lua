@@ -22,5 +22,4 @@ end
 local new = bumped(m, now)
 new.lease = now + tonumber(ARGV[4])
 record(ARGV[5], id, m, new, 'extend')
-save(id, m, new)
-return {1, encode(new)}
+return {1, save(id, m, new)}

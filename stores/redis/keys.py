@@ -11,13 +11,26 @@ percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
 - ``ns:{T}:...`` -- everything of one topic, in one cluster slot, so one script
   can change it atomically: ``meta`` (id -> JSON array of the mutable fields),
   ``static`` (id -> JSON array of the fields fixed at create, ``data`` as the
-  exact JSON text given), ``counts`` (status -> n), ``z:starting`` (by
-  created_at), ``z:running`` / ``z:snoozed`` (by lease_expires_at), and
-  lexicographic indexes for keyset paging: ``u``, ``u:s:<status>``,
-  ``u:t:<sub_topic>``, ``u:ts:<status>:<sub_topic>`` (by updated_at) and
-  ``leased`` (by lease_expires_at), members ``"%015d:<task_id>"``; the audit
-  trail's stream ``audit`` and, per task, the list of its entries' stream ids
+  exact JSON text given), ``z:starting`` (ids by created_at), and lexicographic
+  indexes (score 0, members ``"%015d:<task_id>"``) for keyset paging:
+  ``u:s:<status>`` and ``u:ts:<status>:<sub_topic>`` (by updated_at),
+  ``l:running`` and ``l:snoozed`` (by lease_expires_at); the audit trail's
+  stream ``audit`` and, per task, the list of its entries' stream ids
   ``audit:t:<task_id>``.
+
+Schema 2 keeps a task in as few structures as the reads allow, because every
+status change moves it between them inside the write's script (a cycle of
+reserve and terminate touches 5 index keys, not 16):
+
+- no unfiltered ``u`` or per-sub_topic ``u:t:<sub>`` index: ``list_tasks``
+  without a status filter merges the status indexes (``list.lua``), which cost
+  a few range reads per page instead of two more writes per status change;
+- no ``counts`` hash: a status' count is the ``ZCARD`` of ``u:s:<status>``;
+- ``l:running`` and ``l:snoozed`` serve reservation of ended leases,
+  ``list_leased_tasks`` (merged) and the expired count; schema 1 had the
+  ``z:running`` / ``z:snoozed`` zsets and a ``leased`` index for that.
+
+``upgrade.lua`` turns a schema 1 topic into this layout in place.
 
 The Lua scripts build the topic keys themselves from the prefix they get as
 ``KEYS[1]`` (``common.lua``); the names here must match theirs.
@@ -43,15 +56,17 @@ def lex(ms: int, task_id: str) -> str:
     return f"{lex_time(ms)}:{task_id}"
 
 
-def list_index(status: str | None, sub_topic: str | None) -> str:
-    """The topic's ``list_tasks`` index (a key suffix) for a status and sub_topic filter."""
-    if status is not None and sub_topic is not None:
-        return f"u:ts:{status}:{sub_topic}"
-    if status is not None:
-        return f"u:s:{status}"
+def list_indexes(status: str | None, sub_topic: str | None, statuses: tuple[str, ...]) -> list[str]:
+    """The topic's index key suffixes that ``list_tasks`` merges for a status and
+    sub_topic filter: one with a status, one per status in ``statuses`` without."""
+    chosen = statuses if status is None else (status,)
     if sub_topic is not None:
-        return f"u:t:{sub_topic}"
-    return "u"
+        return [f"u:ts:{s}:{sub_topic}" for s in chosen]
+    return [f"u:s:{s}" for s in chosen]
+
+
+#: The lease indexes that ``list_leased_tasks`` merges.
+LEASED_INDEXES = ["l:running", "l:snoozed"]
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,12 @@
 local now = now_ms()
 local best, best_m
 
-local function consider(ids)
-  local id = ids[1]
+local first = redis.call('ZRANGE', P .. 'z:starting', 0, 0)[1]
+local ended = '(' .. string.format('%015d', now + 1) -- below every member of now + 1
+local running = redis.call('ZRANGEBYLEX', P .. 'l:running', '-', ended, 'LIMIT', 0, 1)[1]
+local snoozed = redis.call('ZRANGEBYLEX', P .. 'l:snoozed', '-', ended, 'LIMIT', 0, 1)[1]
+
+local function consider(id)
   if not id then
     return
   end
@@ -20,9 +24,13 @@ local function consider(ids)
   end
 end
 
-consider(redis.call('ZRANGE', P .. 'z:starting', 0, 0))
-consider(redis.call('ZRANGEBYSCORE', P .. 'z:running', '-inf', num(now), 'LIMIT', 0, 1))
-consider(redis.call('ZRANGEBYSCORE', P .. 'z:snoozed', '-inf', num(now), 'LIMIT', 0, 1))
+consider(first)
+if running then
+  consider(string.sub(running, 17))
+end
+if snoozed then
+  consider(string.sub(snoozed, 17))
+end
 if not best then
   return {0}
 end
@@ -32,6 +40,6 @@ new.status = 'running'
 new.pid = ARGV[1]
 new.lease = now + tonumber(ARGV[2])
 record(ARGV[3], best, best_m, new, 'reserve')
-save(best, best_m, new)
+local meta = save(best, best_m, new)
 local static = redis.call('HGET', P .. 'static', best) or 'null'
-return {1, '[' .. cjson.encode(best) .. ',' .. encode(new) .. ',' .. static .. ']'}
+return {1, '[' .. cjson.encode(best) .. ',' .. meta .. ',' .. static .. ']'}

@@ -6,7 +6,7 @@ local m, refusal = load_checked(id, ARGV[2], now)
 if not m then
   return refusal
 end
-if not ALLOWED[m.status]['starting'] then
+if not ALLOWED[m.status .. '>starting'] then
   return refuse('invalid-status-transition', m, now)
 end
 local new = bumped(m, now)
@@ -14,5 +14,5 @@ new.status = 'starting'
 new.pid = nil
 new.lease = nil
 record(ARGV[3], id, m, new, 'revoke')
-save(id, m, new)
-return {1, '[' .. encode(new) .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}
+local meta = save(id, m, new)
+return {1, '[' .. meta .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}

@@ -1,10 +1,12 @@
 """The Lua scripts: loaded from the package once, run by SHA, refusals made errors.
 
 Each script runs on one topic: its first key is the topic's prefix
-(``Keys.topic``), so on a cluster it stays in one slot. Two exceptions, never
-sent to a cluster with keys of several slots: ``claim`` and ``unclaim`` work on
-one key outside every topic, and ``create`` on a single server also claims the
-ids and writes the group entries of a whole batch, of any topics, in one script. Read scripts carry
+(``Keys.topic``), so on a cluster it stays in one slot. Exceptions, never sent
+to a cluster with keys of several slots: ``claim`` and ``unclaim`` work on one
+key outside every topic; on a single server ``create`` also claims the ids and
+writes the group entries of a whole batch, of any topics, in one script, and
+``list`` reads the pages of several topics at once (``KEYS`` are their
+prefixes). Single calls on a single server go through ``direct.Direct``. Read scripts carry
 ``#!lua flags=no-writes`` and go as ``EVALSHA_RO`` (Redis 7+), so a Redis user
 allowed only that (not ``EVALSHA``) can use a read-only store without being
 able to write. Such a user may also lack ``SCRIPT LOAD``: a read script the
@@ -32,9 +34,13 @@ from redis.exceptions import NoPermissionError, NoScriptError
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
 from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.redis.codec import task_state
+from stores.redis.direct import Direct
 from stores.redis.keys import Keys
 
-SCRIPTS = ("create", "reserve", "extend", "write", "revoke", "list", "stats", "purge", "claim", "unclaim")
+SCRIPTS = (
+    "create", "reserve", "extend", "write", "revoke", "bulk", "list", "stats", "purge", "upgrade", "claim",
+    "unclaim",
+)
 #: Scripts on one key that is not a topic: they need none of ``common.lua``.
 STANDALONE = frozenset({"claim", "unclaim"})
 #: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
@@ -59,9 +65,10 @@ def script_texts() -> dict[str, str]:
     The transition table is written into ``common.lua`` from ``stores.protocol``.
     """
     files = resources.files("stores.redis")
-    allowed = "{" + ", ".join(
-        f'["{status}"] = {_lua_set(targets)}' for status, targets in sorted(ALLOWED_TRANSITIONS.items())
-    ) + "}"
+    # One flat table keyed 'from>to': one table to build per call, not one per status.
+    allowed = _lua_set(
+        f"{status}>{target}" for status, targets in ALLOWED_TRANSITIONS.items() for target in targets
+    )
     common = (
         files.joinpath("common.lua").read_text(encoding="utf-8")
         .replace("{{ALLOWED_TRANSITIONS}}", allowed)
@@ -77,7 +84,12 @@ def script_texts() -> dict[str, str]:
         if body.startswith("#!"):  # must stay the first line
             shebang, body = body.split("\n", 1)
             shebang += "\n"
-        texts[name] = f"{shebang}{common}\n{body}"
+        text = common
+        if "ALLOWED" not in body:
+            text = text.replace(f"local ALLOWED = {allowed}", "local ALLOWED")
+        if "FINAL" not in body:
+            text = text.replace(f"local FINAL = {_lua_set(FINAL_STATUSES)}", "local FINAL")
+        texts[name] = f"{shebang}{text}\n{body}"
     return texts
 
 
@@ -93,17 +105,33 @@ class Scripts:
         self._cluster = isinstance(client, RedisCluster)
         # Registering only hashes the text: a script is loaded on first use.
         self._scripts = {name: client.register_script(text) for name, text in script_texts().items()}
+        self._shas = {name: script.sha for name, script in self._scripts.items()}
         # False once the server refused SCRIPT LOAD to this user (a read-only ACL).
         self._may_load = True
+        # One server: single script calls skip redis-py's per-command machinery.
+        self._direct = None if self._cluster else Direct(client.connection_pool)
+        self._prefixes: dict[str, str] = {}
 
     def _send(self, target, name: str, keys: list[str], args: Iterable[Any]):
         """EVALSHA (or EVALSHA_RO) of script ``name`` on ``target``, the client or a pipeline."""
+        if target is self._client and self._direct is not None:
+            command = "EVALSHA_RO" if name in READ_SCRIPTS else "EVALSHA"
+            return self._direct.execute(command, self._shas[name], len(keys), *keys, *args)
         command = target.evalsha_ro if name in READ_SCRIPTS else target.evalsha
         return command(self._scripts[name].sha, len(keys), *keys, *args)
 
+    def prefix(self, topic: str) -> str:
+        """``Keys.topic``, remembered: it is built on every write."""
+        prefix = self._prefixes.get(topic)
+        if prefix is None:
+            if len(self._prefixes) >= 10_000:
+                self._prefixes.clear()
+            prefix = self._prefixes[topic] = self._keys.topic(topic)
+        return prefix
+
     def call(self, name: str, topic: str, *args: Any) -> list:
         """Run script ``name`` on ``topic``; return its reply."""
-        return self.call_keys(name, [self._keys.topic(topic)], args)
+        return self.call_keys(name, [self.prefix(topic)], args)
 
     def call_keys(self, name: str, keys: list[str], args: Iterable[Any]) -> list:
         """Run script ``name`` with ``keys``; return its reply."""

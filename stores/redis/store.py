@@ -12,9 +12,12 @@ without a topic merges per-topic pages here, and scripts are not pipelined
 (redis-py refuses ``EVALSHA`` in cluster pipelines).
 
 Round trips: a write on a task this store has seen (created, reserved, read)
-is one script call, its topic taken from ``KnownTopics``; on a single server,
+is one script call, its topic taken from ``KnownTopics``, sent without
+redis-py's per-command machinery (``direct.py``); on a single server,
 ``create_tasks`` of up to ``CREATE_BATCH_SIZE`` tasks is one script call, and a
-larger one two round trips in all.
+larger one two round trips in all (every id claimed before any task is
+written: all or nothing); ``apply_bulk`` is one script per topic of a chunk;
+a listing of every topic is one script.
 
 Needs Redis 7 or later (the read scripts run as ``EVALSHA_RO``); ``open``
 refuses an older server.
@@ -33,6 +36,7 @@ from redis.exceptions import NoPermissionError
 
 from stores.audit import AuditEntry, audit_key
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.model import Task, TaskStatus, TopicStats
 from stores.protocol import TASK_STATUSES
@@ -54,12 +58,16 @@ from stores.redis.connection import (
     url_secrets,
     where,
 )
-from stores.redis.keys import Keys, lex, lex_time, list_index
+from stores.redis.keys import LEASED_INDEXES, Keys, lex, lex_time, list_indexes
 from stores.redis.scripts import Scripts, refusal
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fewer indexes per task (keys.py), counts from index sizes
+#: Entries one ``upgrade.lua`` step moves: a few ms of the server's time.
+_UPGRADE_STEP = 5_000
+#: Every status, as script arguments.
+_STATUSES = tuple(str(s) for s in TASK_STATUSES)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
 _WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk"})
 
@@ -92,10 +100,11 @@ class RedisStore(BaseStore):
     @classmethod
     def open(cls, url: str, options: StoreOptions) -> RedisStore:
         """Connect, check the server's version and the schema version, creating
-        it unless read-only. Raises ``InvalidArgument`` for a bad URL and
-        ``StoreUnavailable`` when the server cannot be reached, refuses the
-        password, times out, is older than Redis 7.0, or has no (or a newer)
-        schema in the namespace."""
+        it unless read-only and upgrading an older one in place (writable
+        only). Raises ``InvalidArgument`` for a bad URL and ``StoreUnavailable``
+        when the server cannot be reached, refuses the password, times out, is
+        older than Redis 7.0, or has no (or a newer) schema in the namespace, or
+        an older one and the store may not write."""
         return cls(url, options)
 
     def __init__(self, url: str, options: StoreOptions) -> None:
@@ -107,8 +116,8 @@ class RedisStore(BaseStore):
         self._cluster = isinstance(self._client, RedisCluster)
         self._known = KnownTopics()
         try:
-            self._check_server()
             self._scripts = Scripts(self._client, self._keys)
+            self._check_server()
             self._claims = IdClaims(self._client, self._keys, self._scripts, self.now_ms)
         except BaseException:
             self.close()
@@ -139,10 +148,12 @@ class RedisStore(BaseStore):
         results = pipe.execute(raise_on_error=False)
         if not self._cluster:
             check_version(results.pop(0), self._where)
+        may_write = not self.read_only
         if not self.read_only and isinstance(results[0], NoPermissionError) and results[-1] is not None:
             # An ACL user that may only read opens an existing schema as it is;
             # the server refuses every write (ReadOnlyStore).
             results = results[1:]
+            may_write = False
         for result in results:
             if isinstance(result, Exception):
                 raise result
@@ -157,6 +168,27 @@ class RedisStore(BaseStore):
                 f"Namespace {self.namespace!r} has schema version {version!r}; this sokka-tui "
                 f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
             )
+        if int(version) < SCHEMA_VERSION:
+            if not may_write:
+                raise StoreUnavailable(
+                    f"Namespace {self.namespace!r} has schema version {version}, older than this "
+                    f"sokka-tui's {SCHEMA_VERSION}; open it once without read_only to upgrade it."
+                )
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Schema 1 -> 2 in place (``keys.py``, ``upgrade.lua``): each topic a
+        bounded step at a time, then its per-sub_topic indexes of schema 1 (the
+        sub_topics read from its tasks: an empty index no longer exists), then
+        the version. Idempotent: an upgrade cut short resumes on the next open."""
+        for topic in sorted(self._client.smembers(self._keys.topics)):
+            while self._scripts.call("upgrade", topic, _UPGRADE_STEP)[1] != 1:
+                pass
+            subs = {json.loads(meta)[8] for _, meta in self._client.hscan_iter(self._keys.meta(topic), count=1_000)}
+            prefix = self._keys.topic(topic)
+            for sub in subs:
+                self._client.unlink(f"{prefix}u:t:{sub}")
+        self._client.set(self._keys.schema, str(SCHEMA_VERSION))
 
     def close(self) -> None:
         """Close every connection of the pool; the store cannot be used afterwards."""
@@ -215,7 +247,7 @@ class RedisStore(BaseStore):
 
     @_guarded("list tasks")
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
-        index = list_index(filters.status, filters.sub_topic)
+        indexes = list_indexes(filters.status, filters.sub_topic, _STATUSES)
         # Newest first: ZREVRANGEBYLEX from the upper bound down to the lower one.
         uppers = []
         if cursor.after is not None:
@@ -225,40 +257,48 @@ class RedisStore(BaseStore):
         upper = "(" + min(uppers) if uppers else "+"
         lower = "[" + lex_time(filters.from_ms) if filters.from_ms is not None else "-"
         topics = [filters.topic] if filters.topic is not None else None
-        return self._page(topics, index, "desc", upper, lower, cursor.limit + 1)
+        return self._page(topics, indexes, "desc", upper, lower, cursor.limit + 1)
 
     @_guarded("list leased tasks")
     def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
         lower = "(" + lex(*cursor.after) if cursor.after is not None else "-"
         topics = [topic] if topic is not None else None
-        return self._page(topics, "leased", "asc", lower, "+", cursor.limit + 1)
+        return self._page(topics, LEASED_INDEXES, "asc", lower, "+", cursor.limit + 1)
 
     def _page(
-        self, topics: list[str] | None, index: str, order: str, first: str, second: str, count: int
+        self, topics: list[str] | None, indexes: list[str], order: str, first: str, second: str, count: int
     ) -> list[Task]:
-        """Up to ``count`` tasks from ``index`` of ``topics`` (every topic when
-        ``None``), in index order; several topics' pages are merged here."""
-        args = [index, order, first, second, str(count)]
-        if topics is not None and len(topics) == 1:
-            (topic,) = topics
-            rows = json.loads(self._scripts.call("list", topic, *args, "1"))
-            return self._remember([task_from(task_id, topic, meta, static) for task_id, meta, static in rows])
-        topics = sorted(self._client.smembers(self._keys.topics)) if topics is None else topics
-        replies = self._scripts.run([("list", topic, [*args, "0"]) for topic in topics])
+        """Up to ``count`` tasks from ``indexes`` of ``topics`` (every topic when
+        ``None``), in index order. ``list.lua`` merges the indexes, and on one
+        server the topics too (one script over all of them, which reads only the
+        rows it keeps); on a cluster each topic's page comes from its own node
+        and they are merged here."""
+        args = [order, first, second, str(count)]
+        if topics is None:
+            topics = sorted(self._client.smembers(self._keys.topics))
+        if not topics:
+            return []
+        if len(topics) == 1 or not self._cluster:
+            prefixes = [self._scripts.prefix(topic) for topic in topics]
+            rows = json.loads(self._scripts.call_keys("list", prefixes, [*args, "1", *indexes]))
+            return self._remember([
+                task_from(task_id, topics[k - 1], meta, static) for k, task_id, meta, static in rows
+            ])
+        replies = self._scripts.run([("list", topic, [*args, "0", *indexes]) for topic in topics])
         sort_field = META_UPDATED if order == "desc" else META_LEASE
-        rows = []  # (sort key, task_id, topic, meta)
+        merged = []  # (sort key, task_id, topic, meta)
         for topic, reply in zip(topics, replies, strict=True):
-            for task_id, meta in json.loads(reply):
-                rows.append(((meta[sort_field], task_id), task_id, topic, meta))
-        rows.sort(key=lambda row: row[0], reverse=order == "desc")
-        rows = rows[:count]
+            for _, task_id, meta in json.loads(reply):
+                merged.append(((meta[sort_field], task_id), task_id, topic, meta))
+        merged.sort(key=lambda row: row[0], reverse=order == "desc")
+        merged = merged[:count]
         pipe = self._client.pipeline(transaction=False)
-        for _, task_id, topic, _ in rows:
+        for _, task_id, topic, _ in merged:
             pipe.hget(self._keys.static(topic), task_id)
-        statics = pipe.execute() if rows else []
+        statics = pipe.execute() if merged else []
         return self._remember([
             task_from(task_id, topic, meta, static)
-            for (_, task_id, topic, meta), static in zip(rows, statics, strict=True)
+            for (_, task_id, topic, meta), static in zip(merged, statics, strict=True)
             if static
         ])
 
@@ -267,7 +307,7 @@ class RedisStore(BaseStore):
         topics = sorted(self._client.smembers(self._keys.topics))
         stats = []
         for topic, (flat_counts, expired, oldest) in zip(
-            topics, self._scripts.run([("stats", topic, []) for topic in topics]), strict=True
+            topics, self._scripts.run([("stats", topic, _STATUSES) for topic in topics]), strict=True
         ):
             counts = dict.fromkeys(TASK_STATUSES, 0)
             for status, n in zip(flat_counts[::2], flat_counts[1::2], strict=True):
@@ -453,6 +493,83 @@ class RedisStore(BaseStore):
 
         topic, reply = self._on_task("revoke", task_id, [task_id, record_ver, self._audit_arg()], check)
         return task_from(task_id, topic, *json.loads(reply[1]))
+
+    @_guarded("apply a bulk action")
+    def _apply_bulk(
+        self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int
+    ) -> list[BulkResult]:
+        """One chunk: one ``bulk.lua`` call per topic of its items (one round trip
+        on one server after finding the topics of ids this store has not seen),
+        each item checked and written as a single write would be."""
+        topics = [self._known.get(item.task_id) for item in items]
+        cached = [topic is not None for topic in topics]
+        unknown = [i for i, topic in enumerate(topics) if topic is None]
+        for i, topic in zip(unknown, self._claims.topics_of([items[i].task_id for i in unknown]), strict=True):
+            topics[i] = topic
+        results: list[BulkResult | None] = [None] * len(items)
+        retry = self._bulk_pass(action, items, range(len(items)), topics, cached, results, error, snooze_ms)
+        if retry:
+            # Known topics that no longer hold the task: ask the claims, as a single write does.
+            for i in retry:
+                self._known.forget(items[i].task_id)
+            claimed = self._claims.topics_of([items[i].task_id for i in retry])
+            for i, topic in zip(retry, claimed, strict=True):
+                # The same topic again would find nothing again: the task is gone.
+                topics[i] = topic if topic != topics[i] else None
+            self._bulk_pass(action, items, retry, topics, [False] * len(items), results, error, snooze_ms)
+        return results  # type: ignore[return-value]
+
+    def _bulk_pass(
+        self, action: BulkAction, items: list[BulkItem], which, topics: list[str | None], cached: list[bool],
+        results: list, error: str, snooze_ms: int,
+    ) -> list[int]:
+        """Run ``bulk.lua`` for the items ``which`` on their ``topics``, filling
+        ``results``; the items not found in a topic that came from ``cached``
+        are returned instead (to be looked up again)."""
+        by_topic: dict[str, list[int]] = {}
+        for i in which:
+            topic = topics[i]
+            if topic is None:
+                results[i] = self._bulk_refused(action, items[i], "", "task-not-found", None, 0)
+            else:
+                by_topic.setdefault(topic, []).append(i)
+        head = [str(action), error, snooze_ms, self._audit_arg()]
+        calls = []
+        for topic, group in by_topic.items():
+            args = list(head)
+            for i in group:
+                item = items[i]
+                args += (item.task_id, item.record_ver, item.pid or "")
+            calls.append(("bulk", topic, args))
+        retry = []
+        done = []
+        for (topic, group), (now, reply) in zip(by_topic.items(), self._scripts.run(calls), strict=True):
+            for i, row in zip(group, json.loads(reply), strict=True):
+                item = items[i]
+                if row[0] == 1:
+                    task = task_from(item.task_id, topic, row[1], row[2])
+                    results[i] = BulkResult(item.task_id, BulkOutcome.DONE, task=task)
+                    done.append((item.task_id, topic))
+                elif row[1] == "task-not-found" and cached[i]:
+                    retry.append(i)
+                else:
+                    results[i] = self._bulk_refused(action, item, topic, row[1], row[2], int(now))
+        self._known.update(done)
+        return retry
+
+    @staticmethod
+    def _bulk_refused(
+        action: BulkAction, item: BulkItem, topic: str, code: str, meta: list | None, now: int
+    ) -> BulkResult:
+        """The result of an item ``bulk.lua`` refused, worded as the single write's error."""
+        if action is BulkAction.REVOKE:
+            def check(task, _now):
+                return check_revoke(task, item.task_id, item.record_ver)
+        else:
+            def check(task, _now):
+                return check_write(task, item.task_id, Write(action.value), item.pid, item.record_ver)
+        exc = refusal([0, code, meta or "", now], item.task_id, topic, check)
+        return BulkResult(item.task_id, outcome_of(exc), str(exc))
 
     @functools.cached_property
     def _purger(self):

@@ -8,7 +8,7 @@ local m, refusal = load_checked(id, ARGV[4], now)
 if not m then
   return refusal
 end
-if not ALLOWED[m.status][target] then
+if not ALLOWED[m.status .. '>' .. target] then
   return refuse('invalid-status-transition', m, now)
 end
 if m.status ~= 'snoozed' and (m.pid or '') ~= pid then
@@ -26,5 +26,5 @@ elseif target == 'snoozed' then
 end
 local ACTION = {terminated = 'terminate', failed = 'fail', snoozed = 'snooze'}
 record(ARGV[7], id, m, new, ACTION[target])
-save(id, m, new)
-return {1, '[' .. encode(new) .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}
+local meta = save(id, m, new)
+return {1, '[' .. meta .. ',' .. (redis.call('HGET', P .. 'static', id) or 'null') .. ']'}

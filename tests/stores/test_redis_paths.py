@@ -1,0 +1,59 @@
+"""Redis-only paths of the store: the direct script calls (``direct.py``) and
+``apply_bulk``'s lookup of topics it remembered wrongly."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from stores.bulk import BulkItem
+from stores.errors import WrongOwner
+from tests.servers import REDIS_URL
+
+
+@pytest.fixture(params=["redis"])
+def backend(request) -> str:
+    return request.param
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(make_store):
+    store = make_store(lease_time_ms=60_000)
+    store.create_tasks([{"topic": "mail"}, {"topic": "mail"}])
+    first = store.reserve_task("mail", "w1")
+    # The connection the next script call will use (the last one put back).
+    conn_id = store._scripts._direct.execute("CLIENT", "ID")
+    admin = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert admin.client_kill_filter(_id=conn_id) == 1
+    finally:
+        admin.close()
+    second = store.reserve_task("mail", "w1")  # reconnects: no error, nothing lost
+    assert second is not None and second.task_id != first.task_id
+    assert store.terminate(first.task_id, "w1").status == "terminated"
+
+
+def test_an_error_reply_leaves_the_connection_usable(make_store):
+    store = make_store()
+    task = store.create_task({"topic": "mail"})
+    assert store.reserve_task("mail", "w1").task_id == task.task_id
+    with pytest.raises(WrongOwner):  # a refusal: the script's reply, read whole
+        store.terminate(task.task_id, "someone-else")
+    direct = store._scripts._direct
+    with pytest.raises(redis.ResponseError):
+        direct.execute("NOT-A-COMMAND")
+    assert direct.execute("PING") in (True, "PONG")
+    assert store.terminate(task.task_id, "w1").status == "terminated"
+
+
+def test_bulk_finds_a_task_whose_remembered_topic_is_wrong(make_store):
+    store = make_store(lease_time_ms=60_000)
+    a, b = store.create_tasks([{"topic": "mail"}, {"topic": "jobs"}])
+    # As after a purge and a create of the same id in another topic: the store's
+    # memory of the id's topic is stale, and only the id's claim is right.
+    store._known.update([(a.task_id, "jobs"), (b.task_id, "elsewhere")])
+    results = store.apply_bulk("terminate", [BulkItem(a.task_id, 1), BulkItem(b.task_id, 1), BulkItem("gone", 1)])
+    assert [(r.task_id, str(r.outcome)) for r in results] == [
+        (a.task_id, "done"), (b.task_id, "done"), ("gone", "gone")
+    ]
+    assert results[0].task.topic == "mail" and results[1].task.topic == "jobs"
+    assert store.task(a.task_id).status == "terminated"
