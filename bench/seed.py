@@ -11,7 +11,7 @@
   ``apply_bulk("snooze")`` for 1 to 10 minutes;
 - 2.5% failed and all the rest but 250 terminated with ``apply_bulk`` (the
   console's MVCC-checked bulk write: one statement per 500 tasks on
-  PostgreSQL, one transaction per 500 on SQLite, a script per task on Redis),
+  PostgreSQL, one transaction per 500 on SQLite, a script per topic per chunk on Redis),
   acting on the versions ``create_tasks`` returned;
 - 250 left ``starting``.
 
