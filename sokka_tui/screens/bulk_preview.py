@@ -61,7 +61,8 @@ class BulkPreviewModal(ModalScreen[bool]):
         if count > 5:
             sample.append(f" and {count - 5:,} more")
         with Vertical(classes="dialog"):
-            yield Static(Text(f"{VERBS[self.action]} {count:,} marked tasks?", style="bold"), classes="dialog-title")
+            noun = "task" if count == 1 else "tasks"
+            yield Static(Text(f"{VERBS[self.action]} {count:,} marked {noun}?", style="bold"), classes="dialog-title")
             yield Static(head)
             yield Static(statuses)
             yield Static(table)

@@ -10,6 +10,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+#: The tables' own paging keys, on every screen. A screen lists keys of its own
+#: that move the cursor in ``HELP_MOVE_KEYS`` ((key, description) pairs).
+PAGE_KEYS = (("pgup / pgdn", "Move a page"),)
+
 
 class HelpModal(ModalScreen[None]):
     """Lists (key, description, available?) rows gathered from the screen's bindings."""
@@ -19,7 +23,13 @@ class HelpModal(ModalScreen[None]):
     def __init__(self, screen_title: str, keys: list[tuple[str, str, bool]]) -> None:
         super().__init__()
         self.screen_title = screen_title
-        self.keys = keys
+        try:
+            underneath = self.app.screen
+        except Exception:  # (built outside a running app)
+            underneath = None
+        moves = [(key, text, True) for key, text in (*PAGE_KEYS, *getattr(underneath, "HELP_MOVE_KEYS", ()))]
+        after = next((i + 1 for i, (_key, text, _on) in enumerate(keys) if text == "Move"), len(keys))
+        self.keys = [*keys[:after], *moves, *keys[after:]]
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))

@@ -82,7 +82,11 @@ class TasksScreen(StoreScreen):
         Binding("3", "stuck('wake-due')", "Wake overdue", show=False, id="tasks.stuck_wake"),
         Binding("X", "revoke_expired", "Revoke expired", id="tasks.revoke_expired"),
         Binding("o", "owners", "Owners", show=False, id="tasks.owners"),
+        # Before the table's own home/end (which scroll sideways); listed in help as HELP_MOVE_KEYS.
+        Binding("home", "first_row", show=False, priority=True, id="tasks.first_row"),
+        Binding("end", "last_row", show=False, priority=True, id="tasks.last_row"),
     ]
+    HELP_MOVE_KEYS = (("home / end", "First / last loaded row"),)
 
     def __init__(self, query: TaskQuery) -> None:
         super().__init__()
@@ -94,6 +98,8 @@ class TasksScreen(StoreScreen):
         self.marks = Marks()
         self._chunks: list[Chunk] = []  # the rows of the table, by the call that loaded them
         self._above: list[tuple[dict, int]] = []  # (cursor, rows) of the pages dropped above, top first
+        self._deepest = 0  # rows loaded from the top down to the deepest row ever loaded
+        self._more_below_deepest = False  # a page follows the deepest row loaded
         self._generation = 0  # bumped when the list starts again: late pages are ignored
 
     @property
@@ -110,6 +116,12 @@ class TasksScreen(StoreScreen):
     def loaded_rows(self) -> int:
         """Rows loaded from the top down to the table's last row (dropped ones included)."""
         return self.rows_above + len(self.tasks)
+
+    @property
+    def deepest_row(self) -> int:
+        """Rows loaded from the top down to the deepest row ever loaded, even
+        when the pages below the table were dropped since."""
+        return max(self._deepest, self.loaded_rows)
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
@@ -139,19 +151,18 @@ class TasksScreen(StoreScreen):
             title.append("Tasks of ", style="bold")
             title.append_text(safe_text(q.topic, "bold", max_length=60))
         order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
-        more = "+" if self.page_cursor else ""
-        if self._above:
+        deepest = self.deepest_row
+        more = "+" if (self._more_below_deepest if deepest > self.loaded_rows else self.page_cursor) else ""
+        if self._above or deepest > self.loaded_rows:
             first, last = self.rows_above + 1, self.loaded_rows
-            title.append(f"  rows {first:,}–{last:,} of {last:,}{more} loaded, {order}")
+            title.append(f"  rows {first:,}–{last:,} of {deepest:,}{more} loaded, {order}")
         else:
             title.append(f"  {len(self.tasks)}{more} loaded, {order}")
         if self.marks:
             title.append(f"  {len(self.marks):,} marked", style="bold yellow")
             title.append(" (esc clears)", style="dim")
         if self.deep:
-            title.append(
-                f"  live refresh paused below the first {LIVE_ROWS} rows (R reloads from the top)", style="yellow"
-            )
+            title.append(f"  live refresh paused: {deepest:,} rows loaded (R reloads from the top)", style="yellow")
         self.query_one("#title", Static).update(title)
         if q.group is not None:
             line = Text("Every task of the group, in every topic.", style="dim")
@@ -182,6 +193,7 @@ class TasksScreen(StoreScreen):
             self.tasks = {task.task_id: task for task in payload.tasks}
             self.page_cursor = payload.cursor
             self._chunks = [Chunk({"limit": max(len(self.tasks), PAGE_SIZE)}, list(self.tasks))]
+            self._deepest, self._more_below_deepest = len(self.tasks), self.page_cursor is not None
             sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
         self._describe()
         self.selection_changed()
@@ -226,34 +238,62 @@ class TasksScreen(StoreScreen):
         self._fetch_page(dict(self.page_cursor), self._page_done, "next page")
 
     def load_previous_page(self) -> None:
-        """The last page dropped above the table, again, by the cursor that first loaded it."""
-        if not self._above or self.paging or not self._pages():
+        """The last page dropped above the table, again, by the cursor that first
+        loaded it, and as many pages after it as it takes to reach the table's
+        first row: rows that arrived above it since (new tasks push the top page's
+        last rows down) are never skipped."""
+        if not self._above or self.paging or not self._pages() or not self.tasks:
             return
-        self._fetch_page(dict(self._above[-1][0]), self._previous_page_done, "previous page")
+        start = dict(self._above[-1][0])
+        shown = {key: task.updated_at for key, task in self.tasks.items()}
+        boundary = next(iter(self.tasks.values())).updated_at  # the table's first row
+        filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
+
+        def load(store) -> list[tuple[dict, list[Task]]] | None:
+            pages, cursor, count = [], start, 0
+            while cursor is not None:
+                page = store.list_tasks(filters, cursor)
+                # Rows above the table's first row that it does not show yet.
+                fresh = [t for t in page.data if t.task_id not in shown and t.updated_at >= boundary]
+                pages.append((cursor, fresh))
+                count += len(fresh)
+                if count > WINDOW_ROWS:
+                    return None  # too many new rows above to hold: start again from the top
+                last = page.data[-1] if page.data else None
+                if last is None or last.updated_at < boundary or shown.get(last.task_id) == last.updated_at:
+                    break  # reached the table's first row
+                cursor = dict(page.cursor) if page.cursor else None
+            return pages
+
+        self._fetch(load, self._previous_page_done, "previous page")
 
     def _fetch_page(self, cursor: dict, done, what: str) -> None:
+        filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
+        self._fetch(lambda store: (cursor, store.list_tasks(filters, cursor)), lambda result: done(*result), what)
+
+    def _fetch(self, load, done, what: str) -> None:
+        """``load(store)`` in a worker thread, then ``done(result)`` on the UI, unless the list started again."""
         self.paging = True
         generation = self._generation
-        filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
 
         def fetch_page() -> None:
             try:
-                page = self.app.store.list_tasks(filters, cursor)
+                result = load(self.app.store)
             except TaskStoreError as exc:
                 self.post_message(StoreFailed(exc, what))
                 self.app.call_from_thread(self._page_failed)
                 return
-            self.app.call_from_thread(lambda: self._page_loaded(generation, done, cursor, page))
+            self.app.call_from_thread(lambda: self._page_loaded(generation, done, result))
 
         self.run_worker(fetch_page, thread=True, exclusive=True, group="page", exit_on_error=False)
 
     def _page_failed(self) -> None:
         self.paging = False
 
-    def _page_loaded(self, generation: int, done, cursor: dict, page: Page) -> None:
+    def _page_loaded(self, generation: int, done, result) -> None:
         self.paging = False
         if generation == self._generation:  # else the list started again (filter, R) meanwhile
-            done(cursor, page)
+            done(result)
 
     def _page_done(self, cursor: dict, page: Page) -> None:
         fresh = [task for task in page.data if task.task_id not in self.tasks]
@@ -262,17 +302,35 @@ class TasksScreen(StoreScreen):
         self._chunks.append(Chunk(cursor, [task.task_id for task in fresh]))
         self.page_cursor = dict(page.cursor) if page.cursor else None
         append_rows(self.table, [(t.task_id, self._cells(t)) for t in fresh])
+        if self.loaded_rows >= self._deepest:
+            self._deepest, self._more_below_deepest = self.loaded_rows, self.page_cursor is not None
         if len(self.tasks) > WINDOW_ROWS:
             self._drop_above()
         self._describe()
 
-    def _previous_page_done(self, cursor: dict, page: Page) -> None:
-        self._above.pop()
-        fresh = [task for task in page.data if task.task_id not in self.tasks]
+    def _previous_page_done(self, pages: list[tuple[dict, list[Task]]] | None) -> None:
+        if pages is None:
+            self.notify("Too many new tasks above these rows: reloading from the top.", markup=False)
+            self._start_over()
+            self.tick()
+            return
+        _cursor, count = self._above.pop()
+        chunks, fresh, start = [], [], None
+        for cursor, tasks in pages:
+            tasks = [task for task in tasks if task.task_id not in self.tasks]
+            for task in tasks:
+                self.tasks[task.task_id] = task  # (re-ordered below)
+            start = start or cursor  # a chunk loads from its cursor down to the next rows shown
+            if tasks:
+                chunks.append(Chunk(start, [task.task_id for task in tasks]))
+                start = None
+            fresh += tasks
         self.tasks = {**{task.task_id: task for task in fresh}, **self.tasks}
-        self._chunks.insert(0, Chunk(cursor, [task.task_id for task in fresh]))
+        self._chunks[:0] = chunks
+        # Rows that arrived above since push every row below down (or, gone, pull it up).
+        self._deepest += len(fresh) - count
         kept = self.table
-        rows = [(t.task_id, self._cells(t)) for t in fresh] + [(key, kept.get_row(key)) for key in kept.rows]
+        rows = [(t.task_id, self._cells(t)) for t in fresh] + [(key.value, kept.get_row(key)) for key in kept.rows]
         dropped_below = 0
         selected = selected_key(kept)
         while len(self.tasks) > WINDOW_ROWS and len(self._chunks) > 1 and selected not in self._chunks[-1].keys:
@@ -308,12 +366,27 @@ class TasksScreen(StoreScreen):
 
     def selection_changed(self) -> None:
         if self.marks and not self.app.read_only:
-            hints = Text(f"Actions apply to the {len(self.marks):,} marked tasks", style="bold yellow")
+            count = len(self.marks)
+            hints = Text(
+                f"Actions apply to the {count:,} marked task{'' if count == 1 else 's'}", style="bold yellow"
+            )
             hints.append(" (esc clears the marks)", style="dim")
             self.query_one("#task-actions", Static).update(hints)
             return
         hints = action_hints(self.selected_task(), self.app.read_only, detailed=False)
         self.query_one("#task-actions", Static).update(hints)
+
+    def _focused_table(self) -> DataTable:
+        focused = self.focused
+        return focused if isinstance(focused, DataTable) else self.table
+
+    def action_first_row(self) -> None:
+        """Home: the first row loaded (rows dropped above load again from there)."""
+        self._focused_table().action_scroll_top()
+
+    def action_last_row(self) -> None:
+        """End: the last row loaded (the next page loads from there)."""
+        self._focused_table().action_scroll_bottom()
 
     def action_open_task(self) -> None:
         task = self.current_task()
@@ -360,6 +433,7 @@ class TasksScreen(StoreScreen):
         """Forget the rows loaded; the next load starts from the top."""
         self.tasks, self.page_cursor = {}, None
         self._chunks, self._above = [], []
+        self._deepest, self._more_below_deepest = 0, False
         self._generation += 1
         self.table.clear()
 

@@ -38,7 +38,7 @@ def run_bulk(screen, action: Action, marks: Marks, done: Callable[[list[str] | N
     if not marks:
         screen.notify("Nothing is marked.", markup=False)
         return
-    subject = Text(f"{len(marks):,} marked tasks")
+    subject = Text(f"{len(marks):,} marked task{'' if len(marks) == 1 else 's'}")
 
     def preview(snooze_ms: int | None = None, error: str | None = None) -> None:
         def confirmed(yes: bool | None) -> None:

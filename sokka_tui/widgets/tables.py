@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -51,22 +52,32 @@ def append_rows(table: DataTable, rows: Sequence[Row]) -> None:
 def rebuild_rows(table: DataTable, rows: Sequence[Row], *, shift: int) -> None:
     """Show exactly ``rows``, after rows were added (``shift`` > 0) or removed
     (``shift`` < 0) above the cursor: the cursor stays on its key and on the same
-    line of the screen, so the view does not jump."""
+    line of the screen, so the view does not jump.
+
+    Cursor and scroll offset are restored before this returns, so no frame is
+    ever painted with the table scrolled to the top or without a cursor (rows
+    are one line high: ``shift`` rows are ``shift`` lines)."""
     selected = selected_key(table)
     row_index = table.cursor_row
     scroll_y = table.scroll_y
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if not rows:
-        return
-    try:
-        target = table.get_row_index(selected) if selected is not None else row_index + shift
-    except RowDoesNotExist:
-        target = row_index + shift
-    table.move_cursor(row=max(0, min(target, len(rows) - 1)), animate=False, scroll=False)
-    # After the table has measured its new rows: the same rows in view as before.
-    table.call_after_refresh(table.scroll_to, y=max(0, scroll_y + shift), animate=False)
+    with table.app.batch_update():
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if not rows:
+            return
+        try:
+            target = table.get_row_index(selected) if selected is not None else row_index + shift
+        except RowDoesNotExist:
+            target = row_index + shift
+        # The table measures its new rows only when idle; until then it would
+        # clamp the scroll offset to its old (empty) size. The height is known now.
+        header = table.header_height if table.show_header else 0
+        height = sum(row.height for row in table.ordered_rows) + header
+        table.virtual_size = Size(table.virtual_size.width, height)
+        offset = max(0, min(scroll_y + shift, table.max_scroll_y))
+        table.scroll_target_y = table.scroll_y = offset
+        table.move_cursor(row=max(0, min(target, len(rows) - 1)), animate=False, scroll=False)
 
 
 def selected_key(table: DataTable) -> str | None:

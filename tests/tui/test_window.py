@@ -62,7 +62,8 @@ async def test_far_pages_are_dropped_and_reloaded_in_order(many, make_app):
         assert screen.loaded_rows == TASKS and keys(table) == expected[-table.row_count:]
         title = str(screen.query_one("#title").render())
         first = TASKS - table.row_count + 1
-        assert f"rows {first:,}–{TASKS:,} of {TASKS:,} loaded" in title and "live refresh paused" in title
+        assert f"rows {first:,}–{TASKS:,} of {TASKS:,} loaded" in title
+        assert f"live refresh paused: {TASKS:,} rows loaded" in title
 
         # Back up to the top: the dropped pages come back, the cursor stays on its task.
         while screen.rows_above:
@@ -73,6 +74,9 @@ async def test_far_pages_are_dropped_and_reloaded_in_order(many, make_app):
             assert screen.current_task().task_id == selected
             assert cursor_in_view(table)
             assert keys(table) == expected[screen.rows_above: screen.rows_above + table.row_count]
+            # The total stays the deepest row loaded, though the pages below were dropped.
+            first, last = screen.rows_above + 1, screen.rows_above + table.row_count
+            assert f"rows {first:,}–{last:,} of {TASKS:,} loaded" in str(screen.query_one("#title").render())
         assert keys(table) == expected[: table.row_count]
         await pilot.press("ctrl+home")
         await settle(pilot)
@@ -97,6 +101,7 @@ async def test_marks_outlive_their_rows(many, make_app):
             await settle(pilot)
         assert expected[0] not in screen.tasks and len(screen.marks) == 1  # dropped, still marked
         assert "1 marked" in str(screen.query_one("#title").render())
+        assert "Actions apply to the 1 marked task " in str(screen.query_one("#task-actions").render())
         while screen.rows_above:
             await pilot.press("ctrl+home")
             await settle(pilot)
@@ -127,3 +132,111 @@ async def test_filter_and_refresh_start_from_the_top(many, make_app, clock):
         assert "starting" in str(screen.query_one("#filter-line").render())
         assert not screen.rows_above and screen.table.row_count == tasks_screen.PAGE_SIZE
         assert keys(screen.table) == order(many)[: tasks_screen.PAGE_SIZE]
+
+
+async def test_new_tasks_above_dropped_pages_skip_no_row(many, make_app, clock):
+    """New tasks push the top page's last rows down while that page is dropped:
+    loading it again brings them all, and scrolling down shows every row once."""
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        table = screen.table
+        while not screen.rows_above:
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        clock.advance(1000)
+        many.create_tasks([{"task_id": f"new-{i}", "topic": "bulk"} for i in range(5)])
+        expected = order(many)
+        assert expected[:5] == [f"new-{i}" for i in range(4, -1, -1)]
+        deepest = screen.loaded_rows
+        while screen.rows_above:
+            await pilot.press("ctrl+home")
+            await settle(pilot)
+            assert table.row_count <= WINDOW
+        assert keys(table) == expected[: table.row_count]  # the new tasks, and no gap below them
+        title = str(screen.query_one("#title").render())
+        assert f"rows 1–{table.row_count:,} of {deepest + 5:,}+ loaded" in title
+        seen = list(keys(table))
+        while screen.page_cursor is not None:
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+            assert keys(table) == expected[screen.rows_above: screen.rows_above + table.row_count]
+            seen += [key for key in keys(table) if key not in seen]
+        assert seen == expected and screen.loaded_rows == TASKS + 5
+        assert f"of {TASKS + 5:,} loaded" in str(screen.query_one("#title").render())
+
+
+def visible(table) -> list[str]:
+    top = round(table.scroll_y)
+    return keys(table)[top: top + table.scrollable_content_region.height]
+
+
+async def test_window_shifts_keep_the_view_still(many, make_app, monkeypatch):
+    """Dropping or loading pages above repaints the same rows at once: the
+    cursor and the scroll offset are right as soon as the rows change."""
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        table = screen.table
+        for _ in range(2):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert table.row_count == WINDOW
+        loads = []
+        monkeypatch.setattr(screen, "_fetch", lambda load, done, what: loads.append((load, done)))
+
+        async def shift(row: int, rows_moved: int) -> None:
+            table.move_cursor(row=row)
+            await pilot.pause()
+            assert len(loads) == 1  # the page the cursor came close to
+            load, done = loads.pop()
+            before, cursor, top = visible(table), screen.current_task().task_id, table.scroll_y
+            line = table.cursor_row - table.scroll_y
+            assert before and cursor in before
+            done(load(many))  # what the worker would do; no frame is painted in between
+            for _ in range(2):  # right away, and after the next refresh
+                assert screen.current_task().task_id == cursor
+                assert table.scroll_y == top + rows_moved and table.cursor_row - table.scroll_y == line
+                assert visible(table)[: len(before)] == before  # (rows added at the end may show below)
+                await pilot.pause()
+
+        await shift(WINDOW - 1, -2 * tasks_screen.PAGE_SIZE)  # the next page: two pages dropped above
+        assert screen.rows_above == 2 * tasks_screen.PAGE_SIZE
+        await shift(3, tasks_screen.PAGE_SIZE)  # near the top: the page above comes back
+        assert screen.rows_above == tasks_screen.PAGE_SIZE
+
+
+async def test_home_and_end_go_to_the_first_and_last_rows(many, make_app):
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        table = screen.table
+        last = keys(table)[-1]
+        await pilot.press("end")
+        await settle(pilot)
+        assert screen.current_task().task_id == last and table.scroll_x == 0
+        assert table.row_count == 2 * tasks_screen.PAGE_SIZE  # and the next page loaded
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor_row == 0 and table.scroll_x == 0
+
+
+async def test_more_new_tasks_above_than_a_window_start_again_from_the_top(many, make_app, clock):
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        while not screen.rows_above:
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        clock.advance(1000)
+        many.create_tasks([{"task_id": f"new-{i:03d}", "topic": "bulk"} for i in range(WINDOW + 1)])
+        while screen.rows_above:
+            await pilot.press("ctrl+home")
+            await settle(pilot)
+        # Never a window bigger than WINDOW_ROWS, never a gap: the list starts again.
+        assert keys(screen.table) == order(many)[: tasks_screen.PAGE_SIZE]
+        assert screen.current_task().task_id == "new-300" and not screen.deep
