@@ -131,7 +131,8 @@ class BaseStore(abc.ABC):
         return self._insert([new])[0]
 
     def create_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> list[Task]:
-        """Create many tasks, one round trip per batch of ``CREATE_BATCH_SIZE``.
+        """Create many tasks, at most one round trip per batch of ``CREATE_BATCH_SIZE``
+        (PostgreSQL streams one ``COPY`` for the whole call).
 
         All or nothing: every task is checked before anything is written, and one
         transaction (Redis: one script per topic after claiming every id) writes
