@@ -54,3 +54,14 @@ def test_end_state_check_catches_a_task_not_terminated(tmp_path):
         store.create_task({"topic": "t", "data": None})
         with pytest.raises(AssertionError):
             verify_all_terminated_once(store, "t", 3, 3)  # one task left starting
+
+
+def test_sqlite_floor_measures_both_variants(capsys):
+    """``python -m bench.sqlite_floor``: the store's statements and the skeleton, each
+    cycled through every task (it raises otherwise), each as a ratio."""
+    from bench import sqlite_floor
+
+    assert sqlite_floor.main(["--tasks", "300", "--rounds", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("round 1: reference "), line
+    assert " schema " in line and " skeleton " in line and line.count(" x") == 2, line
