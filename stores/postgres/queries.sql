@@ -69,6 +69,17 @@ WHERE lease_expires_at IS NOT NULL AND (lease_expires_at, task_id) > (%(after_at
 ORDER BY lease_expires_at, task_id
 LIMIT %(limit)s;
 
+-- name: written_set
+-- Not a query: the SET clause of write_task and bulk_write (t is the task, now
+-- the statement's clock), put where their text names this block.
+SET status = %(target)s,
+        pid = NULL,
+        error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
+        snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
+        lease_expires_at = now.ms + %(snooze_ms)s::bigint,
+        record_ver = t.record_ver + 1,
+        updated_at = now.ms
+
 -- name: count_change
 -- Not a query: the CTE that reserve_task and write_task end with, put where
 -- their text names this block. "written" is the row written (at most one),
@@ -167,13 +178,7 @@ RETURNING t.task_id;
 -- and either names the error or tries again.
 WITH written AS (
     UPDATE {schema}.tasks t
-    SET status = %(target)s,
-        pid = NULL,
-        error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
-        snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
-        lease_expires_at = now.ms + %(snooze_ms)s::bigint,
-        record_ver = t.record_ver + 1,
-        updated_at = now.ms
+    {written_set}
     FROM (SELECT {now} AS ms) now, {schema}.tasks old
     WHERE t.task_id = %(task_id)s AND old.task_id = %(task_id)s AND old.ctid = t.ctid
       AND t.status = ANY(%(from_statuses)s::text[])
@@ -201,13 +206,7 @@ locked AS (
 ),
 written AS (
     UPDATE {schema}.tasks t
-    SET status = %(target)s,
-        pid = NULL,
-        error = CASE WHEN %(set_error)s THEN %(error)s ELSE t.error END,
-        snooze_time = coalesce(%(snooze_ms)s::bigint, t.snooze_time),
-        lease_expires_at = now.ms + %(snooze_ms)s::bigint,
-        record_ver = t.record_ver + 1,
-        updated_at = now.ms
+    {written_set}
     FROM items, (SELECT {now} AS ms) now, {schema}.tasks old
     WHERE t.task_id = items.task_id AND old.task_id = items.task_id AND old.ctid = t.ctid
       AND t.task_id IN (SELECT task_id FROM locked)

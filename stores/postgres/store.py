@@ -139,12 +139,13 @@ class PostgresStore(BaseStore):
 
     def _compile(self, queries: dict[str, str]) -> dict[str, Any]:
         compiled = {}
-        fragments = {name: queries[name] for name in ("count_change", "count_changes")}  # parts of others
+        fragments = {name: queries[name] for name in ("count_change", "count_changes", "written_set")}  # parts
         for name, text in queries.items():
             if name in fragments:
                 continue
             text = (
                 text.replace("{count_change}", fragments["count_change"])
+                .replace("{written_set}", fragments["written_set"].strip())
                 .replace("{count_changes}", fragments["count_changes"])
                 .replace("{columns}", TASK_COLUMNS)
                 .replace("{returning}", _RETURNING)
