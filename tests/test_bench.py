@@ -65,3 +65,47 @@ def test_sqlite_floor_measures_both_variants(capsys):
     line = capsys.readouterr().out.strip()
     assert line.startswith("round 1: reference "), line
     assert " schema " in line and " skeleton " in line and line.count(" x") == 2, line
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend_name", ["postgres", "redis"])
+def test_floors_cycle_every_variant(backend_name):
+    """``python -m bench.floors``: the store, its bare statements or scripts, and the
+    skeleton each cycle every task once (each run's end state is checked, and a
+    worker that missed a terminate raises), each printed as a ratio; nothing of
+    the run is left behind."""
+    from bench import floors
+    from bench.backends import Backend
+
+    backend = Backend.make(backend_name)
+    try:
+        (line,) = floors.floor_rounds(backend, [1], 1, seconds=0.5)
+    finally:
+        backend.cleanup()
+    assert line.startswith(f"{backend_name}, 1 process, round 1: reference "), line
+    for variant in ("store", "bare", "skeleton"):
+        assert f"; {variant} " in line, line
+    assert line.count(" x") == 4, line  # three ratios and the target
+    assert not backend.namespaces
+
+
+@pytest.mark.parametrize("backend_name", ["postgres", "redis"])
+def test_floors_end_state_check_catches_a_task_left(backend_name):
+    from bench import floors
+    from bench.backends import Backend
+
+    backend = Backend.make(backend_name)
+    namespace = backend.namespace("floor_check")
+    try:
+        with backend.open(namespace) as store:
+            store.create_tasks(new_tasks("t", 2))
+            task = store.reserve_task("t", "w")
+            store.terminate(task.task_id, "w")
+            check = floors.BARE[backend_name][2]
+            with pytest.raises(AssertionError):
+                check(backend.url, namespace, "t", 2)  # one task still starting
+            task = store.reserve_task("t", "w")
+            store.terminate(task.task_id, "w")
+            check(backend.url, namespace, "t", 2)
+    finally:
+        backend.cleanup()
