@@ -101,6 +101,7 @@ class TasksScreen(StoreScreen):
         self._deepest = 0  # rows loaded from the top down to the deepest row ever loaded
         self._more_below_deepest = False  # a page follows the deepest row loaded
         self._generation = 0  # bumped when the list starts again: late pages are ignored
+        self._follow_pending = False  # a look at the view after it scrolled is scheduled
 
     @property
     def deep(self) -> bool:
@@ -134,7 +135,9 @@ class TasksScreen(StoreScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#tasks", DataTable).focus()
+        table = self.query_one("#tasks", DataTable)
+        table.focus()
+        self.watch(table, "scroll_y", self._view_scrolled, init=False)
         self._describe()
 
     @property
@@ -226,6 +229,35 @@ class TasksScreen(StoreScreen):
         if row >= self.table.row_count - PREFETCH_ROWS:
             self.load_next_page()
         elif row < PREFETCH_ROWS and self._above:
+            self.load_previous_page()
+
+    def _view_scrolled(self) -> None:
+        """The view moved (the mouse wheel, the scroll bar, or the table keeping
+        the cursor in sight): looked at once the layout has settled."""
+        if not self._follow_pending:
+            self._follow_pending = True
+            self.call_after_refresh(self._follow_view)
+
+    def _follow_view(self) -> None:
+        """Scrolled without the cursor (the wheel, the scroll bar): the selection
+        follows the view, onto its nearest row in sight, so the keys never act
+        on a task the operator cannot see; and the rows next to the view are
+        loaded, as they are when the cursor comes near the end of the loaded
+        rows (the window then drops pages far from the view)."""
+        self._follow_pending = False
+        table = self.table
+        if not table.row_count:
+            return
+        top = round(table.scroll_y)
+        shown = table.scrollable_content_region.height - (table.header_height if table.show_header else 0)
+        bottom = min(top + max(shown, 1), table.row_count) - 1
+        if table.cursor_row < top:
+            table.move_cursor(row=top, scroll=False)
+        elif table.cursor_row > bottom:
+            table.move_cursor(row=bottom, scroll=False)
+        if bottom >= table.row_count - PREFETCH_ROWS:
+            self.load_next_page()
+        elif top < PREFETCH_ROWS and self._above:
             self.load_previous_page()
 
     def _pages(self) -> bool:

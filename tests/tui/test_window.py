@@ -185,7 +185,12 @@ async def test_window_shifts_keep_the_view_still(many, make_app, monkeypatch):
             await settle(pilot)
         assert table.row_count == WINDOW
         loads = []
-        monkeypatch.setattr(screen, "_fetch", lambda load, done, what: loads.append((load, done)))
+
+        def fetch(load, done, what):  # held here, so the test runs it between two frames
+            screen.paging = True  # as _fetch does: no second call while one is in flight
+            loads.append((load, done))
+
+        monkeypatch.setattr(screen, "_fetch", fetch)
 
         async def shift(row: int, rows_moved: int) -> None:
             table.move_cursor(row=row)
@@ -195,6 +200,7 @@ async def test_window_shifts_keep_the_view_still(many, make_app, monkeypatch):
             before, cursor, top = visible(table), screen.current_task().task_id, table.scroll_y
             line = table.cursor_row - table.scroll_y
             assert before and cursor in before
+            screen.paging = False  # as _page_loaded does
             done(load(many))  # what the worker would do; no frame is painted in between
             for _ in range(2):  # right away, and after the next refresh
                 assert screen.current_task().task_id == cursor
@@ -240,3 +246,41 @@ async def test_more_new_tasks_above_than_a_window_start_again_from_the_top(many,
         # Never a window bigger than WINDOW_ROWS, never a gap: the list starts again.
         assert keys(screen.table) == order(many)[: tasks_screen.PAGE_SIZE]
         assert screen.current_task().task_id == "new-300" and not screen.deep
+
+
+async def wheel(pilot, table, event, notches: int = 4) -> None:
+    """A turn of the mouse wheel over the table (Textual scrolls a few rows a notch)."""
+    await pilot._post_mouse_events([event], widget=table, offset=(20, 10), times=notches)
+    await settle(pilot, rounds=1)
+
+
+async def test_the_mouse_wheel_pages_through_the_whole_topic_and_back(many, make_app):
+    """Scrolling with the wheel (the cursor left where it was) loads the next
+    pages at the bottom and the dropped ones at the top, as the keys do: the
+    selection follows the view (never a row out of sight), the window stays
+    bounded and every task is shown once, in order."""
+    from textual.events import MouseScrollDown, MouseScrollUp
+
+    expected = order(many)
+    app = make_app(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "bulk")
+        app.scroll_sensitivity_y = 12.0  # rows a notch (2 by default): fewer events to send
+        table = screen.table
+        seen = list(keys(table))
+        for _ in range(500):
+            if screen.page_cursor is None and table.scroll_y >= table.max_scroll_y:
+                break
+            await wheel(pilot, table, MouseScrollDown)
+            assert table.row_count <= WINDOW and len(screen.tasks) == table.row_count
+            assert cursor_in_view(table)
+            seen += [key for key in keys(table) if key not in seen]
+        assert seen == expected and screen.rows_above > 0
+        assert keys(table)[-1] == expected[-1]
+        for _ in range(500):
+            if not screen.rows_above and table.scroll_y == 0:
+                break
+            await wheel(pilot, table, MouseScrollUp)
+            assert table.row_count <= WINDOW and cursor_in_view(table)
+        assert keys(table)[0] == expected[0] and cursor_in_view(table)
