@@ -129,8 +129,14 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
+#: Characters that fit in ``MAX_NAME_BYTES`` whatever they are (4 bytes each at most).
+_SHORT_NAME = MAX_NAME_BYTES // 4
+
+
 def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool) -> None:
     """A name (id, topic, pid): non-empty text, no NUL, valid Unicode, at most ``MAX_NAME_BYTES``."""
+    if type(value) is str and 0 < len(value) <= _SHORT_NAME and value.isascii() and "\x00" not in value:
+        return  # the usual name, checked in one pass (ASCII is valid Unicode, and short enough)
     if value is None and optional:
         return
     if not isinstance(value, str):

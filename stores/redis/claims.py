@@ -61,6 +61,15 @@ class KnownTopics:
             while len(topics) > self._size:
                 topics.popitem(last=False)
 
+    def add(self, task_id: str, topic: str) -> None:
+        """Remember one ``(task_id, topic)``: ``update`` of one pair, for every reserve."""
+        with self._lock:
+            topics = self._topics
+            topics[task_id] = topic
+            topics.move_to_end(task_id)
+            if len(topics) > self._size:
+                topics.popitem(last=False)
+
     def forget(self, task_id: str) -> None:
         with self._lock:
             self._topics.pop(task_id, None)

@@ -20,6 +20,8 @@ META_UPDATED = 7
 #: A ``static`` for a task known only by its ``meta``: the checks of
 #: ``stores.rules`` read no static field.
 _NO_STATIC = '["",null,null,null]'
+#: ``TaskStatus(text)`` by a dict lookup: the enum's call is a few µs, on every reply.
+_STATUS = {str(status): status for status in TaskStatus}
 
 
 def static_json(new: NewTask) -> str:
@@ -37,7 +39,7 @@ def task_from(task_id: str, topic: str, meta: list | str, static: list | str) ->
     status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta
     group, description, timeout_ms, data = static
     return Task(
-        task_id, group, description, topic, sub_topic, TaskStatus(status), pid, record_ver,
+        task_id, group, description, topic, sub_topic, _STATUS.get(status) or TaskStatus(status), pid, record_ver,
         data, error, snooze_time, timeout_ms, lease, created, updated,
     )
 

@@ -430,7 +430,7 @@ class RedisStore(BaseStore):
         if reply[0] != 1:
             return None
         task_id, meta, static = json.loads(reply[1])
-        self._known.update([(task_id, topic)])
+        self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
 
     def _on_task(self, name: str, task_id: str, args: list, check: Callable) -> tuple[str, list]:
@@ -456,7 +456,7 @@ class RedisStore(BaseStore):
             reply = self._scripts.call(name, topic, *args)
         if reply[0] != 1:
             raise refusal(reply, task_id, topic, check)
-        self._known.update([(task_id, topic)])
+        self._known.add(task_id, topic)
         return topic, reply
 
     @_guarded("extend a lease")

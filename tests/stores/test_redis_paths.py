@@ -57,3 +57,38 @@ def test_bulk_finds_a_task_whose_remembered_topic_is_wrong(make_store):
     ]
     assert results[0].task.topic == "mail" and results[1].task.topic == "jobs"
     assert store.task(a.task_id).status == "terminated"
+
+
+def test_a_write_script_the_server_lost_is_loaded_and_run_once(tmp_path):
+    """After SCRIPT FLUSH (or a restart without persistence) a write's EVALSHA
+    is refused as NOSCRIPT: it did not run, so the store loads the script and
+    sends it again, once; the task moves exactly one step."""
+    from stores import open_store
+    from tests.private_servers import PrivateRedis
+
+    with PrivateRedis(tmp_path) as server:
+        admin = redis.Redis.from_url(server.url)
+        store = open_store(server.url, namespace="ns", timeout=5, lease_time_ms=60_000)
+        try:
+            task = store.create_task({"topic": "mail"})
+            leased = store.reserve_task("mail", "w1")
+            admin.script_flush()  # a private server: nobody else's scripts
+            done = store.terminate(leased.task_id, "w1")
+            assert (done.status, done.record_ver) == ("terminated", task.record_ver + 2)
+            assert store.task(task.task_id) == done
+        finally:
+            store.close()
+            admin.close()
+
+
+def test_direct_replies_are_decoded_as_the_client_decodes_them(make_store):
+    """Direct reads replies with its own hiredis reader: text as str (the client's
+    decode_responses), integers, nested arrays, nil, and error replies as
+    redis-py's exception classes."""
+    store = make_store()
+    direct = store._scripts._direct
+    reply = direct.execute("EVAL", "return {1, 'é', {2, 'x'}, false}", 0)
+    assert reply == [1, "é", [2, "x"], None]
+    with pytest.raises(redis.exceptions.NoScriptError):
+        direct.execute("EVALSHA", "0" * 40, 0)
+    assert direct.execute("ECHO", "still fine") == "still fine"
