@@ -23,6 +23,7 @@ from sokka_tui.screens.base import StoreScreen
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, selected_key, sync_rows
+from sokka_tui.widgets.task_table import TaskTable
 from stores import Page, Task, TaskStatus, TaskStoreError
 
 PAGE_SIZE = 100
@@ -127,7 +128,7 @@ class TasksScreen(StoreScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
         yield Static(id="filter-line", classes="filter-line")
-        table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+        table = TaskTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
         yield table
@@ -135,9 +136,7 @@ class TasksScreen(StoreScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        table = self.query_one("#tasks", DataTable)
-        table.focus()
-        self.watch(table, "scroll_y", self._view_scrolled, init=False)
+        self.query_one("#tasks", DataTable).focus()
         self._describe()
 
     @property
@@ -231,19 +230,18 @@ class TasksScreen(StoreScreen):
         elif row < PREFETCH_ROWS and self._above:
             self.load_previous_page()
 
-    def _view_scrolled(self) -> None:
-        """The view moved (the mouse wheel, the scroll bar, or the table keeping
-        the cursor in sight): looked at once the layout has settled."""
+    def on_task_table_wheel_scrolled(self, event: TaskTable.WheelScrolled) -> None:
+        """Looked at once the layout has settled (a turn of the wheel is many events)."""
         if not self._follow_pending:
             self._follow_pending = True
             self.call_after_refresh(self._follow_view)
 
     def _follow_view(self) -> None:
-        """Scrolled without the cursor (the wheel, the scroll bar): the selection
-        follows the view, onto its nearest row in sight, so the keys never act
-        on a task the operator cannot see; and the rows next to the view are
-        loaded, as they are when the cursor comes near the end of the loaded
-        rows (the window then drops pages far from the view)."""
+        """The mouse wheel moved the view, not the cursor: the selection follows
+        the view, onto its nearest row in sight, so the keys never act on a task
+        the operator cannot see; and the rows next to the view are loaded, as
+        they are when the cursor comes near the end of the loaded rows (the
+        window then drops pages far from the view)."""
         self._follow_pending = False
         table = self.table
         if not table.row_count:

@@ -16,7 +16,11 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
     """Show ``rows`` (key, cells) in ``table``; the cursor stays on the same key.
 
     When the keys are unchanged and in the same order, cells are updated in
-    place (no flicker, no scroll jump); otherwise the table is rebuilt.
+    place. Otherwise (rows came, went or moved) the table is rebuilt in one
+    update, and the view does not jump: scrolled into the list, the cursor's
+    row stays on its line of the screen (rows that arrived above push the view
+    down with it); at the top, the view stays at the top, so new rows show.
+    Either way the cursor's row stays in sight.
     """
     keys = [key for key, _ in rows]
     current = [row_key.value for row_key in table.rows]
@@ -29,17 +33,35 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
         return
     selected = selected_key(table)
     row_index = table.cursor_row
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if selected is not None:
-        try:
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
+    scroll_y = table.scroll_y
+    with table.app.batch_update():
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if not rows:
             return
+        try:
+            target = table.get_row_index(selected) if selected is not None else row_index
         except RowDoesNotExist:
-            pass
-    if rows:
-        table.move_cursor(row=min(row_index, len(rows) - 1), animate=False)
+            target = row_index
+        target = max(0, min(target, len(rows) - 1))
+        _set_height(table)
+        shown = max(1, table.scrollable_content_region.height - _header(table))
+        offset = scroll_y + (target - row_index) if scroll_y > 0 else 0
+        offset = max(0, min(offset, table.max_scroll_y, target), target - shown + 1)
+        table.scroll_target_y = table.scroll_y = offset
+        table.move_cursor(row=target, animate=False, scroll=False)
+
+
+def _header(table: DataTable) -> int:
+    return table.header_height if table.show_header else 0
+
+
+def _set_height(table: DataTable) -> None:
+    """The table measures its new rows only when idle; until then it would clamp
+    the scroll offset to its old (empty) size. The height is known now."""
+    height = sum(row.height for row in table.ordered_rows) + _header(table)
+    table.virtual_size = Size(table.virtual_size.width, height)
 
 
 def append_rows(table: DataTable, rows: Sequence[Row]) -> None:
@@ -70,11 +92,7 @@ def rebuild_rows(table: DataTable, rows: Sequence[Row], *, shift: int) -> None:
             target = table.get_row_index(selected) if selected is not None else row_index + shift
         except RowDoesNotExist:
             target = row_index + shift
-        # The table measures its new rows only when idle; until then it would
-        # clamp the scroll offset to its old (empty) size. The height is known now.
-        header = table.header_height if table.show_header else 0
-        height = sum(row.height for row in table.ordered_rows) + header
-        table.virtual_size = Size(table.virtual_size.width, height)
+        _set_height(table)
         offset = max(0, min(scroll_y + shift, table.max_scroll_y))
         table.scroll_target_y = table.scroll_y = offset
         table.move_cursor(row=max(0, min(target, len(rows) - 1)), animate=False, scroll=False)
