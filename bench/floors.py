@@ -152,6 +152,7 @@ def _redis_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bo
     import hiredis
     import redis
 
+    from stores.redis.direct import checkout
     from stores.redis.keys import Keys
     from stores.redis.scripts import script_texts
 
@@ -161,7 +162,7 @@ def _redis_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bo
     for name in ("reserve", "write"):
         text = _redis_skeleton_text(texts[name]) if skeleton else texts[name]
         shas[name] = client.script_load(text)
-    conn = client.connection_pool.get_connection()
+    conn = checkout(client.connection_pool)
     conn.connect()  # authenticated, on the URL's database
     sock = conn._sock
     prefix = Keys(namespace).topic(topic)

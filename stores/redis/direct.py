@@ -94,6 +94,15 @@ class _Line:
         return reply
 
 
+def checkout(pool: ConnectionPool):
+    """A connection from ``pool``: redis-py before 5.3 wants a command name
+    (which it ignores), later ones warn when given one."""
+    try:
+        return pool.get_connection()
+    except TypeError:
+        return pool.get_connection("EVALSHA")
+
+
 class Direct:
     """Commands on connections taken from ``pool`` once and kept here between
     calls; safe for threads (``list.pop`` / ``append`` are atomic), and a forked
@@ -113,7 +122,7 @@ class Direct:
             line = self._idle.pop()
         except IndexError:
             # The pool counts it in use from now on: it closes it on disconnect().
-            line = _Line(self._pool.get_connection())
+            line = _Line(checkout(self._pool))
         try:
             reply = line.call(hiredis.pack_command(command))
         except ResponseError:

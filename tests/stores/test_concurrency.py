@@ -15,9 +15,13 @@ TASKS = 1_000
 PROCESSES = 6
 
 
-def reserve_and_terminate(url: str, namespace: str, pid: str, queue) -> None:
+def reserve_and_terminate(url: str, namespace: str, pid: str, queue, start) -> None:
     taken = []
     with stores.open_store(url, namespace=namespace, lease_time_ms=600_000) as store:
+        store.now_ms()  # connected
+        # All start together: a process up first could otherwise drain the
+        # topic (a second of work) before the others have even started.
+        start.wait(timeout=120)
         empty_polls = 0
         while empty_polls < 3:
             task = store.reserve_task("race", pid)
@@ -37,8 +41,9 @@ def test_concurrent_reservers(make_store, store_url):
     store.create_tasks([{"topic": "race", "data": i} for i in range(TASKS)])
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
+    start = context.Barrier(PROCESSES)
     workers = [
-        context.Process(target=reserve_and_terminate, args=(store_url, store.namespace, f"p{i}", queue))
+        context.Process(target=reserve_and_terminate, args=(store_url, store.namespace, f"p{i}", queue, start))
         for i in range(PROCESSES)
     ]
     for worker in workers:
