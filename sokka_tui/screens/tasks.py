@@ -22,7 +22,7 @@ from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
-from sokka_tui.widgets.tables import append_rows, rebuild_rows, selected_key, sync_rows
+from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable
 from stores import Page, Task, TaskStatus, TaskStoreError
 
@@ -247,8 +247,7 @@ class TasksScreen(StoreScreen):
         if not table.row_count:
             return
         top = round(table.scroll_y)
-        shown = table.scrollable_content_region.height - (table.header_height if table.show_header else 0)
-        bottom = min(top + max(shown, 1), table.row_count) - 1
+        bottom = min(top + rows_in_view(table), table.row_count) - 1
         if table.cursor_row < top:
             table.move_cursor(row=top, scroll=False)
         elif table.cursor_row > bottom:

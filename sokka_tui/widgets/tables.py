@@ -31,26 +31,17 @@ def sync_rows(table: DataTable, rows: Sequence[Row]) -> None:
                 if table.get_cell(key, column) != cell:
                     table.update_cell(key, column, cell)
         return
-    selected = selected_key(table)
-    row_index = table.cursor_row
-    scroll_y = table.scroll_y
-    with table.app.batch_update():
-        table.clear()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        if not rows:
-            return
-        try:
-            target = table.get_row_index(selected) if selected is not None else row_index
-        except RowDoesNotExist:
-            target = row_index
-        target = max(0, min(target, len(rows) - 1))
-        _set_height(table)
-        shown = max(1, table.scrollable_content_region.height - _header(table))
+
+    def place(target: int, row_index: int, scroll_y: float) -> float:
         offset = scroll_y + (target - row_index) if scroll_y > 0 else 0
-        offset = max(0, min(offset, table.max_scroll_y, target), target - shown + 1)
-        table.scroll_target_y = table.scroll_y = offset
-        table.move_cursor(row=target, animate=False, scroll=False)
+        return max(0, min(offset, table.max_scroll_y, target), target - rows_in_view(table) + 1)
+
+    _replace_rows(table, rows, 0, place)
+
+
+def rows_in_view(table: DataTable) -> int:
+    """How many rows the table shows at once (rows are one line high)."""
+    return max(1, table.scrollable_content_region.height - _header(table))
 
 
 def _header(table: DataTable) -> int:
@@ -79,6 +70,13 @@ def rebuild_rows(table: DataTable, rows: Sequence[Row], *, shift: int) -> None:
     Cursor and scroll offset are restored before this returns, so no frame is
     ever painted with the table scrolled to the top or without a cursor (rows
     are one line high: ``shift`` rows are ``shift`` lines)."""
+    _replace_rows(table, rows, shift, lambda _target, _row, scroll_y: max(0, min(scroll_y + shift, table.max_scroll_y)))
+
+
+def _replace_rows(table: DataTable, rows: Sequence[Row], shift: int, place) -> None:
+    """Show exactly ``rows`` in one update: the cursor on its key (else on its
+    row moved by ``shift``), the scroll offset ``place(target, old row, old
+    offset)``, both set before any frame is painted."""
     selected = selected_key(table)
     row_index = table.cursor_row
     scroll_y = table.scroll_y
@@ -92,10 +90,10 @@ def rebuild_rows(table: DataTable, rows: Sequence[Row], *, shift: int) -> None:
             target = table.get_row_index(selected) if selected is not None else row_index + shift
         except RowDoesNotExist:
             target = row_index + shift
+        target = max(0, min(target, len(rows) - 1))
         _set_height(table)
-        offset = max(0, min(scroll_y + shift, table.max_scroll_y))
-        table.scroll_target_y = table.scroll_y = offset
-        table.move_cursor(row=max(0, min(target, len(rows) - 1)), animate=False, scroll=False)
+        table.scroll_target_y = table.scroll_y = place(target, row_index, scroll_y)
+        table.move_cursor(row=target, animate=False, scroll=False)
 
 
 def selected_key(table: DataTable) -> str | None:
