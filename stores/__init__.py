@@ -1,7 +1,7 @@
 """The task-store protocol of sokka on SQLite, PostgreSQL and Redis.
 
-See ``shared/PROTOCOL.md`` for the contract. This package never imports Textual
-or anything from ``sokka_tui``.
+The contract is ``stores.protocol`` (README.md, "The store library"). This
+package never imports Textual or anything from ``sokka_tui``.
 """
 
 from stores.errors import (
@@ -20,6 +20,7 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import Page, Task, TaskStatus, TopicStats
+from stores.options import StoreOptions
 from stores.paging import scroll
 from stores.protocol import (
     ALLOWED_TRANSITIONS,
@@ -30,6 +31,7 @@ from stores.protocol import (
     LEASED_STATUSES,
     TASK_STATUSES,
     LeaseSupervision,
+    Store,
     TaskStore,
     can_transition,
 )
@@ -52,6 +54,8 @@ __all__ = [
     "LeaseSupervision",
     "Page",
     "ReadOnlyStore",
+    "Store",
+    "StoreOptions",
     "StoreUnavailable",
     "Task",
     "TaskAlreadyExists",

@@ -11,11 +11,10 @@ import abc
 import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from stores import validation as v
-from stores.audit import AuditContext, AuditEntry, Operator, audit_key
+import stores.validation as v
+from stores.audit import AuditContext, AuditEntry, audit_key
 from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.errors import (
     InvalidArgument,
@@ -28,53 +27,13 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import Page, Task, TopicStats
-from stores.protocol import (
-    DEFAULT_LEASE_TIME_MS,
-    DEFAULT_NAMESPACE,
-    DEFAULT_SNOOZE_TIME_MS,
-    DEFAULT_TIMEOUT_S,
-    FINAL_STATUSES,
-)
+from stores.options import StoreOptions
+from stores.protocol import FINAL_STATUSES
 from stores.rules import Write
 from stores.validation import Cursor
 
 #: Rows sent to a server in one round trip by ``create_tasks``.
 CREATE_BATCH_SIZE = 1_000
-
-
-@dataclass(frozen=True)
-class StoreOptions:
-    """The options every backend takes (PROTOCOL.md, "Opening a store").
-
-    ``timeout`` is in seconds: the connect, statement and socket timeout.
-    """
-
-    lease_time_ms: int = DEFAULT_LEASE_TIME_MS
-    snooze_time_ms: int = DEFAULT_SNOOZE_TIME_MS
-    namespace: str = DEFAULT_NAMESPACE
-    read_only: bool = False
-    timeout: float = DEFAULT_TIMEOUT_S
-    #: Who this store writes for; when set, every write is recorded in the audit trail.
-    operator: Operator | None = None
-
-    @classmethod
-    def parse(cls, options: Mapping[str, Any]) -> StoreOptions:
-        """Check ``open_store``'s keyword options; raise ``InvalidArgument`` on a bad one."""
-        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise InvalidArgument(f"Unknown store option(s): {', '.join(unknown)}.")
-        merged = {**{f: getattr(cls, f) for f in cls.__dataclass_fields__}, **options}
-        v.check_duration_ms("lease_time_ms", merged["lease_time_ms"])
-        v.check_duration_ms("snooze_time_ms", merged["snooze_time_ms"])
-        v.check_namespace(merged["namespace"])
-        if not isinstance(merged["read_only"], bool):
-            raise InvalidArgument("read_only must be True or False.")
-        timeout = merged["timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
-            raise InvalidArgument("timeout must be a number of seconds, above 0 and at most 3600.")
-        if merged["operator"] is not None and not isinstance(merged["operator"], Operator):
-            raise InvalidArgument("operator must be a stores.audit.Operator or None.")
-        return cls(**merged)
 
 
 def list_key(task: Task) -> tuple[int, str]:
@@ -102,10 +61,10 @@ class BaseStore(abc.ABC):
         self._bulk_run = threading.local()  # the batch id of the apply_bulk call in this thread
 
     # -- lifecycle ---------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -162,7 +121,7 @@ class BaseStore(abc.ABC):
 
     def list_tasks(
         self, filters: Mapping[str, Any] | None = None, cursor: Mapping[str, Any] | None = None
-    ) -> Page:
+    ) -> Page[Task]:
         """One keyset page of tasks matching ``filters``, newest ``updated_at`` first.
 
         Raises ``InvalidArgument`` for an unknown filter or a cursor this store did
@@ -174,7 +133,7 @@ class BaseStore(abc.ABC):
 
     def list_leased_tasks(
         self, topic: str | None = None, cursor: Mapping[str, Any] | None = None
-    ) -> Page:
+    ) -> Page[Task]:
         """One keyset page of ``running`` and ``snoozed`` tasks, soonest expiry first."""
         if topic is not None:
             v.check_topic(topic)
@@ -322,7 +281,7 @@ class BaseStore(abc.ABC):
 
     def audit_log(
         self, task_id: str | None = None, cursor: Mapping[str, Any] | None = None
-    ) -> Page:
+    ) -> Page[AuditEntry]:
         """One keyset page of the audit trail (``AuditEntry`` objects), newest
         first; only ``task_id``'s records when given. Raises ``InvalidArgument``,
         ``StoreUnavailable``."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+Row = TypeVar("Row")
 
 
 class TaskStatus(enum.StrEnum):
@@ -43,10 +45,11 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Page:
-    """One page of a keyset-paginated listing; ``cursor`` is ``None`` on the last page."""
+class Page(Generic[Row]):
+    """One page of a keyset-paginated listing (tasks, or audit records); ``cursor``
+    is ``None`` on the last page."""
 
-    data: list[Task]
+    data: list[Row]
     cursor: Mapping[str, Any] | None
 
 

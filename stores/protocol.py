@@ -1,12 +1,25 @@
-"""The store contract (``../shared/PROTOCOL.md``) as typing protocols, and its constants."""
+"""The store contract as typing protocols, and its constants.
+
+``TaskStore`` and ``LeaseSupervision`` are sokka's two protocols
+(``verbo.sokka.task``) renamed to Python conventions; ``Store`` is everything a
+store from ``stores.open_store`` offers, which is what the console and the
+``sokka`` command use. Each method's docstring in ``stores.base.BaseStore``
+says what it raises and when; README.md ("The store library") describes the
+behaviour, and ``tests/stores`` is the conformance suite every backend passes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from types import MappingProxyType
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from stores.model import Page, Task, TaskStatus, TopicStats
+
+if TYPE_CHECKING:  # these modules use the constants below
+    from stores.audit import AuditEntry, Operator
+    from stores.bulk import BulkItem, BulkResult
+    from stores.options import StoreOptions
 
 TASK_STATUSES: tuple[TaskStatus, ...] = tuple(TaskStatus)
 
@@ -57,7 +70,7 @@ class TaskStore(Protocol):
     def tasks(self, task_group_id: str) -> list[Task]: ...
     def list_tasks(
         self, filters: Mapping[str, Any] | None = None, cursor: Mapping[str, Any] | None = None
-    ) -> Page: ...
+    ) -> Page[Task]: ...
     def reserve_task(self, topic: str, pid: str) -> Task | None: ...
     def extend_lease(
         self, task_id: str, pid: str, *, record_ver: int | None = None
@@ -91,4 +104,51 @@ class LeaseSupervision(Protocol):
 
     def list_leased_tasks(
         self, topic: str | None = None, cursor: Mapping[str, Any] | None = None
-    ) -> Page: ...
+    ) -> Page[Task]: ...
+
+
+@runtime_checkable
+class Store(TaskStore, LeaseSupervision, Protocol):
+    """What ``stores.open_store`` returns: sokka's two protocols, the options the
+    store was opened with, and the console's capabilities beyond sokka (bulk
+    writes, the audit trail, retention). A context manager that closes it."""
+
+    @property
+    def options(self) -> StoreOptions: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def lease_time_ms(self) -> int: ...
+    @property
+    def snooze_time_ms(self) -> int: ...
+    @property
+    def operator(self) -> Operator | None: ...
+
+    def apply_bulk(
+        self,
+        action: str,
+        items: Sequence[BulkItem],
+        *,
+        error: str | None = None,
+        snooze_ms: int | None = None,
+        batch_id: str | None = None,
+    ) -> list[BulkResult]: ...
+    def audit_log(
+        self, task_id: str | None = None, cursor: Mapping[str, Any] | None = None
+    ) -> Page[AuditEntry]: ...
+    def purge_tasks(
+        self,
+        older_than_ms: int,
+        statuses: Iterable[str] = ("terminated", "failed"),
+        topic: str | None = None,
+        batch_size: int = 1_000,
+    ) -> int: ...
+    def __enter__(self) -> Store: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...

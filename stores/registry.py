@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from stores.base import BaseStore, StoreOptions
+from stores.base import BaseStore
 from stores.errors import InvalidArgument, redact
+from stores.options import StoreOptions
+from stores.protocol import Store
 
 BACKENDS: dict[str, str] = {
     "sqlite": "stores.sqlite.store:SQLiteStore",
@@ -38,7 +40,7 @@ def backend_for(url: str) -> type[BaseStore]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def open_store(url: str, **options: Any) -> BaseStore:
+def open_store(url: str, **options: Any) -> Store:
     """Open the store at ``url`` (PROTOCOL.md, "Opening a store").
 
     Options: ``lease_time_ms``, ``snooze_time_ms``, ``namespace``, ``read_only``,
