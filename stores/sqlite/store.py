@@ -5,9 +5,19 @@ write runs in a ``BEGIN IMMEDIATE`` transaction, so two processes never
 interleave a read-check-write. The store's clock is this machine's clock, which
 every process sharing the file also reads.
 
-URLs: ``sqlite://`` followed by the file's path, as written: ``sqlite:///var/x.db``
-is ``/var/x.db``, ``sqlite://x.db`` is ``x.db`` in the working directory,
-``sqlite://:memory:`` a private in-memory database.
+URLs: everything after ``sqlite://`` is the file's path, as written: no part of
+it is a query or a fragment, and nothing is percent-decoded, so a path holding
+spaces, ``?``, ``#`` or ``%`` is pasted in as it is (``f"sqlite://{path}"``).
+
+- ``sqlite:///var/x.db`` and ``sqlite:////var/x.db`` are both ``/var/x.db``: a
+  path starting with ``/`` is absolute, and leading slashes count as one (the
+  four-slash form is what SQLAlchemy writes for an absolute path).
+- ``sqlite://x.db`` and ``sqlite://data/x.db`` are relative to the working
+  directory of the process that opens the store.
+- ``sqlite://:memory:`` is a private in-memory database.
+
+A read-only store opens the file through a ``file:`` URI built from the
+absolute path, percent-encoded, with ``mode=ro``.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pathlib
 import random
 import sqlite3
 import threading
@@ -63,11 +74,20 @@ _T_COLUMNS = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 
 
 def path_from_url(url: str) -> str:
-    """The database path of a ``sqlite://`` URL: everything after ``sqlite://``."""
-    path = url[len("sqlite://"):].split("?", 1)[0]
+    """The database path of a ``sqlite://`` URL: everything after ``sqlite://``,
+    leading slashes counted as one (the module's docstring has the rule)."""
+    path = url[len("sqlite://"):]
+    if path.startswith("/"):
+        path = "/" + path.lstrip("/")
     if not path:
         raise StoreUnavailable("A sqlite:// URL needs a file path, e.g. sqlite:///tmp/tasks.db.")
     return path
+
+
+def read_only_uri(path: str) -> str:
+    """The ``file:`` URI that opens ``path`` read-only: absolute, every character
+    that means something in a URI (``?``, ``#``, ``%``, space...) percent-encoded."""
+    return pathlib.Path(os.path.abspath(path)).as_uri() + "?mode=ro"
 
 
 class SQLiteStore(BaseStore):
@@ -125,7 +145,7 @@ class SQLiteStore(BaseStore):
         try:
             if self.read_only and not memory:
                 conn = sqlite3.connect(
-                    f"file:{self.path}?mode=ro", uri=True, timeout=self.options.timeout,
+                    read_only_uri(self.path), uri=True, timeout=self.options.timeout,
                     isolation_level=None, check_same_thread=False,
                 )
             else:
