@@ -4,6 +4,16 @@ The contract is ``stores.protocol`` (README.md, "The store library"). This
 package never imports Textual or anything from ``sokka_tui``.
 """
 
+from stores.constants import (
+    ALLOWED_TRANSITIONS,
+    DEFAULT_LEASE_TIME_MS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_SNOOZE_TIME_MS,
+    FINAL_STATUSES,
+    LEASED_STATUSES,
+    TASK_STATUSES,
+    can_transition,
+)
 from stores.errors import (
     AlreadyDone,
     InvalidArgument,
@@ -22,19 +32,7 @@ from stores.errors import (
 from stores.model import Page, Task, TaskStatus, TopicStats
 from stores.options import StoreOptions
 from stores.paging import scroll
-from stores.protocol import (
-    ALLOWED_TRANSITIONS,
-    DEFAULT_LEASE_TIME_MS,
-    DEFAULT_NAMESPACE,
-    DEFAULT_SNOOZE_TIME_MS,
-    FINAL_STATUSES,
-    LEASED_STATUSES,
-    TASK_STATUSES,
-    LeaseSupervision,
-    Store,
-    TaskStore,
-    can_transition,
-)
+from stores.protocol import LeaseSupervision, Store, TaskStore
 from stores.registry import open_store
 
 __all__ = [

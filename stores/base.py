@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 import stores.validation as v
 from stores.audit import AuditContext, AuditEntry, audit_key
 from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
+from stores.constants import FINAL_STATUSES
 from stores.errors import (
     InvalidArgument,
     InvalidStatusTransition,
@@ -28,7 +29,6 @@ from stores.errors import (
 )
 from stores.model import Page, Task, TopicStats
 from stores.options import StoreOptions
-from stores.protocol import FINAL_STATUSES
 from stores.rules import Write
 from stores.validation import Cursor
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from stores.constants import ALLOWED_TRANSITIONS
 from stores.errors import (
     InvalidStatusTransition,
     TaskConcurrentlyUpdated,
@@ -19,7 +20,6 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import Task, TaskStatus
-from stores.protocol import ALLOWED_TRANSITIONS
 from stores.rules import TARGET_STATUS, Write
 
 #: Items sent to a server in one go by ``apply_bulk`` implementations.

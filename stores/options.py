@@ -8,8 +8,8 @@ from typing import Any
 
 import stores.validation as v
 from stores.audit import Operator
+from stores.constants import DEFAULT_LEASE_TIME_MS, DEFAULT_NAMESPACE, DEFAULT_SNOOZE_TIME_MS, DEFAULT_TIMEOUT_S
 from stores.errors import InvalidArgument
-from stores.protocol import DEFAULT_LEASE_TIME_MS, DEFAULT_NAMESPACE, DEFAULT_SNOOZE_TIME_MS, DEFAULT_TIMEOUT_S
 
 
 @dataclass(frozen=True)

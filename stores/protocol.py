@@ -1,4 +1,4 @@
-"""The store contract as typing protocols, and its constants.
+"""The store contract as typing protocols, and its constants (from ``stores.constants``).
 
 ``TaskStore`` and ``LeaseSupervision`` are sokka's two protocols
 (``verbo.sokka.task``) renamed to Python conventions; ``Store`` is everything a
@@ -11,54 +11,45 @@ behaviour, and ``tests/stores`` is the conformance suite every backend passes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from stores.model import Page, Task, TaskStatus, TopicStats
-
-if TYPE_CHECKING:  # these modules use the constants below
-    from stores.audit import AuditEntry, Operator
-    from stores.bulk import BulkItem, BulkResult
-    from stores.options import StoreOptions
-
-TASK_STATUSES: tuple[TaskStatus, ...] = tuple(TaskStatus)
-
-#: status -> the statuses it may move to. Final statuses map to an empty set.
-ALLOWED_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = MappingProxyType(
-    {
-        TaskStatus.STARTING: frozenset(
-            {TaskStatus.RUNNING, TaskStatus.FAILED, TaskStatus.TERMINATED}
-        ),
-        TaskStatus.RUNNING: frozenset(
-            {TaskStatus.FAILED, TaskStatus.SNOOZED, TaskStatus.TERMINATED, TaskStatus.STARTING}
-        ),
-        TaskStatus.SNOOZED: frozenset(
-            {TaskStatus.STARTING, TaskStatus.FAILED, TaskStatus.TERMINATED}
-        ),
-        TaskStatus.FAILED: frozenset(),
-        TaskStatus.TERMINATED: frozenset(),
-    }
+from stores.audit import AuditEntry, Operator
+from stores.bulk import BulkItem, BulkResult
+from stores.constants import (
+    ALLOWED_TRANSITIONS,
+    DEFAULT_LEASE_TIME_MS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_PAGE_LIMIT,
+    DEFAULT_SNOOZE_TIME_MS,
+    DEFAULT_TIMEOUT_S,
+    FINAL_STATUSES,
+    LEASED_STATUSES,
+    MAX_PAGE_LIMIT,
+    TASK_STATUSES,
+    can_transition,
 )
+from stores.model import Page, Task, TopicStats
+from stores.options import StoreOptions
 
-FINAL_STATUSES: frozenset[TaskStatus] = frozenset(
-    status for status, targets in ALLOWED_TRANSITIONS.items() if not targets
-)
-#: The statuses that hold a lease (``list_leased_tasks``): a worker's or a snooze's.
-LEASED_STATUSES: frozenset[TaskStatus] = frozenset({TaskStatus.RUNNING, TaskStatus.SNOOZED})
-
-DEFAULT_LEASE_TIME_MS = 120_000
-DEFAULT_SNOOZE_TIME_MS = 300_000
-DEFAULT_NAMESPACE = "sokka"
-DEFAULT_PAGE_LIMIT = 100
-MAX_PAGE_LIMIT = 10_000
-#: Seconds a connection attempt, a statement or a socket read may take.
-DEFAULT_TIMEOUT_S = 5.0
-
-
-def can_transition(current: TaskStatus | str, target: TaskStatus | str) -> bool:
-    """Whether the transition table lets a task in ``current`` move to ``target``."""
-    return TaskStatus(target) in ALLOWED_TRANSITIONS[TaskStatus(current)]
-
+# The constants live in ``stores.constants`` (which the modules this one names
+# import); they are re-exported here, where the contract's readers look for them.
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "DEFAULT_LEASE_TIME_MS",
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_PAGE_LIMIT",
+    "DEFAULT_SNOOZE_TIME_MS",
+    "DEFAULT_TIMEOUT_S",
+    "FINAL_STATUSES",
+    "LEASED_STATUSES",
+    "MAX_PAGE_LIMIT",
+    "TASK_STATUSES",
+    "LeaseSupervision",
+    "Store",
+    "TaskStore",
+    "can_transition",
+]
 
 @runtime_checkable
 class TaskStore(Protocol):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from enum import StrEnum
 
+from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.errors import (
     AlreadyDone,
     InvalidStatus,
@@ -33,7 +34,6 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import Task, TaskStatus
-from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
 
 
 class Write(StrEnum):

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stores.constants import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from stores.errors import InvalidArgument, InvalidTask
 from stores.model import TaskStatus
-from stores.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 
 NAMESPACE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 #: The largest time or duration accepted, in ms (about 3,000 years): keeps every

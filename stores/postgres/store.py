@@ -26,6 +26,7 @@ from psycopg.types.string import TextLoader
 from stores.audit import AuditEntry
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
+from stores.constants import ALLOWED_TRANSITIONS, TASK_STATUSES
 from stores.errors import (
     InvalidArgument,
     StoreUnavailable,
@@ -36,7 +37,6 @@ from stores.errors import (
 )
 from stores.model import Task, TaskStatus, TopicStats
 from stores.postgres import deadline
-from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
 from stores.sqlfile import load_queries

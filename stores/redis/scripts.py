@@ -31,8 +31,8 @@ import redis
 from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError, NoScriptError
 
+from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
-from stores.protocol import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.redis.codec import task_state
 from stores.redis.direct import Direct
 from stores.redis.keys import Keys

@@ -37,9 +37,9 @@ from redis.exceptions import NoPermissionError
 from stores.audit import AuditEntry, audit_key
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
+from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.model import Task, TaskStatus, TopicStats
-from stores.protocol import TASK_STATUSES
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (

@@ -37,9 +37,9 @@ from typing import TypeVar
 from stores.audit import AuditEntry, audit_detail
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
+from stores.constants import ALLOWED_TRANSITIONS, TASK_STATUSES
 from stores.errors import InvalidArgument, StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
-from stores.protocol import ALLOWED_TRANSITIONS, TASK_STATUSES
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
