@@ -7,104 +7,53 @@ password in a URL is never echoed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-from pathlib import Path
 
 import stores
-from sokka_tui.contexts import ContextError, resolve
-from sokka_tui.durations import DurationError, parse_duration
+from sokka_tui import arguments
+from sokka_tui.contexts import ENV_URL, ContextError, resolve
+from sokka_tui.proctitle import hide_secrets_from_process_title
 from stores.audit import Operator
 from stores.errors import redact
 
-ENV_URL = "SOKKA_STORE_URL"
+PROG = "sokka-tui"
 DEMO_LEASE_MS = 6_000
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def default_url() -> str:
-    """``$SOKKA_STORE_URL``, else an embedded SQLite file in the user's data directory."""
-    if os.environ.get(ENV_URL):
-        return os.environ[ENV_URL]
-    from platformdirs import user_data_dir
-
-    directory = Path(user_data_dir("sokka-tui", appauthor=False))
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sokka-tui-default:sqlite://{directory / 'tasks.db'}"
-
-
-def _refresh(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:20]!r}") from None
-    if not value >= 0.5 or value > 3600:
-        raise argparse.ArgumentTypeError("the refresh interval must be between 0.5 and 3600 seconds")
-    return value
-
-
-def _lease(text: str) -> int:
-    try:
-        return int(text) if text.isdigit() else parse_duration(text, maximum_ms=10**12)
-    except (DurationError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+#: The longest lease ``--lease-time`` may ask for (about 31 years: effectively no limit).
+_MAX_LEASE_MS = 10**12
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="sokka-tui",
+    parser = arguments.Parser(
+        prog=PROG,
         description="Operations console for sokka task stores. "
         "'sokka-tui demo' runs it on an embedded store with live traffic.",
     )
     parser.add_argument(
         "url", nargs="?", metavar="URL|demo",
-        help=f"store URL: sqlite:///path.db, postgresql://..., redis://... (default: ${ENV_URL}, "
+        help=f"store URL: sqlite:///path.db, postgresql://..., redis://... (default: the context, else ${ENV_URL}, "
         "else an SQLite file in your data directory); or 'demo'",
     )
-    parser.add_argument("--read-only", action="store_true", help="open read-only: no action can be started")
-    parser.add_argument("--context", metavar="NAME",
-                        help="a store named in ~/.config/sokka/config.toml (or $SOKKA_CONFIG); keeps passwords "
-                        "out of the command line")
-    parser.add_argument("--allow-write", action="store_true", help="allow actions through a context marked read_only")
-    parser.add_argument("--namespace", default=None, help="schema / key prefix (default: the context's, else sokka)")
-    parser.add_argument("--refresh", type=_refresh, default=1.0, metavar="SECONDS",
-                        help="refresh interval (default 1, minimum 0.5)")
-    parser.add_argument("--lease-time", type=_lease, default=None, metavar="DURATION",
-                        help="lease granted by reservations made through this store handle, e.g. 2m")
-    parser.add_argument("--stuck-after", type=_lease, default=5 * 60_000, metavar="DURATION",
-                        help="a task 'starting' for longer than this counts as stuck (default 5m)")
-    parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="connect/statement/socket timeout (default 5)")
+    arguments.add_store_options(parser)
+    console = parser.add_argument_group("console")
+    console.add_argument("--refresh", type=arguments.seconds(0.5, 3600), default=1.0, metavar="SECONDS",
+                         help="refresh interval (default 1, minimum 0.5)")
+    console.add_argument("--lease-time", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=None,
+                         metavar="DURATION",
+                         help="lease granted by reservations made through this store handle, e.g. 2m")
+    console.add_argument("--stuck-after", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=5 * 60_000,
+                         metavar="DURATION", help="a task 'starting' for longer than this counts as stuck (default 5m)")
     return parser
 
 
 def _fail(message: str) -> int:
-    print(f"sokka-tui: error: {message}", file=sys.stderr)
-    return 2
-
-
-def hide_secrets_from_process_title(argv: list[str], prog: str = "sokka-tui") -> None:
-    """Rewrite this process's command line (``ps``, ``/proc/<pid>/cmdline``) as
-    ``prog`` and ``argv`` with every password replaced by ``***``; no change when
-    there is none. Shared by ``sokka-tui`` and ``sokka``."""
-    shown = [redact(arg) for arg in argv]
-    if shown == argv:
-        return
-    try:
-        from setproctitle import setproctitle
-    except ImportError:  # pragma: no cover - a declared dependency
-        return
-    setproctitle(" ".join([prog, *shown]))
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return arguments.EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the real command line: scrub it before anything else runs
-        hide_secrets_from_process_title(sys.argv[1:])
+        hide_secrets_from_process_title(sys.argv[1:], PROG)
     args = build_parser().parse_args(argv)
     if args.url == "demo":
         args.namespace = args.namespace or stores.DEFAULT_NAMESPACE

@@ -8,8 +8,9 @@
     read_only = true                        # writing needs --allow-write
     namespace = "sokka"                     # optional
 
-The file is ``$SOKKA_CONFIG`` if set, else ``$XDG_CONFIG_HOME/sokka/config.toml``,
-else ``~/.config/sokka/config.toml``. It is read only when ``--context`` is given.
+The file is ``$SOKKA_CONFIG`` if set, else ``config.toml`` in the user's config
+directory for ``sokka`` (platformdirs: ``$XDG_CONFIG_HOME/sokka``, else
+``~/.config/sokka`` on Linux). It is read only when ``--context`` is given.
 
 Where the store URL comes from, first match wins: the URL on the command line,
 the context, ``$SOKKA_STORE_URL``, the default SQLite file of ``sokka-tui``.
@@ -21,9 +22,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_config_path, user_data_path
+
 from stores.errors import redact
 
 ENV_CONFIG = "SOKKA_CONFIG"
+ENV_URL = "SOKKA_STORE_URL"
 _KEYS = {"url", "read_only", "namespace"}
 
 
@@ -57,11 +61,20 @@ class Target:
 
 
 def config_path() -> Path:
-    """``$SOKKA_CONFIG``, else ``$XDG_CONFIG_HOME/sokka/config.toml``, else ``~/.config/sokka/config.toml``."""
+    """``$SOKKA_CONFIG``, else ``config.toml`` in the user's config directory for ``sokka``."""
     if os.environ.get(ENV_CONFIG):
         return Path(os.environ[ENV_CONFIG]).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "sokka" / "config.toml"
+    return user_config_path("sokka", appauthor=False) / "config.toml"
+
+
+def default_url() -> str:
+    """``$SOKKA_STORE_URL``, else an embedded SQLite file in the user's data
+    directory for ``sokka-tui`` (created if missing)."""
+    if os.environ.get(ENV_URL):
+        return os.environ[ENV_URL]
+    directory = user_data_path("sokka-tui", appauthor=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite://{directory.resolve() / 'tasks.db'}"
 
 
 def load_context(name: str, path: Path | None = None) -> Context:
@@ -117,13 +130,10 @@ def resolve(
     context marked ``read_only`` opens read-only unless ``allow_write`` (the
     explicit ``--allow-write``); the ``--read-only`` flag always wins. Raises
     ``ContextError``."""
-    from sokka_tui.cli import default_url  # the console's default, one definition
-
     found = load_context(context) if context is not None else None
     if url is None and found is not None:
         url = found.url
     url = url or default_url()
-    url = url.removeprefix("sokka-tui-default:")
     context_read_only = bool(found and found.read_only)
     return Target(
         url=url,

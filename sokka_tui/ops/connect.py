@@ -39,7 +39,7 @@ def check_writable(target: Target, args: argparse.Namespace) -> None:
         raise Usage(f"context {target.context!r} is read-only; add --allow-write to write through it")
 
 
-def open_store(target: Target, *, write: bool, timeout: float | None = None) -> stores.TaskStore:
+def open_store(target: Target, *, write: bool, timeout: float | None = None) -> stores.Store:
     """Open ``target`` read-only for a read, writable with the operator for a write.
     Raises the store's errors (``StoreUnavailable``, ``InvalidArgument``)."""
     options: dict = {"read_only": not write}

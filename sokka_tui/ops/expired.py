@@ -18,19 +18,20 @@ from sokka_tui.query import STUCK_EXPIRED, TaskQuery
 from sokka_tui.render import clean
 from sokka_tui.selection import matching
 from stores.bulk import BULK_CHUNK, BulkItem, BulkOutcome
+from stores.protocol import Store
 
 
-def expired(store, topic: str):
+def expired(store: Store, topic: str):
     """The running tasks of ``topic`` whose lease ended, by the store's clock now."""
     return matching(store, TaskQuery(topic=topic, stuck=STUCK_EXPIRED), store.now_ms(), 0)
 
 
-def dry_run(store, args: argparse.Namespace, out: Output) -> int:
+def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
     out.leased(expired(store, args.topic), store.now_ms())
     return 0
 
 
-def revoke_expired(store, args: argparse.Namespace, out: Output) -> int:
+def revoke_expired(store: Store, args: argparse.Namespace, out: Output) -> int:
     items = [BulkItem(t.task_id, t.record_ver, t.pid, t.status) for t in expired(store, args.topic)]
     topic = clean(args.topic)
     if not items:

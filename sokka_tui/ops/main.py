@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
-from collections.abc import Callable
 
 import stores
+from sokka_tui import arguments
 from sokka_tui.actions import Action
-from sokka_tui.cli import hide_secrets_from_process_title
-from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.ops import connect, expired, purge, reads, watch, writes
 from sokka_tui.ops.confirm import check_can_confirm
 from sokka_tui.ops.errors import (
@@ -32,6 +31,7 @@ from sokka_tui.ops.errors import (
     Usage,
 )
 from sokka_tui.ops.output import JSON, JSONL, TABLE, Output
+from sokka_tui.proctitle import hide_secrets_from_process_title
 from sokka_tui.render import clean
 from stores.errors import redact
 
@@ -46,22 +46,6 @@ _URL_HELP = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2
-        self.exit(EXIT_USAGE, f"{PROG}: error: {clean(redact(message))} (see --help)\n")
-
-
-# -- argument types: each raises ArgumentTypeError, which argparse makes one line, exit 2
-def _duration(maximum_ms: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            return parse_duration(text, maximum_ms=maximum_ms)
-        except DurationError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return parse
-
-
 def _moment(text: str) -> str:
     try:
         reads.parse_when(text, 0)
@@ -70,48 +54,18 @@ def _moment(text: str) -> str:
     return text
 
 
-def _positive(name: str, maximum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        if not text.isdigit() or not 1 <= int(text) <= maximum:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number from 1 to {maximum}")
-        return int(text)
-
-    return parse
-
-
-def _seconds(low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:20]!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} seconds")
-        return value
-
-    return parse
-
-
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    """The options every subcommand takes, before or after its name.
+    """The options every subcommand takes, before or after its name: the store
+    (``--url`` and the options ``sokka-tui`` shares) and the output format.
 
     A subcommand's copy has no defaults (SUPPRESS), so it only overrides what
     was given after the subcommand's name."""
 
-    def default(value):
+    def default(value: object) -> object:
         return value if top else argparse.SUPPRESS
 
-    group = parser.add_argument_group("store")
-    group.add_argument("--url", default=default(None), metavar="URL", help=_URL_HELP)
-    group.add_argument("--context", default=default(None), metavar="NAME",
-                       help="a store named in ~/.config/sokka/config.toml (or $SOKKA_CONFIG)")
-    group.add_argument("--namespace", default=default(None), help="schema / key prefix (default: sokka)")
-    group.add_argument("--read-only", action="store_true", default=default(False),
-                       help="refuse every write (reads always open the store read-only)")
-    group.add_argument("--allow-write", action="store_true", default=default(False),
-                       help="write through a context marked read_only")
-    group.add_argument("--timeout", type=_seconds(0.1, 3600), default=default(None), metavar="SECONDS",
-                       help="connect/statement/socket timeout (default 5)")
+    parser.add_argument("--url", default=default(None), metavar="URL", help=_URL_HELP)
+    arguments.add_store_options(parser, defaults=top)
     out = parser.add_argument_group("output").add_mutually_exclusive_group()
     out.add_argument("--json", dest="format", action="store_const", const=JSON, default=default(TABLE),
                      help="one JSON document (a list for list commands)")
@@ -122,19 +76,19 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 def _write_options(parser: argparse.ArgumentParser, *, versioned: bool = True) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     if versioned:
-        parser.add_argument("--if-version", type=_positive("--if-version", 2**53 - 1), metavar="N",
+        parser.add_argument("--if-version", type=arguments.positive("--if-version", 2**53 - 1), metavar="N",
                             help="write only if the task is at version N (record_ver)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = arguments.Parser(
         prog=PROG,
         description="Read and act on sokka task stores from scripts: what the console does, one command at a time.",
         epilog="Exit codes: 0 ok, 1 refused (changed, wrong status, not found, not confirmed), "
         "2 usage or connection error. Times are UTC.",
     )
     _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=arguments.Parser)
 
     def command(name: str, help_text: str, run, *, write: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -150,19 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_moment, metavar="TIME",
                    help="updated at or after: a duration ago (2h) or a time (2026-11-29 08:00 UTC, ISO 8601)")
     p.add_argument("--until", type=_moment, metavar="TIME", help="updated at or before (same forms)")
-    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N tasks (default: all)")
+    p.add_argument("--limit", type=arguments.positive("--limit", 10**9), metavar="N",
+                   help="at most N tasks (default: all)")
     p = command("task", "one task, every field", reads.task)
     p.add_argument("task_id", metavar="ID")
     p = command("group", "every task of a group, oldest first", reads.group)
     p.add_argument("group_id", metavar="ID")
     p = command("leased", "running and snoozed tasks, soonest expiry first", reads.leased)
     p.add_argument("topic", nargs="?")
-    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N tasks (default: all)")
+    p.add_argument("--limit", type=arguments.positive("--limit", 10**9), metavar="N",
+                   help="at most N tasks (default: all)")
 
     p = command("audit", "the audit trail, newest first: every write made through sokka-tui or sokka",
                 reads.audit)
     p.add_argument("--task", metavar="ID", help="only this task's records")
-    p.add_argument("--limit", type=_positive("--limit", 10**9), metavar="N", help="at most N records (default: all)")
+    p.add_argument("--limit", type=arguments.positive("--limit", 10**9), metavar="N",
+                   help="at most N records (default: all)")
 
     p = command("create", "create a task (status starting)", writes.create, write=True)
     p.add_argument("topic")
@@ -176,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("snooze", "put a running task to sleep", lambda s, a, o: writes.act(s, a, o, Action.SNOOZE),
                 write=True)
     p.add_argument("task_id", metavar="ID")
-    p.add_argument("duration", type=_duration(30 * 86_400_000), metavar="DURATION", help="30s, 5m, 2h, 1h30m")
+    p.add_argument("duration", type=arguments.duration(30 * 86_400_000), metavar="DURATION", help="30s, 5m, 2h, 1h30m")
     _write_options(p)
     p = command("fail", "mark a task failed", lambda s, a, o: writes.act(s, a, o, Action.FAIL), write=True)
     p.add_argument("task_id", metavar="ID")
@@ -197,12 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list them; write nothing")
     _write_options(p, versioned=False)
     p = command("purge", "delete finished tasks older than a duration, in batches", purge.purge, write=True)
-    p.add_argument("--older-than", required=True, type=_duration(_LONG_MS), metavar="DURATION",
+    p.add_argument("--older-than", required=True, type=arguments.duration(_LONG_MS), metavar="DURATION",
                    help="by last update, store clock: 30d, 12h, ...")
     p.add_argument("--status", default="terminated,failed", metavar="LIST",
                    help="finished statuses to delete (default: terminated,failed)")
     p.add_argument("--topic", help="only this topic")
-    p.add_argument("--batch-size", type=_positive("--batch-size", 10_000), default=1_000, metavar="N",
+    p.add_argument("--batch-size", type=arguments.positive("--batch-size", 10_000), default=1_000, metavar="N",
                    help="tasks deleted per transaction (default 1000)")
     p.add_argument("--dry-run", action="store_true", help="count them; delete nothing")
     _write_options(p, versioned=False)
@@ -210,10 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("watch", "the leased tasks, a block of lines every few seconds (ctrl+c stops)",
                 lambda s, a, o: watch.watch(s, a))
     p.add_argument("topic", nargs="?")
-    p.add_argument("--interval", type=_seconds(0.5, 3600), default=2.0, metavar="SECONDS",
+    p.add_argument("--interval", type=arguments.seconds(0.5, 3600), default=2.0, metavar="SECONDS",
                    help="seconds between blocks (default 2)")
     p.add_argument("--once", action="store_true", help="print one block and exit")
-    p.add_argument("--limit", type=_positive("--limit", 1_000), default=50, metavar="N",
+    p.add_argument("--limit", type=arguments.positive("--limit", 1_000), default=50, metavar="N",
                    help="leases shown per block (default 50)")
     return parser
 
@@ -247,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     """The ``sokka`` entry point; returns the exit code."""
     for stream in (sys.stdout, sys.stderr):
         # A terminal that cannot show a character gets an escape, not a crash.
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):  # not a test's capture or a replaced stream
+            with contextlib.suppress(ValueError):
+                stream.reconfigure(errors="backslashreplace")
     if argv is None:  # the real command line: scrub passwords from the process title first
         hide_secrets_from_process_title(sys.argv[1:], "sokka")
     try:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Interrupted, Usage
 from sokka_tui.ops.output import Output, iso
 from sokka_tui.render import absolute, clean, format_duration
 from stores import FINAL_STATUSES, scroll
+from stores.protocol import Store
 
 PAGE = 1_000
 
@@ -37,7 +39,7 @@ def _scope(args: argparse.Namespace, statuses: tuple[str, ...]) -> str:
     return f"{' and '.join(statuses)} tasks{where} last updated more than {format_duration(args.older_than)} ago"
 
 
-def dry_run(store, args: argparse.Namespace, out: Output) -> int:
+def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
     statuses = statuses_of(args.status)
     cutoff = store.now_ms() - args.older_than
     counted = {}
@@ -45,8 +47,7 @@ def dry_run(store, args: argparse.Namespace, out: Output) -> int:
         filters = {"status": status, "to_ms": cutoff - 1}
         if args.topic:
             filters["topic"] = args.topic
-        tasks = scroll(lambda cursor, f=filters: store.list_tasks(f, cursor), {"limit": PAGE})
-        counted[status] = sum(1 for _ in tasks)
+        counted[status] = sum(1 for _ in scroll(partial(store.list_tasks, filters), {"limit": PAGE}))
     total = sum(counted.values())
     out.document(
         {"would_purge": total, "by_status": counted, "cutoff_ms": cutoff, "cutoff_iso": iso(cutoff),
@@ -57,7 +58,7 @@ def dry_run(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def purge(store, args: argparse.Namespace, out: Output) -> int:
+def purge(store: Store, args: argparse.Namespace, out: Output) -> int:
     statuses = statuses_of(args.status)
     confirm(f"Delete every {_scope(args, statuses)}, for good?", args.yes)
     total, batches = 0, 0
@@ -84,7 +85,7 @@ def purge(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _batches(store, args: argparse.Namespace, statuses: tuple[str, ...]):
+def _batches(store: Store, args: argparse.Namespace, statuses: tuple[str, ...]):
     """Each batch's count, until one comes back short (nothing older is left)."""
     while True:
         deleted = store.purge_tasks(args.older_than, statuses, args.topic, args.batch_size)

@@ -15,7 +15,8 @@ from sokka_tui.ops.errors import Refused
 from sokka_tui.ops.output import Output
 from sokka_tui.query import parse_moment
 from sokka_tui.render import clean
-from stores import Task, scroll
+from stores import Store, scroll
+from stores.model import Row
 
 #: Tasks asked of the store per page.
 PAGE = 500
@@ -40,20 +41,20 @@ def parse_when(text: str, now_ms: int) -> int:
     return moment
 
 
-def _limited(tasks: Iterator[Task], limit: int | None) -> Iterator[Task]:
-    return islice(tasks, limit) if limit else tasks
+def _limited(rows: Iterator[Row], limit: int | None) -> Iterator[Row]:
+    return islice(rows, limit) if limit else rows
 
 
 def _page(limit: int | None) -> dict:
     return {"limit": min(limit, PAGE) if limit else PAGE}
 
 
-def topics(store, args: argparse.Namespace, out: Output) -> int:
+def topics(store: Store, args: argparse.Namespace, out: Output) -> int:
     out.topics(store.topics(), store.now_ms())
     return 0
 
 
-def tasks(store, args: argparse.Namespace, out: Output) -> int:
+def tasks(store: Store, args: argparse.Namespace, out: Output) -> int:
     filters: dict = {"topic": args.topic}
     if args.status:
         filters["status"] = args.status
@@ -70,7 +71,7 @@ def tasks(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def task(store, args: argparse.Namespace, out: Output) -> int:
+def task(store: Store, args: argparse.Namespace, out: Output) -> int:
     found = store.task(args.task_id)
     if found is None:
         raise Refused(f"task {clean(args.task_id)!r} not found")
@@ -78,7 +79,7 @@ def task(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def group(store, args: argparse.Namespace, out: Output) -> int:
+def group(store: Store, args: argparse.Namespace, out: Output) -> int:
     members = store.tasks(args.group_id)
     if not members:
         raise Refused(f"no task in group {clean(args.group_id)!r}")
@@ -86,14 +87,14 @@ def group(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def leased(store, args: argparse.Namespace, out: Output) -> int:
+def leased(store: Store, args: argparse.Namespace, out: Output) -> int:
     now = store.now_ms()
     listing = scroll(lambda cursor: store.list_leased_tasks(args.topic, cursor), _page(args.limit))
     out.leased(_limited(listing, args.limit), now)
     return 0
 
 
-def audit(store, args: argparse.Namespace, out: Output) -> int:
+def audit(store: Store, args: argparse.Namespace, out: Output) -> int:
     """The audit trail, newest first: every write made through sokka-tui or sokka."""
     trail = scroll(lambda cursor: store.audit_log(args.task, cursor), _page(args.limit))
     out.audit(_limited(trail, args.limit))

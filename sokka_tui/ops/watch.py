@@ -17,10 +17,10 @@ import time
 
 from sokka_tui.ops.output import LEASED_COLUMNS, Table, leased_row
 from sokka_tui.render import absolute, clean
-from stores import StoreUnavailable, TaskStatus
+from stores import Store, StoreUnavailable, TaskStatus
 
 
-def block(store, topic: str | None, limit: int) -> str:
+def block(store: Store, topic: str | None, limit: int) -> str:
     """One tick: header and rows, as text."""
     from io import StringIO
 
@@ -44,7 +44,7 @@ def block(store, topic: str | None, limit: int) -> str:
     return text.getvalue()
 
 
-def watch(store, args: argparse.Namespace) -> int:
+def watch(store: Store, args: argparse.Namespace) -> int:
     """Print a block every ``--interval`` seconds (one with ``--once``) until ctrl+c."""
     try:
         while True:

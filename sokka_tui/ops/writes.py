@@ -20,7 +20,7 @@ from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Refused, Usage
 from sokka_tui.ops.output import Output, task_json, task_line
 from sokka_tui.render import absolute, clean, format_duration, plain
-from stores import StoreUnavailable, Task, TaskConcurrentlyUpdated
+from stores import Store, StoreUnavailable, Task, TaskConcurrentlyUpdated
 
 PAST = {Action.SNOOZE: "Snoozed", Action.FAIL: "Failed", Action.TERMINATE: "Terminated",
         Action.REVOKE: "Revoked the lease of"}
@@ -42,7 +42,7 @@ def read_data(text: str) -> Any:
         raise Usage(f"the task data from {clean(source)} is not JSON: {exc}") from None
 
 
-def create(store, args: argparse.Namespace, out: Output) -> int:
+def create(store: Store, args: argparse.Namespace, out: Output) -> int:
     new: dict[str, Any] = {"topic": args.topic, "data": args.data}
     for field, value in (("task_id", args.id), ("task_group_id", args.group), ("sub_topic", args.sub_topic),
                          ("task_description", args.description)):
@@ -56,7 +56,7 @@ def create(store, args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def act(store, args: argparse.Namespace, out: Output, action: Action) -> int:
+def act(store: Store, args: argparse.Namespace, out: Output, action: Action) -> int:
     """Read, check, confirm, write at the version shown; report the task after."""
     seen = store.task(args.task_id)
     if seen is None:
@@ -71,7 +71,7 @@ def act(store, args: argparse.Namespace, out: Output, action: Action) -> int:
     snooze_ms = getattr(args, "duration", None)
     error = getattr(args, "error", None)
     detail = ""
-    if action == Action.SNOOZE:
+    if action == Action.SNOOZE and snooze_ms is not None:
         detail = f" for {format_duration(snooze_ms)}"
     elif action == Action.FAIL and error:
         detail = f" with error {plain(error, 60)!r}"
@@ -96,7 +96,7 @@ def act(store, args: argparse.Namespace, out: Output, action: Action) -> int:
     return 0
 
 
-def what_changed(store, seen: Task) -> str:
+def what_changed(store: Store, seen: Task) -> str:
     """The fields that differ now, in one line: ``record_ver 7 → 8, status running → starting``."""
     def value(name: str, v: object) -> str:
         return absolute(v) if name == "lease_expires_at" and isinstance(v, int) else plain(v, 40)
