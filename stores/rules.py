@@ -55,13 +55,6 @@ def lease_expired(task: Task, now: int) -> bool:
     return task.lease_expires_at is not None and task.lease_expires_at <= now
 
 
-def is_reservable(task: Task, now: int) -> bool:
-    """``starting``, or ``running``/``snoozed`` whose lease or wake time has passed."""
-    if task.status == TaskStatus.STARTING:
-        return True
-    return task.status in (TaskStatus.RUNNING, TaskStatus.SNOOZED) and lease_expired(task, now)
-
-
 def _found(task: Task | None, task_id: str) -> Task:
     if task is None:
         raise TaskNotFound(f"Task {task_id!r} does not exist.", task_id=task_id)

@@ -57,7 +57,6 @@ from stores.validation import Cursor, NewTask, TaskFilters
 
 SCHEMA_VERSION = 4  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
 # 4: two listing indexes instead of four
-_MAX_KEY = (2**62, "\U0010ffff")  # sorts after every real (time, id) key
 #: Statuses from which each target status may be reached, from the one table.
 _FROM_STATUSES = {
     target: [str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed] for target in TASK_STATUSES
