@@ -17,6 +17,11 @@ closed at once: the pool discards it, and the caller gets ``ServerTimeout``
 A write that timed out may or may not have been applied; the store never
 re-sends one.
 
+This leans on two psycopg internals, ``Connection.wait`` and
+``psycopg.errors._WaitTimeout``; importing this module raises ``ImportError``,
+naming the missing one, on a psycopg without them
+(``tests/stores/test_private_names.py`` checks the installed one).
+
 Connecting is bounded by libpq's ``connect_timeout`` (whole seconds, at least
 2), and waiting for a pooled connection by the pool's ``timeout``.
 
@@ -39,14 +44,30 @@ import psycopg
 import psycopg_pool
 from psycopg import pq
 
-#: The wait timeout psycopg raises (internal to psycopg, hence looked up softly).
-_WAIT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
-    filter(None, [getattr(psycopg.errors, "_WaitTimeout", None)])
-)
+
+def _private_wait_timeout() -> type[BaseException]:
+    """psycopg's own wait timeout (``psycopg.errors._WaitTimeout``, a private
+    name), after checking that ``Connection.wait`` takes ``timeout``. Without
+    both there is no client deadline, and a paused server would hang every
+    caller: refuse to import rather than run without it."""
+    found = getattr(psycopg.errors, "_WaitTimeout", None)
+    if not (isinstance(found, type) and issubclass(found, BaseException)):
+        raise ImportError(
+            f"stores.postgres needs psycopg.errors._WaitTimeout, a private name of psycopg, "
+            f"which psycopg {psycopg.__version__} does not have: install a psycopg version "
+            "the project supports (pyproject.toml)."
+        )
+    if "timeout" not in inspect.signature(psycopg.Connection.wait).parameters:
+        raise ImportError(
+            f"stores.postgres needs psycopg.Connection.wait(..., timeout=...), which psycopg "
+            f"{psycopg.__version__} does not take: install a psycopg version the project "
+            "supports (pyproject.toml)."
+        )
+    return found
 
 
-#: ``Connection.wait`` takes ``timeout`` (psycopg 3.2 and later, as required).
-_HAS_WAIT_TIMEOUT = bool(_WAIT_TIMEOUT) and "timeout" in inspect.signature(psycopg.Connection.wait).parameters
+#: The wait timeout psycopg raises when ``Connection.wait``'s ``timeout`` passes.
+_WAIT_TIMEOUT = _private_wait_timeout()
 
 
 class ServerTimeout(psycopg.OperationalError):
@@ -69,8 +90,6 @@ class DeadlineConnection(psycopg.Connection):
     deadline_s: float | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        if not _HAS_WAIT_TIMEOUT:  # an older psycopg: no client deadline, as before
-            return super().wait(gen, interval=interval)
         if timeout is None:
             timeout = self.deadline_s
         try:
