@@ -13,10 +13,17 @@ import json
 from stores.model import Task, TaskStatus
 from stores.validation import NewTask
 
-#: Positions in the ``meta`` array (``common.lua`` ``encode``) that the store
-#: sorts merged pages by.
-META_LEASE = 5
-META_UPDATED = 7
+#: The fields of the ``meta`` array, in the order ``common.lua`` writes them
+#: (``encode``) and reads them (``decode``); ``task_from`` unpacks them so.
+META_FIELDS = (
+    "status", "pid", "record_ver", "error", "snooze_time", "lease_expires_at", "created_at", "updated_at",
+    "sub_topic",
+)
+#: Positions in the ``meta`` array: the keys merged pages are sorted by, and the
+#: sub_topic (the schema upgrade reads it).
+META_LEASE = META_FIELDS.index("lease_expires_at")
+META_UPDATED = META_FIELDS.index("updated_at")
+META_SUB_TOPIC = META_FIELDS.index("sub_topic")
 #: A ``static`` for a task known only by its ``meta``: the checks of
 #: ``stores.rules`` read no static field.
 _NO_STATIC = '["",null,null,null]'
@@ -36,12 +43,18 @@ def task_from(task_id: str, topic: str, meta: list | str, static: list | str) ->
         meta = json.loads(meta)
     if isinstance(static, str):
         static = json.loads(static)
-    status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta
+    status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta  # META_FIELDS
     group, description, timeout_ms, data = static
     return Task(
         task_id, group, description, topic, sub_topic, _STATUS.get(status) or TaskStatus(status), pid, record_ver,
         data, error, snooze_time, timeout_ms, lease, created, updated,
     )
+
+
+def meta_sub_topic(meta: str) -> str:
+    """The sub_topic in a stored ``meta`` (JSON text)."""
+    sub_topic: str = json.loads(meta)[META_SUB_TOPIC]
+    return sub_topic
 
 
 def task_state(task_id: str, topic: str, meta: list | str) -> Task:

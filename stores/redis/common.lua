@@ -80,6 +80,7 @@ local function jnum(x)
 end
 
 -- One string concatenation, not a table of parts: this runs on every write.
+-- The fields' order is codec.py's META_FIELDS (decode above reads the same).
 -- The status is one of the protocol's words, so it needs no escaping.
 local function encode(m)
   return '["' .. m.status .. '",' .. jstr(m.pid) .. ',' .. string.format('%d', m.record_ver) .. ','

@@ -46,6 +46,7 @@ from stores.redis.codec import (
     META_LEASE,
     META_UPDATED,
     created_task,
+    meta_sub_topic,
     record_ver_arg,
     static_json,
     task_from,
@@ -184,7 +185,7 @@ class RedisStore(BaseStore):
         for topic in sorted(self._client.smembers(self._keys.topics)):
             while self._scripts.call("upgrade", topic, _UPGRADE_STEP)[1] != 1:
                 pass
-            subs = {json.loads(meta)[8] for _, meta in self._client.hscan_iter(self._keys.meta(topic), count=1_000)}
+            subs = {meta_sub_topic(meta) for _, meta in self._client.hscan_iter(self._keys.meta(topic), count=1_000)}
             prefix = self._keys.topic(topic)
             for sub in subs:
                 self._client.unlink(f"{prefix}u:t:{sub}")

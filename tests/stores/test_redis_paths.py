@@ -92,3 +92,25 @@ def test_direct_replies_are_decoded_as_the_client_decodes_them(make_store):
     with pytest.raises(redis.exceptions.NoScriptError):
         direct.execute("EVALSHA", "0" * 40, 0)
     assert direct.execute("ECHO", "still fine") == "still fine"
+
+
+def test_meta_fields_are_the_layout_the_scripts_write(make_store):
+    """``codec.META_FIELDS`` names the stored ``meta`` array as ``common.lua`` writes it."""
+    import json
+
+    from stores.redis.codec import META_FIELDS, meta_sub_topic
+
+    store = make_store(lease_time_ms=60_000)
+    store.create_task({"topic": "mail", "sub_topic": "urgent"})
+    task = store.snooze(store.reserve_task("mail", "w1").task_id, "w1", 5_000)
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        meta = client.hget(store._keys.meta("mail"), task.task_id)
+    finally:
+        client.close()
+    assert dict(zip(META_FIELDS, json.loads(meta), strict=True)) == {
+        "status": "snoozed", "pid": None, "record_ver": task.record_ver, "error": None,
+        "snooze_time": 5_000, "lease_expires_at": task.lease_expires_at, "created_at": task.created_at,
+        "updated_at": task.updated_at, "sub_topic": "urgent",
+    }
+    assert meta_sub_topic(meta) == "urgent"
