@@ -24,9 +24,9 @@ from psycopg import sql
 import stores
 from stores.bulk import BulkItem
 from stores.errors import StoreUnavailable
-from tests.faults.workers import wait_for
 from tests.private_servers import PrivatePostgres, PrivateRedis
 from tests.servers import PG_URL, drop_namespace, new_namespace
+from tests.waiting import wait_for
 
 LEASE_MS = 60_000
 

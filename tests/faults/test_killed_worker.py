@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 
-from tests.faults.workers import ROOT, read_lines, wait_for
+from tests.faults.workers import ROOT, read_lines
+from tests.waiting import wait_for
 
 LEASE_MS = 1_500
 

@@ -18,10 +18,11 @@ import pytest
 import stores
 from sokka_tui.clock import system_clock
 from sokka_tui.widgets.status_bar import OutageBanner
-from tests.faults.workers import read_lines, spawn, wait_for
+from tests.faults.workers import read_lines, spawn
 from tests.private_servers import PrivatePostgres, PrivateRedis
 from tests.servers import new_namespace
 from tests.tui.conftest import SIZE, settle
+from tests.waiting import until, wait_for
 
 TASKS = 60
 WORK_MS = 150
@@ -45,10 +46,7 @@ def _server(kind: str, tmp_path):
 async def _until(pilot, predicate, timeout: float) -> float:
     """Let the app run until ``predicate()``; return how long it took (or fail)."""
     started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        await pilot.pause(0.05)
+    await until(pilot, predicate, timeout)
     return time.monotonic() - started
 
 
