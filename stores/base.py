@@ -10,8 +10,8 @@ from __future__ import annotations
 import abc
 import secrets
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, Self
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, Self, TypeVar
 
 import stores.validation as v
 from stores.audit import AuditContext, AuditEntry, audit_key
@@ -22,6 +22,7 @@ from stores.errors import (
     InvalidStatusTransition,
     InvalidTask,
     ReadOnlyStore,
+    StoreUnavailable,
     TaskAlreadyExists,
     TaskConcurrentlyUpdated,
     TaskNotFound,
@@ -34,6 +35,11 @@ from stores.validation import Cursor
 
 #: Rows sent to a server in one round trip by ``create_tasks``.
 CREATE_BATCH_SIZE = 1_000
+#: Tries of a conditional write that missed while the rules found nothing wrong
+#: with the task: it changed between the write and the read that diagnosed it.
+WRITE_ATTEMPTS = 3
+
+Result = TypeVar("Result")
 
 
 def list_key(task: Task) -> tuple[int, str]:
@@ -311,6 +317,27 @@ class BaseStore(abc.ABC):
         v.check_record_ver(record_ver, optional=True)
         self._writable(f"{write} tasks")
         return self._write(task_id, write, pid, record_ver, error=error, snooze_ms=snooze_ms)
+
+    @staticmethod
+    def _write_until_settled(
+        task_id: str,
+        attempt: Callable[[], Result | None],
+        diagnose: Callable[[], object],
+        *,
+        unchanged: str = "nothing was written",
+    ) -> Result:
+        """A conditional write whose condition holds the rules of ``stores.rules``:
+        ``attempt()`` writes and returns its result, or ``None`` when the condition
+        did not hold; only then does ``diagnose()`` read the task as it is now and
+        raise the protocol's error for it. When it raises nothing the task changed
+        in between, and the write is tried again (``WRITE_ATTEMPTS`` in all).
+        Raises ``StoreUnavailable`` ("..., ``unchanged``") when it kept changing."""
+        for _ in range(WRITE_ATTEMPTS):
+            result = attempt()
+            if result is not None:
+                return result
+            diagnose()
+        raise StoreUnavailable(f"Task {task_id!r} kept changing; {unchanged}.")
 
     # -- primitives --------------------------------------------------------
     @abc.abstractmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from stores.constants import ALLOWED_TRANSITIONS
+from stores.constants import ALLOWED_SOURCES
 from stores.errors import (
     InvalidStatusTransition,
     TaskConcurrentlyUpdated,
@@ -84,7 +84,7 @@ def outcome_of(error: TaskStoreError) -> BulkOutcome:
 
 def allowed_from(action: BulkAction) -> list[str]:
     """The statuses the transition table lets ``action`` start from."""
-    return [str(s) for s, targets in ALLOWED_TRANSITIONS.items() if action.target in targets]
+    return [str(s) for s in ALLOWED_SOURCES[action.target]]
 
 
 def classify(item: BulkItem, current: tuple[int, str, str | None] | None, action: BulkAction) -> BulkResult:

@@ -31,6 +31,15 @@ ALLOWED_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = MappingProxyTy
     }
 )
 
+#: status -> the statuses that may move to it: the table read backwards, for the
+#: conditional writes of the SQL backends and the bulk refusals.
+ALLOWED_SOURCES: Mapping[TaskStatus, tuple[TaskStatus, ...]] = MappingProxyType(
+    {
+        target: tuple(status for status, targets in ALLOWED_TRANSITIONS.items() if target in targets)
+        for target in TaskStatus
+    }
+)
+
 FINAL_STATUSES: frozenset[TaskStatus] = frozenset(
     status for status, targets in ALLOWED_TRANSITIONS.items() if not targets
 )

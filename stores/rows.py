@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from stores.audit import AuditEntry
+from stores.errors import InvalidArgument
 from stores.model import Task, TaskStatus
 from stores.validation import TASK_FIELDS
 
@@ -28,6 +29,22 @@ AUDIT_COLUMNS = (
     "audit_id, at, op_user, op_host, tool, action, task_id, topic, status_before, status_after, "
     "record_ver_before, record_ver_after, detail, batch_id"
 )
+
+
+#: Above every record's ``(at, audit_id)``: where the first page of the trail starts.
+_AUDIT_START = (2**62, 2**62)
+
+
+def audit_after(after: tuple[int, str] | None) -> tuple[int, int]:
+    """The ``(at, audit_id)`` an ``audit_log`` page starts below, from its cursor's
+    position (``None`` for the first page). Raises ``InvalidArgument`` for a
+    position whose id is not one ``audit_from_row`` made (a bigint's digits)."""
+    if after is None:
+        return _AUDIT_START
+    at, audit_id = after
+    if not (audit_id.isascii() and audit_id.isdigit() and int(audit_id) < 2**63):
+        raise InvalidArgument("cursor is not one this store returned.")
+    return at, int(audit_id)
 
 
 def audit_from_row(row: Sequence[Any]) -> AuditEntry:

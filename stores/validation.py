@@ -17,7 +17,7 @@ from typing import Any
 
 from stores.constants import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from stores.errors import InvalidArgument, InvalidTask
-from stores.model import TaskStatus
+from stores.model import Task, TaskStatus
 
 NAMESPACE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 #: The largest time or duration accepted, in ms (about 3,000 years): keeps every
@@ -71,6 +71,15 @@ class NewTask:
     sub_topic: str
     data_json: str
     timeout_ms: int | None
+
+    def created(self, at: int) -> Task:
+        """The task a create of this one writes at ``at`` (epoch ms, the store's
+        clock): ``starting``, version 1, no owner, no lease."""
+        return Task(
+            self.task_id, self.task_group_id, self.task_description, self.topic, self.sub_topic,
+            TaskStatus.STARTING, None, 1, json.loads(self.data_json), None, None, self.timeout_ms,
+            None, at, at,
+        )
 
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"

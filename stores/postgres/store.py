@@ -11,9 +11,8 @@ also sets ``default_transaction_read_only`` so the server refuses writes too.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -26,9 +25,8 @@ from psycopg.types.string import TextLoader
 from stores.audit import AuditEntry
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
-from stores.constants import ALLOWED_TRANSITIONS, TASK_STATUSES
+from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import (
-    InvalidArgument,
     StoreUnavailable,
     TaskAlreadyExists,
     TaskStoreError,
@@ -37,8 +35,9 @@ from stores.errors import (
 )
 from stores.model import Task, TaskStatus, TopicStats
 from stores.postgres import deadline
-from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
+from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
@@ -49,13 +48,7 @@ _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 #: Statuses from which each target status may be reached, from the one table,
 #: as PostgreSQL array text: psycopg dumps a str several times faster than a
 #: list, whose element type it must inspect on every call.
-_FROM_STATUSES = {
-    target: "{" + ",".join(str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed) + "}"
-    for target in TASK_STATUSES
-}
-# A retry budget for a conditional write that missed while its check passed:
-# the task changed between the update and the diagnosing read.
-_WRITE_ATTEMPTS = 3
+_FROM_STATUSES = {target: "{" + ",".join(sources) + "}" for target, sources in ALLOWED_SOURCES.items()}
 #: The ``what`` of ``_connection`` for writes: a permission error there is ``ReadOnlyStore``.
 _WRITES = frozenset({"insert", "write", "bulk write"})
 #: The count columns of topic_stats, in the order the topics query returns them.
@@ -201,17 +194,11 @@ class PostgresStore(BaseStore):
                 "may not create it", cannot_create,
             ) from cannot_create
         if row is None:
-            raise StoreUnavailable(
-                f"Namespace {self.namespace!r} has no sokka schema in this database; "
-                "open it once without read-only to create it."
-            )
-        self._check_version(row[0])
-        if int(row[0]) < SCHEMA_VERSION:
+            raise schema_missing(self.namespace, "in this database")
+        version = checked_schema_version(self.namespace, str(row[0]), SCHEMA_VERSION)
+        if version < SCHEMA_VERSION:
             # Nothing may be changed from here, and this version's queries need the new schema.
-            raise StoreUnavailable(
-                f"Namespace {self.namespace!r} has schema version {row[0]}, older than this "
-                f"sokka-tui's {SCHEMA_VERSION}; open it once without read_only to upgrade it."
-            )
+            raise schema_too_old(self.namespace, version, SCHEMA_VERSION)
 
     def _create_schema(self, conn: psycopg.Connection) -> None:
         from importlib import resources
@@ -221,14 +208,8 @@ class PostgresStore(BaseStore):
             conn.execute(self._queries["lock_schema"], (self.namespace,))
             conn.execute(sql.SQL(schema_sql).format(schema=sql.Identifier(self.namespace)))
             conn.execute(self._queries["set_schema_version"], (str(SCHEMA_VERSION),))
-            self._check_version(conn.execute(self._queries["schema_version"]).fetchone()[0])
-
-    def _check_version(self, version: str) -> None:
-        if int(version) > SCHEMA_VERSION:
-            raise StoreUnavailable(
-                f"Namespace {self.namespace!r} has schema version {version}; this sokka-tui "
-                f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
-            )
+            row = conn.execute(self._queries["schema_version"]).fetchone()
+            checked_schema_version(self.namespace, str(row[0]) if row else "", SCHEMA_VERSION)
 
     @contextlib.contextmanager
     def _connection(self, what: str) -> Iterator[psycopg.Connection]:
@@ -313,11 +294,7 @@ class PostgresStore(BaseStore):
         return [task_from_row(row) for row in self._fetch("listing", self._queries[name], params)]
 
     def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
-        after_at, after_id = cursor.after or (2**62, str(2**62))
-        try:
-            after_id = int(after_id)
-        except ValueError:
-            raise InvalidArgument("cursor is not one this store returned.") from None
+        after_at, after_id = audit_after(cursor.after)
         params = {"task_id": task_id, "after_at": after_at, "after_id": after_id, "limit": cursor.limit + 1}
         name = "audit_all" if task_id is None else "audit_task"
         try:
@@ -356,12 +333,7 @@ class PostgresStore(BaseStore):
                             write_row((n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
                                        "starting", None, 1, n.data_json, None, None, n.timeout_ms, None,
                                        now, now))
-                created = [
-                    Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
-                         TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
-                         n.timeout_ms, None, now, now)
-                    for n in news
-                ]
+                created = [n.created(now) for n in news]
         except StoreUnavailable as exc:
             # Leaving the transaction with the error rolled every batch back.
             if isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
@@ -398,12 +370,15 @@ class PostgresStore(BaseStore):
 
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         params = {"task_id": task_id, "pid": pid, "record_ver": record_ver, "lease_ms": self.lease_time_ms}
-        for _ in range(_WRITE_ATTEMPTS):
-            if self._execute_write("extend_lease", params) is not None:
-                return
+
+        def diagnose() -> None:
             task, now = self._current(task_id)
             check_extend(task, task_id, pid, record_ver, now)
-        raise StoreUnavailable(f"Task {task_id!r} kept changing; the lease was not extended.")
+
+        self._write_until_settled(
+            task_id, lambda: self._execute_write("extend_lease", params), diagnose,
+            unchanged="the lease was not extended",
+        )
 
     def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
         target = TARGET_STATUS[write]
@@ -413,7 +388,7 @@ class PostgresStore(BaseStore):
             "set_error": write == Write.FAIL, "error": error,
             "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
         }
-        return self._write_until_settled(
+        return self._conditional_write(
             params, lambda task: check_write(task, task_id, write, pid, record_ver)
         )
 
@@ -424,7 +399,7 @@ class PostgresStore(BaseStore):
             "owner_check": False, "pid": None, "record_ver": record_ver,
             "set_error": False, "error": None, "snooze_ms": None,
         }
-        return self._write_until_settled(params, lambda task: check_revoke(task, task_id, record_ver))
+        return self._conditional_write(params, lambda task: check_revoke(task, task_id, record_ver))
 
     def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
         """A chunk in one conditional UPDATE, then one read to say why the rest missed."""
@@ -452,14 +427,16 @@ class PostgresStore(BaseStore):
             for i in items
         ]
 
-    def _write_until_settled(self, params: dict[str, Any], check) -> Task:
-        for _ in range(_WRITE_ATTEMPTS):
+    def _conditional_write(self, params: dict[str, Any], check: Callable[[Task | None], Task]) -> Task:
+        """One conditional ``UPDATE`` (``write_task``); only when it misses is the
+        task read, to raise the protocol's error."""
+        task_id = params["task_id"]
+
+        def attempt() -> Task | None:
             row = self._execute_write("write_task", params)
-            if row is not None:
-                return task_from_row(row)
-            task, _now = self._current(params["task_id"])
-            check(task)  # raises the protocol's error for the task as it is now
-        raise StoreUnavailable(f"Task {params['task_id']!r} kept changing; nothing was written.")
+            return task_from_row(row) if row is not None else None
+
+        return self._write_until_settled(task_id, attempt, lambda: check(self._current(task_id)[0]))
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """One ``DELETE`` of at most ``batch_size`` old finished tasks (its own transaction)."""

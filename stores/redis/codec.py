@@ -62,15 +62,6 @@ def task_state(task_id: str, topic: str, meta: list | str) -> Task:
     return task_from(task_id, topic, meta, _NO_STATIC)
 
 
-def created_task(new: NewTask, created_at: int) -> Task:
-    """The task ``create.lua`` just wrote for ``new`` (it replies only the time)."""
-    return Task(
-        new.task_id, new.task_group_id, new.task_description, new.topic, new.sub_topic,
-        TaskStatus.STARTING, None, 1, json.loads(new.data_json), None, None, new.timeout_ms,
-        None, created_at, created_at,
-    )
-
-
 def claim_value(claimed_ms: int, topic: str) -> str:
     """An id claim: when it was made (client clock) and the topic it is for."""
     return f"{claimed_ms}:{topic}"

@@ -45,7 +45,6 @@ from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
     META_LEASE,
     META_UPDATED,
-    created_task,
     meta_sub_topic,
     record_ver_arg,
     static_json,
@@ -62,6 +61,7 @@ from stores.redis.connection import (
 from stores.redis.keys import LEASED_INDEXES, Keys, lex, lex_time, list_indexes
 from stores.redis.scripts import Scripts, refusal
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
+from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.validation import Cursor, NewTask, TaskFilters
 
 SCHEMA_VERSION = 2  # 2: fewer indexes per task (keys.py), counts from index sizes
@@ -158,23 +158,13 @@ class RedisStore(BaseStore):
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        version = results[-1]
-        if version is None:
-            raise StoreUnavailable(
-                f"Namespace {self.namespace!r} has no sokka schema on Redis at {self._where}; "
-                "open it once without read_only to create it."
-            )
-        if not version.isdigit() or int(version) > SCHEMA_VERSION:
-            raise StoreUnavailable(
-                f"Namespace {self.namespace!r} has schema version {version!r}; this sokka-tui "
-                f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
-            )
-        if int(version) < SCHEMA_VERSION:
+        stored = results[-1]
+        if stored is None:
+            raise schema_missing(self.namespace, f"on Redis at {self._where}")
+        version = checked_schema_version(self.namespace, stored, SCHEMA_VERSION)
+        if version < SCHEMA_VERSION:
             if not may_write:
-                raise StoreUnavailable(
-                    f"Namespace {self.namespace!r} has schema version {version}, older than this "
-                    f"sokka-tui's {SCHEMA_VERSION}; open it once without read_only to upgrade it."
-                )
+                raise schema_too_old(self.namespace, version, SCHEMA_VERSION)
             self._upgrade()
 
     def _upgrade(self) -> None:
@@ -393,7 +383,7 @@ class RedisStore(BaseStore):
                 raise TaskAlreadyExists(f"Task {reply[2]!r} already exists.", task_id=reply[2])
             created_at.update(dict.fromkeys((n.task_id for n in group), int(reply[1])))
         self._known.update((n.task_id, n.topic) for n in news)
-        return [created_task(n, created_at[n.task_id]) for n in news]
+        return [n.created(created_at[n.task_id]) for n in news]
 
     def _create_call(self, batch: list[NewTask], audit: str, claimed_ms: int, mode: str) -> tuple:
         """The ``create.lua`` call for ``batch`` in ``mode`` (described in the script)."""

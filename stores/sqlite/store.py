@@ -37,10 +37,10 @@ from typing import TypeVar
 from stores.audit import AuditEntry, audit_detail
 from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
-from stores.constants import ALLOWED_TRANSITIONS, TASK_STATUSES
-from stores.errors import InvalidArgument, StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
+from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
-from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_from_row, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
     Write,
@@ -52,20 +52,14 @@ from stores.rules import (
     revoked,
     written,
 )
+from stores.schema import checked_schema_version, schema_missing
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
 SCHEMA_VERSION = 4  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
 # 4: two listing indexes instead of four
-#: Statuses from which each target status may be reached, from the one table.
-_FROM_STATUSES = {
-    target: [str(s) for s, allowed in ALLOWED_TRANSITIONS.items() if target in allowed] for target in TASK_STATUSES
-}
 _SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
 T = TypeVar("T")
-# A retry budget for a conditional write that missed while its check passed:
-# the task changed between the update and the diagnosing read.
-_WRITE_ATTEMPTS = 3
 
 
 #: The task columns qualified by ``t.``, for a join.
@@ -120,7 +114,7 @@ class SQLiteStore(BaseStore):
         self._sql["reserve_task"] = self._sql["reserve_task"].replace(
             "{reserve_candidate}", self._sql["reserve_candidate"].rstrip().rstrip(";")
         )
-        for target, sources in _FROM_STATUSES.items():  # constants of the transition table, not input
+        for target, sources in ALLOWED_SOURCES.items():  # constants of the transition table, not input
             self._sql[f"write_task:{target}"] = self._sql["write_task"].replace(
                 "{from_statuses}", ", ".join(f"'{status}'" for status in sources) or "NULL"
             )
@@ -173,16 +167,14 @@ class SQLiteStore(BaseStore):
                 exists = self._query_one("schema_exists", ())[0]
                 version = self._query_one("schema_version", ())[0] if exists else None
                 if version is None:
-                    raise StoreUnavailable(
-                        f"Namespace {self.namespace!r} has no sokka schema in {self.path!r}; "
-                        "open it once without read-only to create it."
-                    )
+                    raise schema_missing(self.namespace, f"in {self.path!r}")
             else:
                 with self._transaction():
                     # A newer version's schema is not this version's to change.
                     if self._conn.execute(self._sql["schema_exists"]).fetchone()[0]:
                         row = self._conn.execute(self._sql["schema_version"]).fetchone()
-                        _refuse_newer(self.namespace, row[0] if row else None)
+                        if row is not None:
+                            checked_schema_version(self.namespace, str(row[0]), SCHEMA_VERSION)
                     for statement in _statements(self._sql["schema"]):
                         self._conn.execute(statement)
                     row = self._conn.execute(self._sql["schema_version"]).fetchone()
@@ -190,7 +182,7 @@ class SQLiteStore(BaseStore):
                     if version is None or int(version) < SCHEMA_VERSION:  # new, or just upgraded
                         self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
                         version = str(SCHEMA_VERSION)
-            _refuse_newer(self.namespace, version)
+            checked_schema_version(self.namespace, str(version), SCHEMA_VERSION)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -300,13 +292,11 @@ class SQLiteStore(BaseStore):
         return [task_from_row(row) for row in rows]
 
     def _audit_log(self, task_id: str | None, cursor: Cursor) -> list[AuditEntry]:
-        after_at, after_id = cursor.after or (2**62, str(2**62))
-        if not after_id.isdigit():
-            raise InvalidArgument("cursor is not one this store returned.")
+        after_at, after_id = audit_after(cursor.after)
         if task_id is None:
-            rows = self._query("audit_all", (after_at, int(after_id), cursor.limit + 1))
+            rows = self._query("audit_all", (after_at, after_id, cursor.limit + 1))
         else:
-            rows = self._query("audit_task", (task_id, after_at, int(after_id), cursor.limit + 1))
+            rows = self._query("audit_task", (task_id, after_at, after_id, cursor.limit + 1))
         return [audit_from_row(row) for row in rows]
 
     def _topics(self) -> list[TopicStats]:
@@ -360,12 +350,7 @@ class SQLiteStore(BaseStore):
                     ],
                 )
                 conn.executemany(self._sql["count_inserted"], Counter(n.topic for n in batch).items())
-                tasks = [
-                    Task(n.task_id, n.task_group_id, n.task_description, n.topic, n.sub_topic,
-                         TaskStatus.STARTING, None, 1, json.loads(n.data_json), None, None,
-                         n.timeout_ms, None, now, now)
-                    for n in batch
-                ]
+                tasks = [n.created(now) for n in batch]
                 for task in tasks:
                     self._record(conn, None, task, "create")
                 created.extend(tasks)
@@ -407,16 +392,18 @@ class SQLiteStore(BaseStore):
             except sqlite3.Error as exc:
                 raise unavailable("SQLite write failed", exc) from exc
 
-    def _write_until_settled(self, task_id: str, target: TaskStatus, params: dict, check) -> Task:
+    def _conditional_write(
+        self, task_id: str, target: TaskStatus, params: dict[str, object], check: Callable[[Task | None], Task]
+    ) -> Task:
         """The fast path without an operator: one conditional ``UPDATE ... RETURNING``;
         only when it misses is the task read, to raise the protocol's error."""
         params["task_id"], params["target"] = task_id, str(target)
-        for _ in range(_WRITE_ATTEMPTS):
+
+        def attempt() -> Task | None:
             rows = self._write_statement(f"write_task:{target}", params)
-            if rows:
-                return task_from_row(rows[0])
-            check(self._get(task_id))  # raises the error for the task as it is now
-        raise StoreUnavailable(f"Task {task_id!r} kept changing; nothing was written.")
+            return task_from_row(rows[0]) if rows else None
+
+        return self._write_until_settled(task_id, attempt, lambda: check(self._get(task_id)))
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
         if self.operator is None:  # nothing to record: one statement
@@ -444,7 +431,7 @@ class SQLiteStore(BaseStore):
                 "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
                 "owner_check": True, "pid": pid, "record_ver": record_ver,
             }
-            return self._write_until_settled(
+            return self._conditional_write(
                 task_id, TARGET_STATUS[write], params,
                 lambda task: check_write(task, task_id, write, pid, record_ver),
             )
@@ -457,7 +444,7 @@ class SQLiteStore(BaseStore):
         if self.operator is None:
             params = {"now": self.now_ms(), "set_error": False, "error": None, "snooze_ms": None,
                       "owner_check": False, "pid": None, "record_ver": record_ver}
-            return self._write_until_settled(
+            return self._conditional_write(
                 task_id, TaskStatus.STARTING, params, lambda task: check_revoke(task, task_id, record_ver)
             )
         with self._transaction() as conn:
@@ -492,14 +479,6 @@ class SQLiteStore(BaseStore):
             params["cutoff"] = self.now_ms() - older_than_ms
             name = "purge_batch" if topic is None else "purge_batch_topic"
             return conn.execute(self._sql[name], params).rowcount
-
-
-def _refuse_newer(namespace: str, version: str | None) -> None:
-    if version is not None and int(version) > SCHEMA_VERSION:
-        raise StoreUnavailable(
-            f"Namespace {namespace!r} has schema version {version}; this sokka-tui "
-            f"knows up to {SCHEMA_VERSION}. Upgrade sokka-tui."
-        )
 
 
 def _system_ms() -> int:
