@@ -7,6 +7,7 @@ takes the store, a clock and the refresh interval, so tests can freeze time.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -24,6 +25,9 @@ from sokka_tui.settle import settle
 from stores import TaskStoreError
 from stores.audit import Operator
 from stores.errors import redact
+
+if TYPE_CHECKING:
+    from sokka_tui.query import TaskQuery
 
 DEFAULT_REFRESH_S = 1.0
 #: "starting for too long" means longer than this, unless --stuck-after says otherwise.
@@ -73,6 +77,34 @@ class SokkaApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(TopicsScreen())
+
+    # -- navigation: the one place that knows the screens ----------------------------
+    # Screens ask the app to open another screen, so no screen imports another
+    # (no import cycles). Each is imported when first opened: not on the way to
+    # the first screen.
+    def open_tasks(self, query: TaskQuery) -> None:
+        """The task list of ``query`` (a topic's tasks, or one group's)."""
+        from sokka_tui.screens.tasks import TasksScreen
+
+        self.push_screen(TasksScreen(query))
+
+    def open_task(self, task_id: str) -> None:
+        """Everything about one task."""
+        from sokka_tui.screens.task_detail import TaskDetailScreen
+
+        self.push_screen(TaskDetailScreen(task_id))
+
+    def open_audit(self, task_id: str | None = None) -> None:
+        """The audit trail of one task (``None``: of every task)."""
+        from sokka_tui.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen(task_id))
+
+    def open_owners(self, topic: str | None) -> None:
+        """The lease owners of ``topic`` (``None``: of every topic)."""
+        from sokka_tui.screens.owners import OwnersScreen
+
+        self.push_screen(OwnersScreen(topic))
 
     # -- store health, shown on every screen ---------------------------------------
     def report_outage(self, error: TaskStoreError) -> None:

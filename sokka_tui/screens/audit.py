@@ -98,9 +98,7 @@ class AuditScreen(StoreScreen):
     def action_open_task(self) -> None:
         key = selected_key(self.query_one("#audit", DataTable))
         if key is not None and key in self.entries:
-            from sokka_tui.screens.task_detail import TaskDetailScreen
-
-            self.app.push_screen(TaskDetailScreen(self.entries[key].task_id))
+            self.app.open_task(self.entries[key].task_id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "audit":

@@ -8,7 +8,7 @@ server; a tick is skipped while a modal or another screen is on top.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -33,6 +33,11 @@ from stores import (
     WrongOwner,
 )
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from sokka_tui.app import SokkaApp
+
 LEASED_PAGE = 200
 _TASK_ACTIONS = {
     "snooze_task": Action.SNOOZE,
@@ -44,8 +49,15 @@ _TASK_ACTIONS = {
 _CHANGED = (TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner, TaskNotFound)
 
 
-class StoreScreen(Screen):
+class StoreScreen(Screen[None]):
     """A screen that loads from the store on a timer and acts on a selected task."""
+
+    if TYPE_CHECKING:
+        # Textual types ``self.app`` as ``App[object]``; a console screen runs only
+        # in SokkaApp, so the type checker sees SokkaApp's attributes (no cast).
+        # The way Textual's own ``getters.app`` documents; at run time ``app`` is
+        # Textual's property, and the import of SokkaApp is the type checker's only.
+        app = getters.app(SokkaApp)
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="view.back"),
@@ -184,9 +196,7 @@ class StoreScreen(Screen):
         return None
 
     def action_audit(self) -> None:
-        from sokka_tui.screens.audit import AuditScreen
-
-        self.app.push_screen(AuditScreen(self.audit_task_id()))
+        self.app.open_audit(self.audit_task_id())
 
     def action_toggle_leased(self) -> None:
         self.app.show_leased = not self.app.show_leased

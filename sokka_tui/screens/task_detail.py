@@ -193,18 +193,17 @@ class TaskDetailScreen(StoreScreen):
     def action_show_group(self) -> None:
         if self.shown_task is not None:
             from sokka_tui.query import TaskQuery
-            from sokka_tui.screens.tasks import TasksScreen
 
-            self.app.push_screen(TasksScreen(TaskQuery(group=self.shown_task.task_group_id)))
+            self.app.open_tasks(TaskQuery(group=self.shown_task.task_group_id))
 
     def action_open_member(self) -> None:
         key = selected_key(self.query_one("#group", DataTable))
         if key is not None:
-            self.app.push_screen(TaskDetailScreen(key))
+            self.app.open_task(key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id in ("group", "leased-table"):
-            self.app.push_screen(TaskDetailScreen(event.row_key.value))
+        if event.data_table.id in ("group", "leased-table") and event.row_key.value is not None:
+            self.app.open_task(event.row_key.value)
 
 
 def _when(at_ms: int | None, now_ms: int) -> Text:

@@ -420,22 +420,18 @@ class TasksScreen(StoreScreen):
     def action_open_task(self) -> None:
         task = self.current_task()
         if task is not None:
-            from sokka_tui.screens.task_detail import TaskDetailScreen
-
-            self.app.push_screen(TaskDetailScreen(task.task_id))
+            self.app.open_task(task.task_id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "tasks":
             self.action_open_task()
-        elif event.data_table.id == "leased-table":
-            from sokka_tui.screens.task_detail import TaskDetailScreen
-
-            self.app.push_screen(TaskDetailScreen(event.row_key.value))
+        elif event.data_table.id == "leased-table" and event.row_key.value is not None:
+            self.app.open_task(event.row_key.value)
 
     def action_show_group(self) -> None:
         task = self.selected_task()
         if task is not None:
-            self.app.push_screen(TasksScreen(TaskQuery(topic=None, group=task.task_group_id)))
+            self.app.open_tasks(TaskQuery(topic=None, group=task.task_group_id))
 
     def action_filter(self) -> None:
         if self.task_query.group is not None:
@@ -514,9 +510,7 @@ class TasksScreen(StoreScreen):
         revoke_expired_leases(self, self.task_query.topic)
 
     def action_owners(self) -> None:
-        from sokka_tui.screens.owners import OwnersScreen
-
-        self.app.push_screen(OwnersScreen(self.task_query.topic))
+        self.app.open_owners(self.task_query.topic)
 
     def start_action(self, action: Action) -> None:
         if not self.marks:

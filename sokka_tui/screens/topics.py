@@ -96,9 +96,7 @@ class TopicsScreen(StoreScreen):
             revoke_expired_leases(self, topic)
 
     def action_owners(self) -> None:
-        from sokka_tui.screens.owners import OwnersScreen
-
-        self.app.push_screen(OwnersScreen(None))
+        self.app.open_owners(None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "revoke_expired" and self.app.read_only:
@@ -107,9 +105,8 @@ class TopicsScreen(StoreScreen):
 
     def open_topic(self, topic: str) -> None:
         from sokka_tui.query import TaskQuery
-        from sokka_tui.screens.tasks import TasksScreen
 
-        self.app.push_screen(TasksScreen(TaskQuery(topic=topic)))
+        self.app.open_tasks(TaskQuery(topic=topic))
 
 
 def _count(n: int, style: str = "") -> Text:
