@@ -1,11 +1,12 @@
 """The tasks of a topic (or of one group): newest first, keyset pages loaded as
-you scroll, filterable. Never the whole topic in memory: the table keeps a
-window of at most ``WINDOW_ROWS`` rows; pages that scroll far out of it are
-dropped and loaded again, by the keyset cursor that first fetched them, when
-the cursor comes back to them."""
+you scroll, filterable. Never the whole topic in memory: the table shows a
+``Window`` (sokka_tui.window) of at most ``WINDOW_ROWS`` rows, which decides
+which pages to load, drop and load again; this screen fetches them and keeps
+the table in step."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -24,21 +25,12 @@ from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable
+from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
 from stores import Page, Task, TaskStatus, TaskStoreError
 
-PAGE_SIZE = 100
-#: Live refresh re-reads at most this many rows from the top; deeper than that
-#: the list holds still (R reloads from the top), so a refresh never costs more
-#: than a few pages.
-LIVE_ROWS = 500
 #: Load the next page when the cursor comes this close to the last row (or the
 #: previous one, when pages above were dropped, this close to the first).
 PREFETCH_ROWS = 15
-#: The most rows the table holds. Past it, whole pages are dropped from the far
-#: end until at most ``WINDOW_ROWS - WINDOW_SLACK`` remain (so this happens once
-#: every few pages, not on every page), and loaded again when scrolled back to.
-WINDOW_ROWS = 1000
-WINDOW_SLACK = 400
 STATUS_STYLES = {
     TaskStatus.STARTING: "",
     TaskStatus.RUNNING: "cyan",
@@ -56,16 +48,7 @@ COLUMNS = (
 @dataclass
 class Listing:
     tasks: list[Task]
-    cursor: dict | None
-
-
-@dataclass
-class Chunk:
-    """Rows of the table that one ``list_tasks`` call returned, and the cursor
-    that fetched them (it fetches them again once they were dropped)."""
-
-    cursor: dict
-    keys: list[str]
+    cursor: Cursor | None
 
 
 class TasksScreen(StoreScreen):
@@ -93,37 +76,34 @@ class TasksScreen(StoreScreen):
         super().__init__()
         self.task_query = query
         self.leased_topic = query.topic
-        self.tasks: dict[str, Task] = {}  # the rows of the table, in order
-        self.page_cursor: dict | None = None  # the page after the last row; None: the end
-        self.paging = False
+        # The module's names, read here: a test can shrink the window.
+        self.window = Window(WINDOW_ROWS, WINDOW_SLACK, page_size=PAGE_SIZE, live_rows=LIVE_ROWS)
+        self.paging = False  # a page is loading
         self.marks = Marks()
-        self._chunks: list[Chunk] = []  # the rows of the table, by the call that loaded them
-        self._above: list[tuple[dict, int]] = []  # (cursor, rows) of the pages dropped above, top first
-        self._deepest = 0  # rows loaded from the top down to the deepest row ever loaded
-        self._more_below_deepest = False  # a page follows the deepest row loaded
-        self._generation = 0  # bumped when the list starts again: late pages are ignored
         self._follow_pending = False  # a look at the view after it scrolled is scheduled
+
+    # The window's state, as the rest of the console (and the tests) read it.
+    @property
+    def tasks(self) -> dict[str, Task]:
+        """The rows of the table, in order."""
+        return self.window.tasks
+
+    @property
+    def page_cursor(self) -> Cursor | None:
+        """The cursor of the page after the last row; ``None``: the end."""
+        return self.window.next_cursor
 
     @property
     def deep(self) -> bool:
-        """Scrolled past the rows a live refresh re-reads: the list holds still."""
-        return bool(self._above) or len(self.tasks) > LIVE_ROWS
+        return self.window.deep
 
     @property
     def rows_above(self) -> int:
-        """Rows loaded above the table's first row and dropped from memory."""
-        return sum(count for _cursor, count in self._above)
+        return self.window.rows_above
 
     @property
     def loaded_rows(self) -> int:
-        """Rows loaded from the top down to the table's last row (dropped ones included)."""
-        return self.rows_above + len(self.tasks)
-
-    @property
-    def deepest_row(self) -> int:
-        """Rows loaded from the top down to the deepest row ever loaded, even
-        when the pages below the table were dropped since."""
-        return max(self._deepest, self.loaded_rows)
+        return self.window.loaded_rows
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
@@ -153,18 +133,15 @@ class TasksScreen(StoreScreen):
             title.append("Tasks of ", style="bold")
             title.append_text(safe_text(q.topic, "bold", max_length=60))
         order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
-        deepest = self.deepest_row
-        more = "+" if (self._more_below_deepest if deepest > self.loaded_rows else self.page_cursor) else ""
-        if self._above or deepest > self.loaded_rows:
-            first, last = self.rows_above + 1, self.loaded_rows
-            title.append(f"  rows {first:,}–{last:,} of {deepest:,}{more} loaded, {order}")
-        else:
-            title.append(f"  {len(self.tasks)}{more} loaded, {order}")
+        title.append(f"  {self.window.loaded_label()}, {order}")
         if self.marks:
             title.append(f"  {len(self.marks):,} marked", style="bold yellow")
             title.append(" (esc clears)", style="dim")
         if self.deep:
-            title.append(f"  live refresh paused: {deepest:,} rows loaded (R reloads from the top)", style="yellow")
+            title.append(
+                f"  live refresh paused: {self.window.deepest_row:,} rows loaded (R reloads from the top)",
+                style="yellow",
+            )
         self.query_one("#title", Static).update(title)
         if q.group is not None:
             line = Text("Every task of the group, in every topic.", style="dim")
@@ -185,17 +162,13 @@ class TasksScreen(StoreScreen):
             return Listing(tasks, None)
         if self.deep:
             return None  # holding still deep in the list
-        want = max(PAGE_SIZE, len(self.tasks))
         filters = list_filters(q, now, self.app.stuck_after_ms)
-        page = store.list_tasks(filters, {"limit": min(want, LIVE_ROWS)})
+        page = store.list_tasks(filters, {"limit": self.window.refresh_limit()})
         return Listing(page.data, dict(page.cursor) if page.cursor else None)
 
     def show(self, payload: Listing | None) -> None:
         if payload is not None and not self.deep:  # (it may have gone deep while this loaded)
-            self.tasks = {task.task_id: task for task in payload.tasks}
-            self.page_cursor = payload.cursor
-            self._chunks = [Chunk({"limit": max(len(self.tasks), PAGE_SIZE)}, list(self.tasks))]
-            self._deepest, self._more_below_deepest = len(self.tasks), self.page_cursor is not None
+            self.window.reset(payload.tasks, payload.cursor)
             sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
         self._describe()
         self.selection_changed()
@@ -227,7 +200,7 @@ class TasksScreen(StoreScreen):
         row = self.table.cursor_row  # now, not when the event was sent: the rows may have moved since
         if row >= self.table.row_count - PREFETCH_ROWS:
             self.load_next_page()
-        elif row < PREFETCH_ROWS and self._above:
+        elif row < PREFETCH_ROWS and self.window.has_above:
             self.load_previous_page()
 
     def on_task_table_wheel_scrolled(self, event: TaskTable.WheelScrolled) -> None:
@@ -254,7 +227,7 @@ class TasksScreen(StoreScreen):
             table.move_cursor(row=bottom, scroll=False)
         if bottom >= table.row_count - PREFETCH_ROWS:
             self.load_next_page()
-        elif top < PREFETCH_ROWS and self._above:
+        elif top < PREFETCH_ROWS and self.window.has_above:
             self.load_previous_page()
 
     def _pages(self) -> bool:
@@ -262,48 +235,34 @@ class TasksScreen(StoreScreen):
         return not (q.group or q.text or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE))
 
     def load_next_page(self) -> None:
-        if self.page_cursor is None or self.paging or not self._pages():
+        cursor = self.window.next_cursor
+        if cursor is None or self.paging or not self._pages():
             return
-        self._fetch_page(dict(self.page_cursor), self._page_done, "next page")
+        self._fetch_page(dict(cursor), self._page_done, "next page")
 
     def load_previous_page(self) -> None:
         """The last page dropped above the table, again, by the cursor that first
         loaded it, and as many pages after it as it takes to reach the table's
-        first row: rows that arrived above it since (new tasks push the top page's
-        last rows down) are never skipped."""
-        if not self._above or self.paging or not self._pages() or not self.tasks:
+        first row (``Refetch``)."""
+        if self.paging or not self._pages():
             return
-        start = dict(self._above[-1][0])
-        shown = {key: task.updated_at for key, task in self.tasks.items()}
-        boundary = next(iter(self.tasks.values())).updated_at  # the table's first row
+        refetch = self.window.refetch_above()
+        if refetch is None:
+            return
         filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
+        self._fetch(
+            lambda store: refetch.run(lambda cursor: store.list_tasks(filters, cursor)),
+            self._previous_page_done, "previous page",
+        )
 
-        def load(store) -> list[tuple[dict, list[Task]]] | None:
-            pages, cursor, count = [], start, 0
-            while cursor is not None:
-                page = store.list_tasks(filters, cursor)
-                # Rows above the table's first row that it does not show yet.
-                fresh = [t for t in page.data if t.task_id not in shown and t.updated_at >= boundary]
-                pages.append((cursor, fresh))
-                count += len(fresh)
-                if count > WINDOW_ROWS:
-                    return None  # too many new rows above to hold: start again from the top
-                last = page.data[-1] if page.data else None
-                if last is None or last.updated_at < boundary or shown.get(last.task_id) == last.updated_at:
-                    break  # reached the table's first row
-                cursor = dict(page.cursor) if page.cursor else None
-            return pages
-
-        self._fetch(load, self._previous_page_done, "previous page")
-
-    def _fetch_page(self, cursor: dict, done, what: str) -> None:
+    def _fetch_page(self, cursor: Cursor, done, what: str) -> None:
         filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
         self._fetch(lambda store: (cursor, store.list_tasks(filters, cursor)), lambda result: done(*result), what)
 
     def _fetch(self, load, done, what: str) -> None:
         """``load(store)`` in a worker thread, then ``done(result)`` on the UI, unless the list started again."""
         self.paging = True
-        generation = self._generation
+        generation = self.window.generation
 
         def fetch_page() -> None:
             try:
@@ -321,72 +280,33 @@ class TasksScreen(StoreScreen):
 
     def _page_loaded(self, generation: int, done, result) -> None:
         self.paging = False
-        if generation == self._generation:  # else the list started again (filter, R) meanwhile
+        if generation == self.window.generation:  # else the list started again (filter, R) meanwhile
             done(result)
 
-    def _page_done(self, cursor: dict, page: Page) -> None:
-        fresh = [task for task in page.data if task.task_id not in self.tasks]
-        for task in fresh:
-            self.tasks[task.task_id] = task
-        self._chunks.append(Chunk(cursor, [task.task_id for task in fresh]))
-        self.page_cursor = dict(page.cursor) if page.cursor else None
-        append_rows(self.table, [(t.task_id, self._cells(t)) for t in fresh])
-        if self.loaded_rows >= self._deepest:
-            self._deepest, self._more_below_deepest = self.loaded_rows, self.page_cursor is not None
-        if len(self.tasks) > WINDOW_ROWS:
-            self._drop_above()
+    def _page_done(self, cursor: Cursor, page: Page[Task]) -> None:
+        fresh = self.window.add_page(cursor, page)
+        table = self.table
+        append_rows(table, [(t.task_id, self._cells(t)) for t in fresh])
+        if self.window.overfull:
+            dropped = self.window.drop_above(keep=selected_key(table))  # never the page the cursor is on
+            if dropped:
+                rebuild_rows(table, [(key, table.get_row(key)) for key in self.window.tasks], shift=-dropped)
         self._describe()
 
-    def _previous_page_done(self, pages: list[tuple[dict, list[Task]]] | None) -> None:
+    def _previous_page_done(self, pages: list[tuple[Cursor, list[Task]]] | None) -> None:
         if pages is None:
             self.notify("Too many new tasks above these rows: reloading from the top.", markup=False)
             self._start_over()
             self.tick()
             return
-        _cursor, count = self._above.pop()
-        chunks, fresh, start = [], [], None
-        for cursor, tasks in pages:
-            tasks = [task for task in tasks if task.task_id not in self.tasks]
-            for task in tasks:
-                self.tasks[task.task_id] = task  # (re-ordered below)
-            start = start or cursor  # a chunk loads from its cursor down to the next rows shown
-            if tasks:
-                chunks.append(Chunk(start, [task.task_id for task in tasks]))
-                start = None
-            fresh += tasks
-        self.tasks = {**{task.task_id: task for task in fresh}, **self.tasks}
-        self._chunks[:0] = chunks
-        # Rows that arrived above since push every row below down (or, gone, pull it up).
-        self._deepest += len(fresh) - count
-        kept = self.table
-        rows = [(t.task_id, self._cells(t)) for t in fresh] + [(key.value, kept.get_row(key)) for key in kept.rows]
-        dropped_below = 0
-        selected = selected_key(kept)
-        while len(self.tasks) > WINDOW_ROWS and len(self._chunks) > 1 and selected not in self._chunks[-1].keys:
-            chunk = self._chunks.pop()
-            for key in chunk.keys:
-                self.tasks.pop(key, None)
-            self.page_cursor = chunk.cursor  # the next page down is this one again
-            dropped_below += len(chunk.keys)
+        table = self.table
+        fresh, dropped_below = self.window.add_pages_above(pages, keep=selected_key(table))
+        rows: list[tuple[str, Sequence[Text]]] = [(t.task_id, self._cells(t)) for t in fresh]
+        rows += [(key.value, table.get_row(key)) for key in table.rows if key.value is not None]
         if dropped_below:
             rows = rows[: len(rows) - dropped_below]
-        rebuild_rows(self.table, rows, shift=len(fresh))
+        rebuild_rows(table, rows, shift=len(fresh))
         self._describe()
-
-    def _drop_above(self) -> None:
-        """Drop whole pages from the top until the window has room again."""
-        dropped = 0
-        selected = selected_key(self.table)  # never drop the page the cursor is on
-        room = WINDOW_ROWS - WINDOW_SLACK
-        while len(self.tasks) > room and len(self._chunks) > 1 and selected not in self._chunks[0].keys:
-            chunk = self._chunks.pop(0)
-            for key in chunk.keys:
-                self.tasks.pop(key, None)
-            self._above.append((chunk.cursor, len(chunk.keys)))
-            dropped += len(chunk.keys)
-        if dropped:
-            table = self.table
-            rebuild_rows(table, [(key, table.get_row(key)) for key in self.tasks], shift=-dropped)
 
     # -- selection and keys ------------------------------------------------------
     def current_task(self) -> Task | None:
@@ -456,10 +376,7 @@ class TasksScreen(StoreScreen):
 
     def _start_over(self) -> None:
         """Forget the rows loaded; the next load starts from the top."""
-        self.tasks, self.page_cursor = {}, None
-        self._chunks, self._above = [], []
-        self._deepest, self._more_below_deepest = 0, False
-        self._generation += 1
+        self.window.start_over()
         self.table.clear()
 
     # -- marking and bulk triage ---------------------------------------------------
