@@ -67,6 +67,12 @@ class BaseStore(abc.ABC):
         self._bulk_run = threading.local()  # the batch id of the apply_bulk call in this thread
 
     # -- lifecycle ---------------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def open(cls, url: str, options: StoreOptions) -> Self:
+        """Open the store at ``url`` (its scheme is this backend's). Raises
+        ``InvalidArgument`` for a URL it cannot use and ``StoreUnavailable``."""
+
     def __enter__(self) -> Self:
         return self
 

@@ -97,16 +97,14 @@ REFUSALS: tuple[type[TaskStoreError], ...] = (
     TaskConcurrentlyUpdated,
 )
 
-ERRORS_BY_CODE: dict[str, type[TaskStoreError]] = {
-    cls.code: cls
-    for cls in (
-        *REFUSALS,
-        InvalidTask,
-        InvalidArgument,
-        ReadOnlyStore,
-        StoreUnavailable,
-    )
-}
+_ERRORS: tuple[type[TaskStoreError], ...] = (
+    *REFUSALS,
+    InvalidTask,
+    InvalidArgument,
+    ReadOnlyStore,
+    StoreUnavailable,
+)
+ERRORS_BY_CODE: dict[str, type[TaskStoreError]] = {cls.code: cls for cls in _ERRORS}
 
 # user:password@ in a URL, and password=... in a libpq conninfo string.
 # The password part runs to the last "@" of the authority (a password may hold one).

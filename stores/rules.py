@@ -119,34 +119,40 @@ def check_revoke(task: Task | None, task_id: str, record_ver: int) -> Task:
     return task
 
 
-def _bumped(task: Task, now: int, **changes) -> Task:
-    return dataclasses.replace(task, record_ver=task.record_ver + 1, updated_at=now, **changes)
-
-
-def reserved(task: Task, pid: str, now: int, lease_time_ms: int) -> Task:
-    return _bumped(
-        task, now, status=TaskStatus.RUNNING, pid=pid, lease_expires_at=now + lease_time_ms
+def _bumped(
+    task: Task, now: int, status: TaskStatus, pid: str | None, lease_expires_at: int | None,
+    *, error: str | None = None, snooze_time: int | None = None,
+) -> Task:
+    """``task`` after a write at ``now``: the given state, the next version; ``error``
+    and ``snooze_time`` as they were unless given."""
+    return dataclasses.replace(
+        task,
+        status=status,
+        pid=pid,
+        lease_expires_at=lease_expires_at,
+        error=task.error if error is None else error,
+        snooze_time=task.snooze_time if snooze_time is None else snooze_time,
+        record_ver=task.record_ver + 1,
+        updated_at=now,
     )
 
 
+def reserved(task: Task, pid: str, now: int, lease_time_ms: int) -> Task:
+    return _bumped(task, now, TaskStatus.RUNNING, pid, now + lease_time_ms)
+
+
 def extended(task: Task, now: int, lease_time_ms: int) -> Task:
-    return _bumped(task, now, lease_expires_at=now + lease_time_ms)
+    return _bumped(task, now, task.status, task.pid, now + lease_time_ms)
 
 
 def written(task: Task, write: Write, now: int, *, error: str = "", snooze_ms: int = 0) -> Task:
     """``task`` after ``write``: the lease and ``pid`` are cleared in every case."""
     if write == Write.SNOOZE:
-        return _bumped(
-            task,
-            now,
-            status=TaskStatus.SNOOZED,
-            pid=None,
-            snooze_time=snooze_ms,
-            lease_expires_at=now + snooze_ms,
-        )
-    changes = {"error": error} if write == Write.FAIL else {}
-    return _bumped(task, now, status=TARGET_STATUS[write], pid=None, lease_expires_at=None, **changes)
+        return _bumped(task, now, TaskStatus.SNOOZED, None, now + snooze_ms, snooze_time=snooze_ms)
+    return _bumped(
+        task, now, TARGET_STATUS[write], None, None, error=error if write == Write.FAIL else None
+    )
 
 
 def revoked(task: Task, now: int) -> Task:
-    return _bumped(task, now, status=TaskStatus.STARTING, pid=None, lease_expires_at=None)
+    return _bumped(task, now, TaskStatus.STARTING, None, None)

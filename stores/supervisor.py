@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, MutableMapping
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from stores.errors import (
     InvalidStatusTransition,
@@ -24,8 +24,13 @@ from stores.errors import (
 )
 from stores.model import TaskStatus
 from stores.paging import scroll
+from stores.protocol import LeaseSupervision, TaskStore
 
 log = logging.getLogger(__name__)
+
+
+class SupervisedStore(TaskStore, LeaseSupervision, Protocol):
+    """What the supervisor needs of a store: sokka's two protocols."""
 
 
 class Mark(NamedTuple):
@@ -41,7 +46,7 @@ def _monotonic_ms() -> float:
 
 def cleanup_leased_tasks(
     monitored: MutableMapping[str, Mark],
-    store,
+    store: SupervisedStore,
     topic: str | None,
     lease_time_ms: int,
     *,
@@ -89,7 +94,7 @@ def cleanup_leased_tasks(
 class LeaseSupervisor:
     """Keeps the ``monitored`` memory itself; run passes by hand or in a thread."""
 
-    def __init__(self, store, topic: str | None, lease_time_ms: int) -> None:
+    def __init__(self, store: SupervisedStore, topic: str | None, lease_time_ms: int) -> None:
         self.store = store
         self.topic = topic
         self.lease_time_ms = lease_time_ms

@@ -11,9 +11,9 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from stores.constants import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from stores.errors import InvalidArgument, InvalidTask
@@ -124,7 +124,7 @@ def new_task_id() -> str:
     return "".join([_B32_PAIRS[(n >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -142,12 +142,11 @@ def _text_problem(value: str) -> str | None:
 _SHORT_NAME = MAX_NAME_BYTES // 4
 
 
-def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool) -> None:
-    """A name (id, topic, pid): non-empty text, no NUL, valid Unicode, at most ``MAX_NAME_BYTES``."""
+def _check_text(error: type[Exception], name: str, value: object) -> str:
+    """A name (id, topic, pid): non-empty text, no NUL, valid Unicode, at most
+    ``MAX_NAME_BYTES``. Returns it; raises ``error`` otherwise."""
     if type(value) is str and 0 < len(value) <= _SHORT_NAME and value.isascii() and "\x00" not in value:
-        return  # the usual name, checked in one pass (ASCII is valid Unicode, and short enough)
-    if value is None and optional:
-        return
+        return value  # the usual name, checked in one pass (ASCII is valid Unicode, and short enough)
     if not isinstance(value, str):
         raise error(f"{name} must be text, not {type(value).__name__}.")
     if not value:
@@ -157,6 +156,12 @@ def _check_text(error: type[Exception], name: str, value: Any, *, optional: bool
         raise error(f"{name} {problem}.")
     if len(value) > MAX_NAME_BYTES // 4 and len(value.encode("utf-8")) > MAX_NAME_BYTES:
         raise error(f"{name} is longer than {MAX_NAME_BYTES} bytes.")
+    return value
+
+
+def _check_optional_text(error: type[Exception], name: str, value: object) -> str | None:
+    """``_check_text``, or ``None`` for ``None``."""
+    return None if value is None else _check_text(error, name, value)
 
 
 def _plain_json(value: Any) -> bool:
@@ -244,11 +249,9 @@ def validate_new_task(task: Any) -> NewTask:
     if not _FIELD_SET.issuperset(task):
         unknown = sorted(str(key) for key in task if key not in _FIELD_SET)
         raise InvalidTask(f"Unknown task field(s): {', '.join(unknown)}.")
-    task_id = task.get("task_id")
-    task_id = new_task_id() if task_id is None else task_id
-    _check_text(InvalidTask, "task_id", task_id, optional=False)
-    group = task.get("task_group_id")
-    _check_text(InvalidTask, "task_group_id", group, optional=True)
+    given_id = task.get("task_id")
+    task_id = _check_text(InvalidTask, "task_id", new_task_id() if given_id is None else given_id)
+    group = _check_optional_text(InvalidTask, "task_group_id", task.get("task_group_id"))
     description = task.get("task_description")
     if description is not None:
         if not isinstance(description, str):
@@ -257,9 +260,8 @@ def validate_new_task(task: Any) -> NewTask:
             raise InvalidTask(f"task_description {_text_problem(description)}.")
     if task.get("topic") is None:
         raise InvalidTask("A task needs a topic.")
-    _check_text(InvalidTask, "topic", task.get("topic"), optional=False)
-    sub_topic = task.get("sub_topic")
-    _check_text(InvalidTask, "sub_topic", sub_topic, optional=True)
+    topic = _check_text(InvalidTask, "topic", task.get("topic"))
+    sub_topic = _check_optional_text(InvalidTask, "sub_topic", task.get("sub_topic"))
     timeout_ms = task.get("timeout_ms")
     if timeout_ms is not None and not (_is_int(timeout_ms) and 0 < timeout_ms <= MAX_MS):
         raise InvalidTask("timeout_ms must be a positive whole number of milliseconds.")
@@ -268,54 +270,53 @@ def validate_new_task(task: Any) -> NewTask:
         task_id=task_id,
         task_group_id=group if group is not None else task_id,
         task_description=description,
-        topic=task["topic"],
+        topic=topic,
         sub_topic=sub_topic if sub_topic is not None else "default",
         data_json=data_json,
         timeout_ms=timeout_ms,
     )
 
 
-def check_task_id(task_id: Any) -> str:
+def check_task_id(task_id: object) -> str:
     """Raise ``InvalidArgument`` unless ``task_id`` is non-empty text."""
-    _check_text(InvalidArgument, "task_id", task_id, optional=False)
-    return task_id
+    return _check_text(InvalidArgument, "task_id", task_id)
 
 
-def check_topic(topic: Any) -> str:
-    _check_text(InvalidArgument, "topic", topic, optional=False)
-    return topic
+def check_topic(topic: object) -> str:
+    return _check_text(InvalidArgument, "topic", topic)
 
 
-def check_pid(pid: Any, *, optional: bool) -> str | None:
+def check_pid(pid: object, *, optional: bool) -> str | None:
     """A worker id: non-empty text (``None`` allowed where the operation accepts it)."""
-    _check_text(InvalidArgument, "pid", pid, optional=optional)
-    return pid
+    if optional:
+        return _check_optional_text(InvalidArgument, "pid", pid)
+    return _check_text(InvalidArgument, "pid", pid)
 
 
-def check_batch_id(batch_id: Any) -> str:
+def check_batch_id(batch_id: object) -> str:
     """A bulk run's id in the audit trail: non-empty text of at most 100 characters."""
-    _check_text(InvalidArgument, "batch_id", batch_id, optional=False)
-    if len(batch_id) > 100:
+    checked = _check_text(InvalidArgument, "batch_id", batch_id)
+    if len(checked) > 100:
         raise InvalidArgument("batch_id must be at most 100 characters.")
-    return batch_id
+    return checked
 
 
-def check_record_ver(record_ver: Any, *, optional: bool) -> int | None:
+def check_record_ver(record_ver: object, *, optional: bool) -> int | None:
     if record_ver is None and optional:
         return None
-    if not (_is_int(record_ver) and 1 <= record_ver <= MAX_RECORD_VER):
-        raise InvalidArgument(f"record_ver must be a whole number from 1 to {MAX_RECORD_VER}.")
-    return record_ver
+    if _is_int(record_ver) and 1 <= record_ver <= MAX_RECORD_VER:
+        return record_ver
+    raise InvalidArgument(f"record_ver must be a whole number from 1 to {MAX_RECORD_VER}.")
 
 
-def check_duration_ms(name: str, value: Any) -> int:
+def check_duration_ms(name: str, value: object) -> int:
     """A positive whole number of milliseconds, at most ``MAX_MS``."""
-    if not (_is_int(value) and 0 < value <= MAX_MS):
-        raise InvalidArgument(f"{name} must be a positive whole number of milliseconds.")
-    return value
+    if _is_int(value) and 0 < value <= MAX_MS:
+        return value
+    raise InvalidArgument(f"{name} must be a positive whole number of milliseconds.")
 
 
-def check_error_text(error: Any) -> str:
+def check_error_text(error: object) -> str:
     if error is None:
         return ""
     if not isinstance(error, str):
@@ -326,7 +327,7 @@ def check_error_text(error: Any) -> str:
     return error
 
 
-def check_namespace(namespace: Any) -> str:
+def check_namespace(namespace: object) -> str:
     """A namespace is an identifier: letters, digits and ``_``, 48 at most."""
     if not isinstance(namespace, str) or not NAMESPACE_PATTERN.fullmatch(namespace):
         raise InvalidArgument(
@@ -349,7 +350,7 @@ class TaskFilters:
 _FILTER_KEYS = frozenset(TaskFilters.__dataclass_fields__)
 
 
-def check_filters(filters: Any) -> TaskFilters:
+def check_filters(filters: object) -> TaskFilters:
     if filters is None:
         return TaskFilters()
     if not isinstance(filters, Mapping):
@@ -357,10 +358,8 @@ def check_filters(filters: Any) -> TaskFilters:
     unknown = sorted(str(key) for key in filters if key not in _FILTER_KEYS)
     if unknown:
         raise InvalidArgument(f"Unknown filter(s): {', '.join(unknown)}.")
-    topic = filters.get("topic")
-    _check_text(InvalidArgument, "topic", topic, optional=True)
-    sub_topic = filters.get("sub_topic")
-    _check_text(InvalidArgument, "sub_topic", sub_topic, optional=True)
+    topic = _check_optional_text(InvalidArgument, "topic", filters.get("topic"))
+    sub_topic = _check_optional_text(InvalidArgument, "sub_topic", filters.get("sub_topic"))
     status = filters.get("status")
     if status is not None:
         try:
@@ -382,7 +381,7 @@ class Cursor:
     after: tuple[int, str] | None
 
 
-def check_cursor(cursor: Any) -> Cursor:
+def check_cursor(cursor: object) -> Cursor:
     """``None`` or ``{"limit": n}`` for a first page, else a cursor a page returned."""
     if cursor is None:
         return Cursor(DEFAULT_PAGE_LIMIT, None)
@@ -409,7 +408,10 @@ def check_cursor(cursor: Any) -> Cursor:
     return Cursor(limit, after)
 
 
-def next_cursor(limit: int, rows: list, key) -> dict | None:
+Row = TypeVar("Row")
+
+
+def next_cursor(limit: int, rows: Sequence[Row], key: Callable[[Row], tuple[int, str]]) -> dict[str, object] | None:
     """The cursor after ``rows`` (fetched with ``limit + 1``), or ``None`` on the last page."""
     if len(rows) <= limit:
         return None

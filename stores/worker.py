@@ -28,6 +28,7 @@ from typing import Literal
 
 from stores.errors import LeaseExpired, StoreUnavailable, TaskStoreError, WrongOwner
 from stores.model import Task
+from stores.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Worker:
 
     def __init__(
         self,
-        store,
+        store: Store,
         topic: str,
         handler: Handler,
         pid: str | None = None,
@@ -115,7 +116,7 @@ class Worker:
     def __enter__(self) -> Worker:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- the loop ---------------------------------------------------------------

@@ -38,11 +38,12 @@ import functools
 import inspect
 import select
 from collections.abc import Iterator
-from typing import Any
+from typing import TypeVar
 
 import psycopg
 import psycopg_pool
 from psycopg import pq
+from psycopg.abc import PQGen
 
 
 def _private_wait_timeout() -> type[BaseException]:
@@ -70,6 +71,10 @@ def _private_wait_timeout() -> type[BaseException]:
 _WAIT_TIMEOUT = _private_wait_timeout()
 
 
+Conn = TypeVar("Conn", bound=psycopg.Connection)
+RV = TypeVar("RV")
+
+
 class ServerTimeout(psycopg.OperationalError):
     """The server did not answer within the deadline; the connection was closed."""
 
@@ -89,7 +94,7 @@ class DeadlineConnection(psycopg.Connection):
     #: Seconds; set on the subclass ``connection_class`` makes.
     deadline_s: float | None = None
 
-    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         if timeout is None:
             timeout = self.deadline_s
         try:
@@ -116,7 +121,7 @@ def timed_out(exc: BaseException | None) -> bool:
 
 
 @contextlib.contextmanager
-def pooled(pool: psycopg_pool.ConnectionPool, timeout: float) -> Iterator[psycopg.Connection]:
+def pooled(pool: psycopg_pool.ConnectionPool[Conn], timeout: float) -> Iterator[Conn]:
     """Like ``pool.connection(timeout)``, but a connection the server closed while
     it sat in the pool (a restart, an idle timeout, ``pg_terminate_backend``) is
     dropped for another instead of failing the caller's first statement.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -20,10 +20,11 @@ import psycopg_pool
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.rows import TupleRow
 from psycopg.types.string import TextLoader
 
 from stores.audit import AuditEntry
-from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import (
@@ -34,6 +35,7 @@ from stores.errors import (
     unavailable,
 )
 from stores.model import Task, TaskStatus, TopicStats
+from stores.options import StoreOptions
 from stores.postgres import deadline
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
@@ -55,6 +57,10 @@ _WRITES = frozenset({"insert", "write", "bulk write"})
 _COUNT_COLUMNS = tuple(map(TaskStatus, ("starting", "running", "snoozed", "failed", "terminated")))
 #: From this many rows create_tasks sends its COPY data from a writer thread.
 _QUEUED_COPY_ROWS = 1_000
+
+
+#: Statement parameters, positional or named.
+Params = Sequence[object] | Mapping[str, object]
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -82,10 +88,11 @@ class PostgresStore(BaseStore):
             params = conninfo_to_dict(url)
         except psycopg.Error as exc:
             raise unavailable("Not a valid PostgreSQL URL", exc, url) from None
-        self._password = params.get("password")
+        password = params.get("password")
+        self._password = None if password is None else str(password)
         self._conninfo = url
         self._connect_kwargs = self._session_settings(params)
-        self._queries = self._compile(load_queries("stores.postgres", "queries.sql"))
+        self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
         self._prepare_schema()
         self._pool = psycopg_pool.ConnectionPool(
             url,
@@ -130,8 +137,11 @@ class PostgresStore(BaseStore):
             "tcp_user_timeout": timeout_ms,
         }
 
-    def _compile(self, queries: dict[str, str]) -> dict[str, Any]:
-        compiled = {}
+    def _compile(self, queries: dict[str, str]) -> tuple[dict[str, sql.SQL], dict[str, str]]:
+        """The queries of this namespace, rendered once; and the texts of those that
+        take a ``WHERE`` clause per call (``list_tasks``, ``list_tasks_by_status``)."""
+        compiled: dict[str, sql.SQL] = {}
+        templates: dict[str, str] = {}
         fragments = {name: queries[name] for name in ("count_change", "count_changes", "written_set")}  # parts
         for name, text in queries.items():
             if name in fragments:
@@ -146,19 +156,20 @@ class PostgresStore(BaseStore):
                 .replace("{audit_columns}", AUDIT_COLUMNS)
             )
             if name in ("list_tasks", "list_tasks_by_status"):
-                compiled[name] = text  # formatted per call with its WHERE clause
+                templates[name] = text  # formatted per call with its WHERE clause
                 continue
             # Rendered once: a Composed is turned into bytes again on every
             # execute (tens of microseconds a call); one SQL of plain text is
             # only encoded.
             compiled[name] = sql.SQL(sql.SQL(text).format(schema=sql.Identifier(self.namespace)).as_string(None))
-        return compiled
+        return compiled, templates
 
     # -- connections and schema ---------------------------------------------
     def _configure_connection(self, conn: psycopg.Connection) -> None:
         _configure(conn)
-        if self.operator is not None:
-            conn.execute(self._queries["set_audit_operator"], (self._audit_context().to_json(),))
+        audit = self._audit_context()
+        if audit is not None:
+            conn.execute(self._queries["set_audit_operator"], (audit.to_json(),))
 
     def _error(self, what: str, exc: BaseException) -> StoreUnavailable:
         return unavailable(what, exc, self._password)
@@ -226,7 +237,7 @@ class PostgresStore(BaseStore):
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise self._error(f"PostgreSQL {what} failed", exc) from exc
 
-    def _fetch(self, what: str, query: Any, params: Any = None) -> list[tuple]:
+    def _fetch(self, what: str, query: sql.SQL | sql.Composed, params: Params | None = None) -> list[TupleRow]:
         """Run a read. A read is retried once on a broken connection: after a
         server restart every pooled connection is dead, and a read is safe to repeat."""
         for attempt in (1, 2):
@@ -243,7 +254,15 @@ class PostgresStore(BaseStore):
         self._pool.close()
 
     def now_ms(self) -> int:
-        return self._fetch("clock read", self._queries["now_ms"])[0][0]
+        now: int = self._fetch("clock read", self._queries["now_ms"])[0][0]
+        return now
+
+    def _now_on(self, conn: psycopg.Connection) -> int:
+        """The server's clock, read on ``conn`` (in its transaction, if any)."""
+        row = conn.execute(self._queries["now_ms"]).fetchone()
+        assert row is not None  # SELECT of one value
+        now: int = row[0]
+        return now
 
     # -- reads ---------------------------------------------------------------
     def _get(self, task_id: str) -> Task | None:
@@ -272,7 +291,7 @@ class PostgresStore(BaseStore):
             where.append(sql.SQL("(updated_at, task_id) < (%(after_at)s, %(after_id)s)"))
             params["after_at"], params["after_id"] = cursor.after
         schema = sql.Identifier(self.namespace)
-        page = self._queries["list_tasks"].rstrip(";")
+        page = self._templates["list_tasks"].rstrip(";")
         if filters.topic is not None and filters.status is None:
             # No (topic, updated_at) index (schema.sql): merge one index range per status.
             branches = [
@@ -280,7 +299,7 @@ class PostgresStore(BaseStore):
                     [*where, sql.SQL("status = {}").format(sql.Literal(status))]))
                 for status in map(str, TASK_STATUSES)
             ]
-            query = sql.SQL(self._queries["list_tasks_by_status"]).format(
+            query = sql.SQL(self._templates["list_tasks_by_status"]).format(
                 branches=sql.SQL("\nUNION ALL\n").join(branches))
         else:
             query = sql.SQL(page).format(
@@ -320,7 +339,7 @@ class PostgresStore(BaseStore):
     def _insert(self, news: list[NewTask]) -> list[Task]:
         try:
             with self._connection("insert") as conn, conn.transaction():
-                now = conn.execute(self._queries["now_ms"]).fetchone()[0]
+                now = self._now_on(conn)
                 # One COPY for the whole call: the server indexes rows while we
                 # format the next ones, instead of both waiting at the end of
                 # every batch; for a big call a writer thread sends while we
@@ -347,10 +366,11 @@ class PostgresStore(BaseStore):
         for start in range(0, len(ids), CREATE_BATCH_SIZE):
             rows = self._fetch("read", self._queries["taken_id"], (ids[start : start + CREATE_BATCH_SIZE],))
             if rows:
-                return rows[0][0]
+                taken: str = rows[0][0]
+                return taken
         return ids[0]  # taken by a transaction that has since rolled back
 
-    def _execute_write(self, name: str, params: dict[str, Any]) -> tuple | None:
+    def _execute_write(self, name: str, params: Mapping[str, object]) -> TupleRow | None:
         with self._connection("write") as conn:
             return conn.execute(self._queries[name], params).fetchone()
 
@@ -359,8 +379,9 @@ class PostgresStore(BaseStore):
         with self._connection("read") as conn:
             row = conn.execute(self._queries["select_task_and_now"], (task_id,)).fetchone()
             if row is None:
-                return None, conn.execute(self._queries["now_ms"]).fetchone()[0]
-        return task_from_row(row[:-1]), row[-1]
+                return None, self._now_on(conn)
+        now: int = row[-1]
+        return task_from_row(row[:-1]), now
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
         row = self._execute_write(
@@ -380,7 +401,16 @@ class PostgresStore(BaseStore):
             unchanged="the lease was not extended",
         )
 
-    def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
+    def _write(
+        self,
+        task_id: str,
+        write: Write,
+        pid: str | None,
+        record_ver: int | None,
+        *,
+        error: str,
+        snooze_ms: int,
+    ) -> Task:
         target = TARGET_STATUS[write]
         params = {
             "task_id": task_id, "target": str(target), "from_statuses": _FROM_STATUSES[target],

@@ -16,12 +16,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-import redis
-from redis.cluster import RedisCluster
-
 from stores.base import CREATE_BATCH_SIZE
 from stores.errors import TaskAlreadyExists
 from stores.redis.codec import claim_value, claimed_topic, parse_claim
+from stores.redis.connection import Client, text_or_none
 from stores.redis.keys import Keys
 from stores.redis.scripts import Scripts
 from stores.validation import NewTask
@@ -81,7 +79,7 @@ class IdClaims:
 
     def __init__(
         self,
-        client: redis.Redis | RedisCluster,
+        client: Client,
         keys: Keys,
         scripts: Scripts,
         now_ms: Callable[[], int],
@@ -93,7 +91,7 @@ class IdClaims:
 
     def topic_of(self, task_id: str) -> str | None:
         """The topic the id is claimed for; ``None`` if unclaimed."""
-        return claimed_topic(self._client.get(self._keys.claim(task_id)))
+        return claimed_topic(text_or_none(self._client.get(self._keys.claim(task_id))))
 
     def topics_of(self, task_ids: list[str]) -> list[str | None]:
         """``topic_of`` each id, in one round trip on one server."""

@@ -9,6 +9,7 @@ fixed at create, which only this module writes. An id claim is the text
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from stores.model import Task, TaskStatus
 from stores.validation import NewTask
@@ -27,6 +28,9 @@ META_SUB_TOPIC = META_FIELDS.index("sub_topic")
 #: A ``static`` for a task known only by its ``meta``: the checks of
 #: ``stores.rules`` read no static field.
 _NO_STATIC = '["",null,null,null]'
+#: A ``meta`` or ``static`` array: parsed (as a script replies it, its values
+#: JSON's) or as the JSON text stored.
+Stored = list[Any] | str
 #: ``TaskStatus(text)`` by a dict lookup: the enum's call is a few µs, on every reply.
 _STATUS = {str(status): status for status in TaskStatus}
 
@@ -37,14 +41,12 @@ def static_json(new: NewTask) -> str:
     return head[:-1] + "," + new.data_json + "]"
 
 
-def task_from(task_id: str, topic: str, meta: list | str, static: list | str) -> Task:
+def task_from(task_id: str, topic: str, meta: Stored, static: Stored) -> Task:
     """A ``Task`` from its ``meta`` and ``static`` arrays, each parsed or as JSON text."""
-    if isinstance(meta, str):
-        meta = json.loads(meta)
-    if isinstance(static, str):
-        static = json.loads(static)
-    status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = meta  # META_FIELDS
-    group, description, timeout_ms, data = static
+    state: list[Any] = json.loads(meta) if isinstance(meta, str) else meta
+    fixed: list[Any] = json.loads(static) if isinstance(static, str) else static
+    status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = state  # META_FIELDS
+    group, description, timeout_ms, data = fixed
     return Task(
         task_id, group, description, topic, sub_topic, _STATUS.get(status) or TaskStatus(status), pid, record_ver,
         data, error, snooze_time, timeout_ms, lease, created, updated,
@@ -57,7 +59,7 @@ def meta_sub_topic(meta: str) -> str:
     return sub_topic
 
 
-def task_state(task_id: str, topic: str, meta: list | str) -> Task:
+def task_state(task_id: str, topic: str, meta: Stored) -> Task:
     """A ``Task`` with the state in ``meta`` and blank fixed fields, for ``stores.rules``."""
     return task_from(task_id, topic, meta, _NO_STATIC)
 

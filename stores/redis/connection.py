@@ -7,12 +7,14 @@ instead of meeting "unknown command" on the first listing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
+from redis.client import Pipeline
+from redis.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError, ResponseError
 from redis.retry import Retry
 
@@ -24,6 +26,28 @@ DRIVER_ERRORS = (RedisError, RedisClusterException, OSError)
 MIN_VERSION = (7, 0)
 
 Client = redis.Redis | RedisCluster
+#: A pipeline of either client (each a subclass of its client in redis-py).
+Pipe = Pipeline | ClusterPipeline
+#: ``INFO server`` as redis-py parses it (a value that looks like a number becomes one).
+ServerInfo = dict[str, Any]
+
+
+def text(value: bytes | str) -> str:
+    """A value a client made by ``connect`` replied: text, since it decodes every
+    reply (``decode_responses=True``), which redis-py's types cannot tell."""
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"a Redis reply was not decoded: {type(value).__name__}")
+
+
+def text_or_none(value: bytes | str | None) -> str | None:
+    """``text`` of a reply that may be nil (``GET`` of a missing key)."""
+    return None if value is None else text(value)
+
+
+def texts(values: Iterable[bytes | str]) -> list[str]:
+    """``text`` of each value, in order."""
+    return [text(value) for value in values]
 
 
 def url_secrets(url: str) -> tuple[str | None, str | None]:
@@ -71,13 +95,13 @@ def connect(url: str, timeout: float, secrets: tuple[str | None, ...]) -> Client
         raise unavailable(f"Cannot reach the Redis cluster at {where(url)}", exc, *secrets) from exc
 
 
-def cluster_server_infos(client: RedisCluster) -> dict[str, dict | Exception]:
+def cluster_server_infos(client: RedisCluster) -> dict[str, ServerInfo | Exception]:
     """``INFO server`` of every primary (by node name), or the error the node
     replied instead. Raises what the driver raises otherwise."""
-    infos: dict[str, dict | Exception] = {}
+    infos: dict[str, ServerInfo | Exception] = {}
     # INFO is refused in a cluster pipeline, and one call to several nodes
     # replies in a shape that depends on how many there are: ask each in turn.
-    for node in client.get_primaries():
+    for node in client.get_primaries():  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         try:
             infos[node.name] = client.info("server", target_nodes=node)
         except ResponseError as exc:
@@ -85,7 +109,7 @@ def cluster_server_infos(client: RedisCluster) -> dict[str, dict | Exception]:
     return infos
 
 
-def check_version(info: dict | Exception, server: str) -> None:
+def check_version(info: ServerInfo | Exception, server: str) -> None:
     """Raise ``StoreUnavailable`` if ``INFO server`` says the server is older than
     Redis 7.0; raise ``info`` if it is any other exception.
 

@@ -26,65 +26,80 @@ from __future__ import annotations
 
 import os
 import select
+import socket
+from typing import Any
 
 import hiredis
 from redis._parsers import BaseParser
-from redis.connection import ConnectionPool
+from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import InvalidResponse, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT
 
 _READ_SIZE = 65_536
+
+
+class _Wire:
+    """A connected socket of a pooled connection, with its reply reader."""
+
+    __slots__ = ("poller", "reader", "sock")
+
+    def __init__(self, sock: socket.socket, reader: hiredis.Reader) -> None:
+        self.sock = sock
+        self.reader = reader
+        self.poller = select.poll()
+        self.poller.register(sock, select.POLLIN)
 
 
 class _Line:
     """One pooled connection, with its own reply reader."""
 
-    __slots__ = ("buffer", "conn", "poller", "reader", "sock")
+    __slots__ = ("buffer", "conn", "wire")
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn: AbstractConnection) -> None:
         self.conn = conn
-        self.sock = None
-        self.reader = None
+        self.wire: _Wire | None = None
         self.buffer = bytearray(_READ_SIZE)
-        self.poller = None
 
-    def open(self) -> None:
+    def open(self) -> _Wire:
         """Connect (redis-py's handshake) and start a fresh reader on the socket."""
         conn = self.conn
-        conn.connect()  # nothing to do when connected
-        self.sock = conn._sock
+        conn.connect()  # type: ignore[no-untyped-call]  # (redis-py: untyped) nothing to do when connected
+        sock = conn._sock
+        if sock is None:  # connect() raises instead
+            raise RedisConnectionError("The connection has no socket after connecting.")
         encoder = conn.encoder
-        self.reader = hiredis.Reader(
+        reader = hiredis.Reader(
             protocolError=InvalidResponse,
             replyError=BaseParser.parse_error,
             encoding=encoder.encoding if encoder.decode_responses else None,
             errors=encoder.encoding_errors,
         )
-        self.poller = select.poll()
-        self.poller.register(self.sock, select.POLLIN)
+        self.wire = _Wire(sock, reader)
+        return self.wire
 
     def close(self) -> None:
-        self.conn.disconnect()
-        self.sock = None
+        self.conn.disconnect()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        self.wire = None
 
-    def call(self, packed: bytes):
-        sock = self.sock
-        if sock is None or self.conn._sock is not sock:
-            self.open()
-            sock = self.sock
-        elif self.poller.poll(0):  # data or EOF before a command: a stale connection
+    def call(self, packed: bytes) -> Any:
+        """Send a packed command, return its reply: a script's is any shape."""
+        wire = self.wire
+        if wire is None or self.conn._sock is not wire.sock:
+            wire = self.open()
+        elif wire.poller.poll(0):  # data or EOF before a command: a stale connection
             self.close()
-            self.open()
-            sock = self.sock
-        reader, buffer = self.reader, self.buffer
+            wire = self.open()
+        sock, reader, buffer = wire.sock, wire.reader, self.buffer
         try:
             sock.sendall(packed)
             while (reply := reader.gets()) is False:
                 read = sock.recv_into(buffer)
                 if not read:
                     raise RedisConnectionError("Connection closed by server.")
-                reader.feed(buffer, 0, read)
+                # hiredis's stub allows only str | bytes; it reads any buffer, here a part of one.
+                reader.feed(buffer, 0, read)  # type: ignore[arg-type]
         except TimeoutError:
             raise RedisTimeoutError("Timeout reading from socket") from None
         except OSError as exc:
@@ -94,7 +109,7 @@ class _Line:
         return reply
 
 
-def checkout(pool: ConnectionPool):
+def checkout(pool: ConnectionPool) -> AbstractConnection:
     """A connection from ``pool``: redis-py before 5.3 wants a command name
     (which it ignores), later ones warn when given one."""
     try:
@@ -113,7 +128,7 @@ class Direct:
         self._idle: list[_Line] = []
         self._pid = os.getpid()
 
-    def execute(self, *command):
+    def execute(self, *command: EncodableT) -> Any:
         """Send ``command``, return its reply. Raises what redis-py raises."""
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
             self._idle = []
@@ -124,7 +139,8 @@ class Direct:
             # The pool counts it in use from now on: it closes it on disconnect().
             line = _Line(checkout(self._pool))
         try:
-            reply = line.call(hiredis.pack_command(command))
+            # hiredis's stub types the argument as a tuple of one element; it takes any number.
+            reply = line.call(hiredis.pack_command(command))  # type: ignore[arg-type]
         except ResponseError:
             self._idle.append(line)  # an error reply was read whole: the connection is fine
             raise

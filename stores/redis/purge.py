@@ -11,9 +11,9 @@ later create of the id adopts (``claims.ORPHAN_CLAIM_MS``).
 
 from __future__ import annotations
 
-import redis
 from redis.cluster import RedisCluster
 
+from stores.redis.connection import Client, texts
 from stores.redis.keys import Keys
 from stores.redis.scripts import script_texts
 
@@ -22,7 +22,7 @@ class Purger:
     """The purge of one namespace. Lets the driver's exceptions through; the
     store turns them into ``StoreUnavailable``."""
 
-    def __init__(self, client: redis.Redis | RedisCluster, keys: Keys) -> None:
+    def __init__(self, client: Client, keys: Keys) -> None:
         self._client = client
         self._keys = keys
         self._cluster = isinstance(client, RedisCluster)
@@ -32,7 +32,7 @@ class Purger:
 
     def batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """Delete up to ``batch_size`` tasks, topic after topic; how many went."""
-        topics = [topic] if topic is not None else sorted(self._client.smembers(self._keys.topics))
+        topics = [topic] if topic is not None else sorted(texts(self._client.smembers(self._keys.topics)))
         deleted = 0
         for name in topics:
             left = batch_size - deleted
@@ -47,7 +47,7 @@ class Purger:
 
     def _forget(self, pairs: list[tuple[str, str]], cutoff: int) -> None:
         """Remove the claims and group entries of purged ``(task_id, group)`` pairs."""
-        calls = []
+        calls: list[tuple[list[str], list[int | str]]] = []
         for task_id, group in pairs:
             calls.append(([self._keys.claim(task_id)], [cutoff, ""]))
             calls.append(([self._keys.group(group)], [cutoff, task_id]))

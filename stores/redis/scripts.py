@@ -23,17 +23,20 @@ and, for a cluster client, ``CLUSTER SLOTS`` (where the slots are) and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError, NoScriptError
+from redis.typing import EncodableT
 
 from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
+from stores.model import Task
 from stores.redis.codec import task_state
+from stores.redis.connection import Client, Pipe
 from stores.redis.direct import Direct
 from stores.redis.keys import Keys
 
@@ -50,8 +53,18 @@ READ_ONLY_ACL = (
     "resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname",
     "+cluster|slots", "+command",
 )
+#: A script's arguments.
+Args = Sequence[EncodableT]
 #: One script call: ``(script name, topic, arguments)``.
-Call = tuple[str, str, list]
+Call = tuple[str, str, Args]
+#: One script call: ``(script name, keys, arguments)``.
+KeysCall = tuple[str, list[str], Args]
+#: What a script replied, as Lua returned it: a number, text, or a (nested)
+#: list of those; each caller knows its script's shape.
+Reply = Any
+#: How a caller words a refusal: ``stores.rules``' check for the task as the
+#: script saw it (``None``: no such task) and the server's clock then.
+Check = Callable[[Task | None, int], Task]
 
 
 def _lua_set(statuses: Iterable[str]) -> str:
@@ -99,26 +112,27 @@ class Scripts:
     Every method lets the driver's exceptions through; the store turns them
     into ``StoreUnavailable``."""
 
-    def __init__(self, client: redis.Redis | RedisCluster, keys: Keys) -> None:
+    def __init__(self, client: Client, keys: Keys) -> None:
         self._client = client
         self._keys = keys
         self._cluster = isinstance(client, RedisCluster)
+        self._texts = script_texts()
         # Registering only hashes the text: a script is loaded on first use.
-        self._scripts = {name: client.register_script(text) for name, text in script_texts().items()}
+        self._scripts = {name: client.register_script(text) for name, text in self._texts.items()}
         self._shas = {name: script.sha for name, script in self._scripts.items()}
         # False once the server refused SCRIPT LOAD to this user (a read-only ACL).
         self._may_load = True
         # One server: single script calls skip redis-py's per-command machinery.
-        self._direct = None if self._cluster else Direct(client.connection_pool)
+        self._direct = Direct(client.connection_pool) if isinstance(client, redis.Redis) else None
         self._prefixes: dict[str, str] = {}
 
-    def _send(self, target, name: str, keys: list[str], args: Iterable[Any]):
+    def _send(self, target: Client | Pipe, name: str, keys: list[str], args: Args) -> Reply:
         """EVALSHA (or EVALSHA_RO) of script ``name`` on ``target``, the client or a pipeline."""
         if target is self._client and self._direct is not None:
             command = "EVALSHA_RO" if name in READ_SCRIPTS else "EVALSHA"
             return self._direct.execute(command, self._shas[name], len(keys), *keys, *args)
-        command = target.evalsha_ro if name in READ_SCRIPTS else target.evalsha
-        return command(self._scripts[name].sha, len(keys), *keys, *args)
+        send = target.evalsha_ro if name in READ_SCRIPTS else target.evalsha
+        return send(self._shas[name], len(keys), *keys, *args)
 
     def prefix(self, topic: str) -> str:
         """``Keys.topic``, remembered: it is built on every write."""
@@ -129,7 +143,7 @@ class Scripts:
             prefix = self._prefixes[topic] = self._keys.topic(topic)
         return prefix
 
-    def call(self, name: str, topic: str, *args: Any) -> list:
+    def call(self, name: str, topic: str, *args: EncodableT) -> Reply:
         """Run script ``name`` on ``topic``; return its reply."""
         if self._direct is not None and name not in READ_SCRIPTS:  # the writes' path, shortest
             try:
@@ -138,7 +152,7 @@ class Scripts:
                 pass  # it did not run: call_keys loads it
         return self.call_keys(name, [self.prefix(topic)], args)
 
-    def call_keys(self, name: str, keys: list[str], args: Iterable[Any]) -> list:
+    def call_keys(self, name: str, keys: list[str], args: Args) -> Reply:
         """Run script ``name`` with ``keys``; return its reply."""
         try:
             return self._send(self._client, name, keys, args)
@@ -146,7 +160,7 @@ class Scripts:
             if name in READ_SCRIPTS and not self._may_load:
                 return self._eval_ro(name, keys, args)
             try:
-                self._client.script_load(self._scripts[name].script)
+                self._client.script_load(self._texts[name])
             except NoPermissionError:
                 if name not in READ_SCRIPTS:
                     raise  # a write this user may not make: nothing ran
@@ -154,18 +168,18 @@ class Scripts:
                 return self._eval_ro(name, keys, args)
             return self._send(self._client, name, keys, args)
 
-    def _eval_ro(self, name: str, keys: list[str], args: Iterable[Any]) -> list:
+    def _eval_ro(self, name: str, keys: list[str], args: Args) -> Reply:
         """A read script sent whole (``EVAL_RO``), for a user who may not load scripts."""
-        return self._client.eval_ro(self._scripts[name].script, len(keys), *keys, *args)
+        return self._client.eval_ro(self._texts[name], len(keys), *keys, *args)
 
-    def run(self, calls: list[Call], pipe=None) -> list:
+    def run(self, calls: list[Call], pipe: Pipe | None = None) -> list[Reply]:
         """Run ``calls`` after the commands already in ``pipe``; return the
         scripts' replies. One round trip on one server; on a cluster the pipe
         first, then each script on its own (redis-py refuses ``EVALSHA`` in
         cluster pipelines). Raises the first error of a command in ``pipe``."""
         return self.run_keys([(name, [self._keys.topic(topic)], args) for name, topic, args in calls], pipe)
 
-    def run_keys(self, calls: list[tuple[str, list[str], list]], pipe=None) -> list:
+    def run_keys(self, calls: list[KeysCall], pipe: Pipe | None = None) -> list[Reply]:
         """``run`` of calls ``(script name, keys, arguments)``."""
         if self._cluster:
             if pipe is not None:
@@ -192,10 +206,11 @@ class Scripts:
     def claim(self, key: str, abandoned: str, value: str) -> bool:
         """Compare-and-set of an id claim: ``key`` becomes ``value`` only if it
         still holds ``abandoned``; whether it did."""
-        return self._scripts["claim"]([key], [abandoned, value]) == 1
+        won: int = self._scripts["claim"]([key], [abandoned, value])
+        return won == 1
 
 
-def refusal(reply: list, task_id: str, topic: str, check: Callable) -> TaskStoreError:
+def refusal(reply: Reply, task_id: str, topic: str, check: Check) -> TaskStoreError:
     """The error for a script's refusal ``{0, code, meta, now}``.
 
     ``stores.rules`` words it from the task's state, which also checks that the

@@ -29,22 +29,26 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError
+from redis.typing import EncodableT
 
 from stores.audit import AuditEntry, audit_key
-from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.model import Task, TaskStatus, TopicStats
+from stores.options import StoreOptions
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
     META_LEASE,
     META_UPDATED,
+    Stored,
     meta_sub_topic,
     record_ver_arg,
     static_json,
@@ -55,30 +59,40 @@ from stores.redis.connection import (
     check_version,
     cluster_server_infos,
     connect,
+    texts,
     url_secrets,
     where,
 )
 from stores.redis.keys import LEASED_INDEXES, Keys, lex, lex_time, list_indexes
-from stores.redis.scripts import Scripts, refusal
+from stores.redis.scripts import Args, Call, Check, KeysCall, Reply, Scripts, refusal
 from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.validation import Cursor, NewTask, TaskFilters
+
+if TYPE_CHECKING:  # imported when first used: only a purge needs it
+    from stores.redis.purge import Purger
 
 SCHEMA_VERSION = 2  # 2: fewer indexes per task (keys.py), counts from index sizes
 #: Entries one ``upgrade.lua`` step moves: a few ms of the server's time.
 _UPGRADE_STEP = 5_000
 #: Every status, as script arguments.
 _STATUSES = tuple(str(s) for s in TASK_STATUSES)
+P = ParamSpec("P")
+R = TypeVar("R")
+#: A task, or none where a read found none.
+T = TypeVar("T", bound=Task | None)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
 _WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk"})
 
 
-def _guarded(what: str) -> Callable[[Callable], Callable]:
+def _guarded(
+    what: str,
+) -> Callable[[Callable[Concatenate[RedisStore, P], R]], Callable[Concatenate[RedisStore, P], R]]:
     """Turn a driver's exception in the method into ``StoreUnavailable`` ("failed to ``what``")."""
 
-    def decorate(method: Callable) -> Callable:
+    def decorate(method: Callable[Concatenate[RedisStore, P], R]) -> Callable[Concatenate[RedisStore, P], R]:
         @functools.wraps(method)
-        def wrapper(self: RedisStore, *args, **kwargs):
+        def wrapper(self: RedisStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return method(self, *args, **kwargs)
             except NoPermissionError as exc:
@@ -135,7 +149,7 @@ class RedisStore(BaseStore):
         """Refuse a server older than Redis 7, then check (or create) the schema."""
         key = self._keys.schema
         pipe = self._client.pipeline(transaction=False)
-        if self._cluster:
+        if isinstance(self._client, RedisCluster):
             for node, info in cluster_server_infos(self._client).items():
                 check_version(info, node)
         else:
@@ -172,7 +186,7 @@ class RedisStore(BaseStore):
         bounded step at a time, then its per-sub_topic indexes of schema 1 (the
         sub_topics read from its tasks: an empty index no longer exists), then
         the version. Idempotent: an upgrade cut short resumes on the next open."""
-        for topic in sorted(self._client.smembers(self._keys.topics)):
+        for topic in self._all_topics():
             while self._scripts.call("upgrade", topic, _UPGRADE_STEP)[1] != 1:
                 pass
             subs = {meta_sub_topic(meta) for _, meta in self._client.hscan_iter(self._keys.meta(topic), count=1_000)}
@@ -208,7 +222,11 @@ class RedisStore(BaseStore):
         self._remember(found)
         return found
 
-    def _remember(self, tasks: list[Task | None]) -> list[Task | None]:
+    def _all_topics(self) -> list[str]:
+        """Every topic ever written to in the namespace, by name."""
+        return sorted(texts(self._client.smembers(self._keys.topics)))
+
+    def _remember(self, tasks: list[T]) -> list[T]:
         """Note the topics of ``tasks`` for later writes (``KnownTopics``)."""
         self._known.update((t.task_id, t.topic) for t in tasks if t is not None)
         return tasks
@@ -226,7 +244,8 @@ class RedisStore(BaseStore):
 
     @_guarded("read a task group")
     def _group(self, task_group_id: str) -> list[Task]:
-        ids = self._client.zrange(self._keys.group(task_group_id), 0, -1)
+        # Members only (no scores): redis-py's return type covers both shapes.
+        ids = cast("list[str]", self._client.zrange(self._keys.group(task_group_id), 0, -1))
         if not ids:
             return []
         topics = self._claims.topics_of(ids)
@@ -266,7 +285,7 @@ class RedisStore(BaseStore):
         and they are merged here."""
         args = [order, first, second, str(count)]
         if topics is None:
-            topics = sorted(self._client.smembers(self._keys.topics))
+            topics = self._all_topics()
         if not topics:
             return []
         if len(topics) == 1 or not self._cluster:
@@ -295,7 +314,7 @@ class RedisStore(BaseStore):
 
     @_guarded("read topic counts")
     def _topics(self) -> list[TopicStats]:
-        topics = sorted(self._client.smembers(self._keys.topics))
+        topics = self._all_topics()
         stats = []
         for topic, (flat_counts, expired, oldest) in zip(
             topics, self._scripts.run([("stats", topic, _STATUSES) for topic in topics]), strict=True
@@ -312,7 +331,7 @@ class RedisStore(BaseStore):
         after = audit_after(cursor.after)
         if task_id is not None:
             return self._task_audit(task_id, after, cursor.limit + 1)
-        topics = sorted(self._client.smembers(self._keys.topics))
+        topics = self._all_topics()
         pipe = self._client.pipeline(transaction=False)
         for topic in topics:
             pipe.xrevrange(self._keys.audit(topic), stream_bound(topic, after), "-", count=cursor.limit + 1)
@@ -329,8 +348,8 @@ class RedisStore(BaseStore):
         """The task's records: its topic from its claim or, once the task is
         gone, from the topic that holds its list of record ids."""
         topic = self._claims.topic_of(task_id)
-        candidates = [topic] if topic is not None else sorted(self._client.smembers(self._keys.topics))
-        entries = []
+        candidates = [topic] if topic is not None else self._all_topics()
+        entries: list[AuditEntry] = []
         for topic in candidates:
             sids = self._client.lrange(self._keys.task_audit(topic, task_id), 0, -1)
             if not sids:
@@ -385,7 +404,7 @@ class RedisStore(BaseStore):
         self._known.update((n.task_id, n.topic) for n in news)
         return [n.created(created_at[n.task_id]) for n in news]
 
-    def _create_call(self, batch: list[NewTask], audit: str, claimed_ms: int, mode: str) -> tuple:
+    def _create_call(self, batch: list[NewTask], audit: str, claimed_ms: int, mode: str) -> KeysCall:
         """The ``create.lua`` call for ``batch`` in ``mode`` (described in the script)."""
         numbers: dict[str, int] = {}
         for new in batch:
@@ -396,12 +415,14 @@ class RedisStore(BaseStore):
             keys.extend(self._keys.claim(n.task_id) for n in batch)
         if mode in ("claim", "group"):
             keys.extend(self._keys.group(n.task_group_id) for n in batch)
-        args = [audit, claimed_ms, mode, len(numbers), *numbers]
+        args: list[EncodableT] = [audit, claimed_ms, mode, len(numbers), *numbers]
         for n in batch:
             args += (numbers[n.topic], n.task_id, n.sub_topic, static_json(n))
         return ("create", keys, args)
 
-    def _create_on_cluster(self, batch: list[NewTask], audit: str, claimed_ms: int) -> list[tuple]:
+    def _create_on_cluster(
+        self, batch: list[NewTask], audit: str, claimed_ms: int
+    ) -> list[tuple[list[NewTask], Reply]]:
         """The group entries of ``batch`` (claimed already), then one script per
         topic; ``(tasks, reply)`` per topic."""
         pipe = self._client.pipeline(transaction=False)
@@ -424,7 +445,7 @@ class RedisStore(BaseStore):
         self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
 
-    def _on_task(self, name: str, task_id: str, args: list, check: Callable) -> tuple[str, list]:
+    def _on_task(self, name: str, task_id: str, args: Args, check: Check) -> tuple[str, Reply]:
         """Run write script ``name`` on the task's topic: ``(topic, reply)``, or
         raise its refusal (worded by ``check``).
 
@@ -452,10 +473,10 @@ class RedisStore(BaseStore):
 
     @_guarded("extend a lease")
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
-        def check(task, now):
+        def check(task: Task | None, now: int) -> Task:
             return check_extend(task, task_id, pid, record_ver, now)
 
-        args = [task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg()]
+        args = (task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg())
         self._on_task("extend", task_id, args, check)
 
     @_guarded("update a task")
@@ -469,20 +490,20 @@ class RedisStore(BaseStore):
         error: str,
         snooze_ms: int,
     ) -> Task:
-        def check(task, _now):
+        def check(task: Task | None, _now: int) -> Task:
             return check_write(task, task_id, write, pid, record_ver)
 
         target = str(TARGET_STATUS[write])
-        args = [task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg()]
+        args = (task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg())
         topic, reply = self._on_task("write", task_id, args, check)
         return task_from(task_id, topic, *json.loads(reply[1]))
 
     @_guarded("revoke a lease")
     def _revoke(self, task_id: str, record_ver: int) -> Task:
-        def check(task, _now):
+        def check(task: Task | None, _now: int) -> Task:
             return check_revoke(task, task_id, record_ver)
 
-        topic, reply = self._on_task("revoke", task_id, [task_id, record_ver, self._audit_arg()], check)
+        topic, reply = self._on_task("revoke", task_id, (task_id, record_ver, self._audit_arg()), check)
         return task_from(task_id, topic, *json.loads(reply[1]))
 
     @_guarded("apply a bulk action")
@@ -497,7 +518,7 @@ class RedisStore(BaseStore):
         unknown = [i for i, topic in enumerate(topics) if topic is None]
         for i, topic in zip(unknown, self._claims.topics_of([items[i].task_id for i in unknown]), strict=True):
             topics[i] = topic
-        results: list[BulkResult | None] = [None] * len(items)
+        results: dict[int, BulkResult] = {}
         retry = self._bulk_pass(action, items, range(len(items)), topics, cached, results, error, snooze_ms)
         if retry:
             # Known topics that no longer hold the task: ask the claims, as a single write does.
@@ -508,11 +529,11 @@ class RedisStore(BaseStore):
                 # The same topic again would find nothing again: the task is gone.
                 topics[i] = topic if topic != topics[i] else None
             self._bulk_pass(action, items, retry, topics, [False] * len(items), results, error, snooze_ms)
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(items))]
 
     def _bulk_pass(
-        self, action: BulkAction, items: list[BulkItem], which, topics: list[str | None], cached: list[bool],
-        results: list, error: str, snooze_ms: int,
+        self, action: BulkAction, items: list[BulkItem], which: Iterable[int], topics: list[str | None],
+        cached: list[bool], results: dict[int, BulkResult], error: str, snooze_ms: int,
     ) -> list[int]:
         """Run ``bulk.lua`` for the items ``which`` on their ``topics``, filling
         ``results``; the items not found in a topic that came from ``cached``
@@ -524,16 +545,16 @@ class RedisStore(BaseStore):
                 results[i] = self._bulk_refused(action, items[i], "", "task-not-found", None, 0)
             else:
                 by_topic.setdefault(topic, []).append(i)
-        head = [str(action), error, snooze_ms, self._audit_arg()]
-        calls = []
+        head: list[EncodableT] = [str(action), error, snooze_ms, self._audit_arg()]
+        calls: list[Call] = []
         for topic, group in by_topic.items():
             args = list(head)
             for i in group:
                 item = items[i]
                 args += (item.task_id, item.record_ver, item.pid or "")
             calls.append(("bulk", topic, args))
-        retry = []
-        done = []
+        retry: list[int] = []
+        done: list[tuple[str, str]] = []
         for (topic, group), (now, reply) in zip(by_topic.items(), self._scripts.run(calls), strict=True):
             for i, row in zip(group, json.loads(reply), strict=True):
                 item = items[i]
@@ -550,20 +571,20 @@ class RedisStore(BaseStore):
 
     @staticmethod
     def _bulk_refused(
-        action: BulkAction, item: BulkItem, topic: str, code: str, meta: list | None, now: int
+        action: BulkAction, item: BulkItem, topic: str, code: str, meta: Stored | None, now: int
     ) -> BulkResult:
         """The result of an item ``bulk.lua`` refused, worded as the single write's error."""
-        if action is BulkAction.REVOKE:
-            def check(task, _now):
+
+        def check(task: Task | None, _now: int) -> Task:
+            if action is BulkAction.REVOKE:
                 return check_revoke(task, item.task_id, item.record_ver)
-        else:
-            def check(task, _now):
-                return check_write(task, item.task_id, Write(action.value), item.pid, item.record_ver)
+            return check_write(task, item.task_id, Write(action.value), item.pid, item.record_ver)
+
         exc = refusal([0, code, meta or "", now], item.task_id, topic, check)
         return BulkResult(item.task_id, outcome_of(exc), str(exc))
 
     @functools.cached_property
-    def _purger(self):
+    def _purger(self) -> Purger:
         from stores.redis.purge import Purger  # only a purge needs it
 
         return Purger(self._client, self._keys)

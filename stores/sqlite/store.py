@@ -31,15 +31,16 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from stores.audit import AuditEntry, audit_detail
-from stores.base import CREATE_BATCH_SIZE, BaseStore, StoreOptions
+from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.model import Task, TaskStatus, TopicStats
+from stores.options import StoreOptions
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
@@ -60,6 +61,10 @@ SCHEMA_VERSION = 4  # 2: the audit table; 3: inserts counted by the store, not a
 # 4: two listing indexes instead of four
 _SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
 T = TypeVar("T")
+#: A row as sqlite3 returns it: the driver does not type its values.
+Row = tuple[Any, ...]
+#: Statement parameters, positional or named.
+Params = Sequence[object] | Mapping[str, object]
 
 
 #: The task columns qualified by ``t.``, for a join.
@@ -223,14 +228,14 @@ class SQLiteStore(BaseStore):
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 1.5, 1e-3)
 
-    def _query(self, name: str, params) -> list[tuple]:
+    def _query(self, name: str, params: Params) -> list[Row]:
         with self._lock:
             try:
                 return self._when_free(lambda: self._conn.execute(self._sql[name], params).fetchall())
             except sqlite3.Error as exc:
                 raise unavailable("SQLite query failed", exc) from exc
 
-    def _query_one(self, name: str, params) -> tuple:
+    def _query_one(self, name: str, params: Params) -> Row:
         rows = self._query(name, params)
         return rows[0] if rows else (None,)
 
@@ -250,7 +255,8 @@ class SQLiteStore(BaseStore):
         return [task_from_row(row) for row in self._query("group_tasks", (task_group_id,))]
 
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
-        where, params = [], {"limit": cursor.limit + 1}
+        where: list[str] = []
+        params: dict[str, object] = {"limit": cursor.limit + 1}
         for column, value in (("topic", filters.topic), ("sub_topic", filters.sub_topic)):
             if value is not None:
                 where.append(f"{column} = :{column}")
@@ -382,7 +388,7 @@ class SQLiteStore(BaseStore):
         )
         return task
 
-    def _write_statement(self, name: str, params) -> list[tuple]:
+    def _write_statement(self, name: str, params: Params) -> list[Row]:
         """One write statement on its own (autocommit: a lone write statement holds
         the write lock from its start, as ``BEGIN IMMEDIATE`` would); its rows,
         read to the end so the statement, and its transaction, are finished."""
@@ -416,6 +422,7 @@ class SQLiteStore(BaseStore):
             if row is None:
                 return None
             task = self._read_in_transaction(conn, row[0])
+            assert task is not None  # the candidate was selected in this transaction
             return self._record(conn, task, self._save(conn, reserved(task, pid, now, self.lease_time_ms)), "reserve")
 
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
@@ -424,9 +431,18 @@ class SQLiteStore(BaseStore):
             task = check_extend(self._read_in_transaction(conn, task_id), task_id, pid, record_ver, now)
             self._record(conn, task, self._save(conn, extended(task, now, self.lease_time_ms)), "extend")
 
-    def _write(self, task_id, write: Write, pid, record_ver, *, error, snooze_ms) -> Task:
+    def _write(
+        self,
+        task_id: str,
+        write: Write,
+        pid: str | None,
+        record_ver: int | None,
+        *,
+        error: str,
+        snooze_ms: int,
+    ) -> Task:
         if self.operator is None:
-            params = {
+            params: dict[str, object] = {
                 "now": self.now_ms(), "set_error": write == Write.FAIL, "error": error,
                 "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
                 "owner_check": True, "pid": pid, "record_ver": record_ver,
@@ -442,8 +458,10 @@ class SQLiteStore(BaseStore):
 
     def _revoke(self, task_id: str, record_ver: int) -> Task:
         if self.operator is None:
-            params = {"now": self.now_ms(), "set_error": False, "error": None, "snooze_ms": None,
-                      "owner_check": False, "pid": None, "record_ver": record_ver}
+            params: dict[str, object] = {
+                "now": self.now_ms(), "set_error": False, "error": None, "snooze_ms": None,
+                "owner_check": False, "pid": None, "record_ver": record_ver,
+            }
             return self._conditional_write(
                 task_id, TaskStatus.STARTING, params, lambda task: check_revoke(task, task_id, record_ver)
             )
