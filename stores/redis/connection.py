@@ -101,7 +101,7 @@ def cluster_server_infos(client: RedisCluster) -> dict[str, ServerInfo | Excepti
     infos: dict[str, ServerInfo | Exception] = {}
     # INFO is refused in a cluster pipeline, and one call to several nodes
     # replies in a shape that depends on how many there are: ask each in turn.
-    for node in client.get_primaries():  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+    for node in client.get_primaries():  # type: ignore[no-untyped-call, unused-ignore]  # redis-py leaves it untyped
         try:
             infos[node.name] = client.info("server", target_nodes=node)
         except ResponseError as exc:

@@ -65,7 +65,7 @@ class _Line:
     def open(self) -> _Wire:
         """Connect (redis-py's handshake) and start a fresh reader on the socket."""
         conn = self.conn
-        conn.connect()  # type: ignore[no-untyped-call]  # (redis-py: untyped) nothing to do when connected
+        conn.connect()  # type: ignore[no-untyped-call, unused-ignore]  # (redis-py: untyped) nothing to do when connected
         sock = conn._sock
         if sock is None:  # connect() raises instead
             raise RedisConnectionError("The connection has no socket after connecting.")
@@ -80,7 +80,7 @@ class _Line:
         return self.wire
 
     def close(self) -> None:
-        self.conn.disconnect()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        self.conn.disconnect()  # type: ignore[no-untyped-call, unused-ignore]  # redis-py leaves it untyped
         self.wire = None
 
     def call(self, packed: bytes) -> Any:

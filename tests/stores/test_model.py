@@ -34,8 +34,8 @@ def test_task_fields_in_protocol_order_and_frozen():
         "record_ver", "data", "error", "snooze_time", "timeout_ms", "lease_expires_at",
         "created_at", "updated_at",
     ]
-    assert stores.Task.__dataclass_params__.frozen
-    assert stores.Page.__dataclass_params__.frozen
+    assert stores.Task.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert stores.Page.__dataclass_params__.frozen  # type: ignore[attr-defined]
     assert [f.name for f in dataclasses.fields(stores.TopicStats)] == [
         "topic", "counts", "expired_leases", "oldest_starting_at",
     ]

@@ -81,7 +81,7 @@ def test_read_only_never_creates_a_schema(make_store, backend):
 def test_bad_urls_and_options():
     for url in ("", "nonsense", "mysql://localhost/db", "http://x", 5):
         with pytest.raises(InvalidArgument):
-            stores.open_store(url)
+            stores.open_store(url)  # type: ignore[arg-type]
     for options in (
         {"lease_time_ms": 0}, {"lease_time_ms": "60s"}, {"snooze_time_ms": -5},
         {"namespace": "bad-name"}, {"namespace": ""}, {"namespace": "x; DROP"},

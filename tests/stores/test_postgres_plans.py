@@ -23,6 +23,7 @@ def pg_store():
     )
     for _ in range(200):
         task = store.reserve_task("t1", "w")
+        assert task is not None
         store.terminate(task.task_id, "w")
     for _ in range(50):
         store.reserve_task("t2", "w")

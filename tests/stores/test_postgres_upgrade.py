@@ -198,8 +198,10 @@ def _make_v2(namespace: str) -> None:
 
 def _catalog(namespace: str) -> tuple[str, set[str], set[str]]:
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        version = conn.execute(sql.SQL("SELECT value FROM {}.meta WHERE key = 'schema_version'").format(
-            sql.Identifier(namespace))).fetchone()[0]
+        row = conn.execute(sql.SQL("SELECT value FROM {}.meta WHERE key = 'schema_version'").format(
+            sql.Identifier(namespace))).fetchone()
+        assert row is not None
+        version = row[0]
         indexes = {row[0] for row in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = 'tasks'", (namespace,))}
         triggers = {row[0] for row in conn.execute(
@@ -238,8 +240,10 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
         assert tables == {"meta", "tasks", "topic_stats", "audit"}  # topic_counts carried over, dropped
         assert {"count_inserted", "count_deleted", "record_audit_update"} <= triggers
         with psycopg.connect(PG_URL, autocommit=True) as conn:  # every shard row, for plain UPDATEs
-            shards = conn.execute(sql.SQL("SELECT count(*) FROM {}.topic_stats WHERE topic = 'mail'").format(
-                sql.Identifier(v2_namespace))).fetchone()[0]
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}.topic_stats WHERE topic = 'mail'").format(
+                sql.Identifier(v2_namespace))).fetchone()
+            assert row is not None
+            shards = row[0]
         assert shards == 16
         # The data and the counts of version 2 carry over.
         assert _counts(store) == {"starting": 7, "running": 1}
@@ -248,7 +252,7 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
         assert store.tasks("job-1") == []  # in group "g", not a group of its own
         # Writes keep the counts now that the row trigger is gone.
         task = store.reserve_task("mail", "w1")
-        assert task.task_id == "job-0"
+        assert task is not None and task.task_id == "job-0"
         store.terminate(task.task_id, "w1")
         store.fail("job-1", "w0", "boom")
         assert _counts(store) == {"starting": 6, "terminated": 1, "failed": 1}
@@ -268,4 +272,5 @@ def test_read_only_open_of_version_2_is_one_clear_error(v2_namespace):
     with stores.open_store(PG_URL, namespace=v2_namespace, read_only=True) as store:
         assert _counts(store) == {"starting": 7, "running": 1}
         assert [t.task_id for t in store.tasks("g")] == ["job-0", "job-1", "job-2"]
-        assert store.task("job-1").status == TaskStatus.RUNNING
+        job = store.task("job-1")
+        assert job is not None and job.status == TaskStatus.RUNNING

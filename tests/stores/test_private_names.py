@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from typing import Any
 
 import psycopg
 import pytest
@@ -14,7 +15,7 @@ import redis
 from redis.connection import Connection
 
 
-def _need(owner: object, name: str, where: str, version: str) -> object:
+def _need(owner: object, name: str, where: str, version: str) -> Any:
     if not hasattr(owner, name):
         pytest.fail(f"{where}.{name} is gone in {version}; the code that uses it must change", pytrace=False)
     return getattr(owner, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import pytest
 
@@ -91,9 +92,9 @@ def test_exact_last_page_has_no_cursor(store):
 
 def test_scroll_skips_nothing_when_tasks_change_during_it(store):
     created = store.create_tasks([{"topic": "list", "data": i} for i in range(40)])
-    seen = []
-    cursor = {"limit": 10}
-    changed = set()
+    seen: list[str] = []
+    cursor: Mapping[str, object] | None = {"limit": 10}
+    changed: set[str] = set()
     while cursor is not None:
         page = store.list_tasks({"topic": "list"}, cursor)
         seen.extend(t.task_id for t in page.data)

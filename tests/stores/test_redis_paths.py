@@ -72,6 +72,7 @@ def test_a_write_script_the_server_lost_is_loaded_and_run_once(tmp_path):
         try:
             task = store.create_task({"topic": "mail"})
             leased = store.reserve_task("mail", "w1")
+            assert leased is not None
             admin.script_flush()  # a private server: nobody else's scripts
             done = store.terminate(leased.task_id, "w1")
             assert (done.status, done.record_ver) == ("terminated", task.record_ver + 2)
@@ -106,6 +107,7 @@ def test_meta_fields_are_the_layout_the_scripts_write(make_store):
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     try:
         meta = client.hget(store._keys.meta("mail"), task.task_id)
+        assert isinstance(meta, str)
     finally:
         client.close()
     assert dict(zip(META_FIELDS, json.loads(meta), strict=True)) == {

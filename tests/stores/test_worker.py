@@ -48,7 +48,7 @@ def test_worker_keeps_the_lease_of_a_long_task(make_store):
     store = make_store(lease_time_ms=400)
     store.create_task({"task_id": "long", "topic": "work"})
     release = threading.Event()
-    with Worker(store, "work", lambda task: release.wait(5) and None, max_poll_interval_ms=50):
+    with Worker(store, "work", lambda task: ok() if release.wait(5) else None, max_poll_interval_ms=50):
         assert wait_until(lambda: store.task("long").status == "running")
         time.sleep(1.2)  # three leases long: keepalives at 0.7 x lease kept it
         held = store.task("long")
@@ -63,7 +63,7 @@ def test_worker_that_lost_its_lease_writes_nothing(make_store):
     store = make_store(lease_time_ms=300)
     store.create_task({"task_id": "slow", "topic": "work"})
     release = threading.Event()
-    worker = Worker(store, "work", lambda task: release.wait(5) and None, max_poll_interval_ms=50)
+    worker = Worker(store, "work", lambda task: ok() if release.wait(5) else None, max_poll_interval_ms=50)
     worker.start()
     try:
         assert wait_until(lambda: store.task("slow").status == "running")
@@ -86,4 +86,4 @@ def test_worker_backs_off_and_stops_promptly(store):
     started = time.monotonic()
     worker.stop()
     assert time.monotonic() - started < 1.0 and not worker.running
-    assert Worker(store, "x", ok).pid != Worker(store, "x", ok).pid
+    assert Worker(store, "x", lambda task: ok()).pid != Worker(store, "x", lambda task: ok()).pid
