@@ -21,6 +21,7 @@ from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
 from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
+from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
@@ -79,7 +80,7 @@ class TasksScreen(StoreScreen):
         # The module's names, read here: a test can shrink the window.
         self.window = Window(WINDOW_ROWS, WINDOW_SLACK, page_size=PAGE_SIZE, live_rows=LIVE_ROWS)
         self.paging = False  # a page is loading
-        self.marks = Marks()
+        self.marking = Marking(self, self._redraw_marks)
         self._follow_pending = False  # a look at the view after it scrolled is scheduled
 
     # The window's state, as the rest of the console (and the tests) read it.
@@ -96,6 +97,11 @@ class TasksScreen(StoreScreen):
     @property
     def deep(self) -> bool:
         return self.window.deep
+
+    @property
+    def marks(self) -> Marks:
+        """The marked tasks (bulk actions apply to them)."""
+        return self.marking.marks
 
     @property
     def rows_above(self) -> int:
@@ -134,9 +140,7 @@ class TasksScreen(StoreScreen):
             title.append_text(safe_text(q.topic, "bold", max_length=60))
         order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
         title.append(f"  {self.window.loaded_label()}, {order}")
-        if self.marks:
-            title.append(f"  {len(self.marks):,} marked", style="bold yellow")
-            title.append(" (esc clears)", style="dim")
+        self.marking.describe(title)
         if self.deep:
             title.append(
                 f"  live refresh paused: {self.window.deepest_row:,} rows loaded (R reloads from the top)",
@@ -314,15 +318,9 @@ class TasksScreen(StoreScreen):
         return self.tasks.get(key) if key is not None else None
 
     def selection_changed(self) -> None:
-        if self.marks and not self.app.read_only:
-            count = len(self.marks)
-            hints = Text(
-                f"Actions apply to the {count:,} marked task{'' if count == 1 else 's'}", style="bold yellow"
-            )
-            hints.append(" (esc clears the marks)", style="dim")
-            self.query_one("#task-actions", Static).update(hints)
-            return
-        hints = action_hints(self.selected_task(), self.app.read_only, detailed=False)
+        hints = None if self.app.read_only else self.marking.hint()
+        if hints is None:
+            hints = action_hints(self.selected_task(), self.app.read_only, detailed=False)
         self.query_one("#task-actions", Static).update(hints)
 
     def _focused_table(self) -> DataTable:
@@ -379,7 +377,7 @@ class TasksScreen(StoreScreen):
         self.window.start_over()
         self.table.clear()
 
-    # -- marking and bulk triage ---------------------------------------------------
+    # -- marking and bulk triage (triage.Marking) -----------------------------------
     def _redraw_marks(self) -> None:
         for key in self.tasks:
             if key in self.table.rows:
@@ -392,29 +390,16 @@ class TasksScreen(StoreScreen):
         task = self.current_task()
         if task is None:
             return
-        self.marks.toggle(task)
-        self._redraw_marks()
+        self.marking.toggle(task)
         self.table.action_cursor_down()
 
     def action_mark_all(self) -> None:
         """Freeze every task the current query matches, as it is now, page by page."""
-        query, now, after = self.task_query, self.app.clock.now(), self.app.stuck_after_ms
-
-        def marked(marks: Marks) -> None:
-            self.marks = marks
-            self._redraw_marks()
-            self.notify(f"{len(marks):,} tasks marked, frozen at the versions seen now.", markup=False)
-
-        from sokka_tui.screens.triage import capture
-
-        capture(self, lambda store: matching(store, query, now, after), marked)
+        self.marking.mark_matching(self.task_query)
 
     def action_back(self) -> None:
-        if self.marks:
-            self.marks.clear()
-            self._redraw_marks()
-            return
-        super().action_back()
+        if not self.marking.clear():  # esc clears the marks first
+            super().action_back()
 
     def action_stuck(self, stuck: str) -> None:
         if self.task_query.group is not None:
@@ -422,37 +407,16 @@ class TasksScreen(StoreScreen):
         self._apply_filter(replace(self.task_query, stuck=None if self.task_query.stuck == stuck else stuck))
 
     def action_revoke_expired(self) -> None:
-        from sokka_tui.screens.triage import revoke_expired_leases
-
         revoke_expired_leases(self, self.task_query.topic)
 
     def action_owners(self) -> None:
         self.app.open_owners(self.task_query.topic)
 
     def start_action(self, action: Action) -> None:
-        if not self.marks:
+        if self.marks:
+            self.marking.run(action)
+        else:
             super().start_action(action)
-            return
-        from sokka_tui.screens.triage import run_bulk
-
-        run_bulk(self, action, self.marks, self._after_bulk)
-
-    def _after_bulk(self, remark: list[str] | None) -> None:
-        self.marks.clear()
-        if remark:
-            from sokka_tui.screens.triage import capture
-
-            def fresh(store):
-                return (task for task in map(store.task, remark) if task is not None)
-
-            def marked(marks: Marks) -> None:
-                self.marks = marks
-                self._redraw_marks()
-                self.notify(f"{len(marks):,} skipped tasks marked again, at their current versions.", markup=False)
-
-            capture(self, fresh, marked)
-        self._redraw_marks()
-        self.tick()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.marks and action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):

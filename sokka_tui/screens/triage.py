@@ -1,22 +1,33 @@
-"""The bulk-triage flow shared by the screens: capture a selection page by page
-in a worker, ask what the action needs, preview, run, and report."""
+"""Bulk triage, shared by the screens: capture a selection page by page in a
+worker, ask what the action needs, preview, run, and report; and the task
+list's marks (``Marking``), which feed it.
+
+The bulk modals and the run screen are imported when first used: not on the
+way to the first screen, nor to the task list.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
-from sokka_tui.screens.bulk_preview import BulkPreviewModal
-from sokka_tui.screens.bulk_run import BulkRunScreen
-from sokka_tui.screens.prompt import FailModal, SnoozeModal
-from stores import Task, TaskStoreError
+from sokka_tui.query import STUCK_EXPIRED, TaskQuery
+from sokka_tui.selection import matching
+from stores import Store, Task, TaskStoreError
+
+if TYPE_CHECKING:
+    from sokka_tui.screens.base import StoreScreen
+
+#: What to mark: the tasks it yields, read from the store in a worker thread.
+Source = Callable[[Store], Iterable[Task]]
 
 
-def capture(screen, source: Callable[[object], Iterator[Task]], then: Callable[[Marks], None]) -> None:
+def capture(screen: StoreScreen, source: Source, then: Callable[[Marks], None]) -> None:
     """Mark every task ``source(store)`` yields, in a worker thread, keeping only
     ids, versions, owners and statuses; then call ``then(marks)`` on the event loop."""
 
@@ -32,9 +43,13 @@ def capture(screen, source: Callable[[object], Iterator[Task]], then: Callable[[
     screen.run_worker(work, thread=True, exclusive=True, group="capture", exit_on_error=False)
 
 
-def run_bulk(screen, action: Action, marks: Marks, done: Callable[[list[str] | None], None]) -> None:
+def run_bulk(screen: StoreScreen, action: Action, marks: Marks, done: Callable[[list[str] | None], None]) -> None:
     """Ask the duration or error text if needed, preview, confirm, then run.
     ``done`` gets the ids to re-mark (the skipped ones) or ``None``."""
+    from sokka_tui.screens.bulk_preview import BulkPreviewModal
+    from sokka_tui.screens.bulk_run import BulkRunScreen
+    from sokka_tui.screens.prompt import FailModal, SnoozeModal
+
     if not marks:
         screen.notify("Nothing is marked.", markup=False)
         return
@@ -49,23 +64,25 @@ def run_bulk(screen, action: Action, marks: Marks, done: Callable[[list[str] | N
 
         screen.app.push_screen(BulkPreviewModal(action, marks, snooze_ms=snooze_ms, error=error), confirmed)
 
+    def snooze_for(ms: int | None) -> None:
+        if ms is not None:
+            preview(snooze_ms=ms)
+
+    def fail_with(text: str | None) -> None:
+        if text is not None:
+            preview(error=text)
+
     if action == Action.SNOOZE:
-        screen.app.push_screen(SnoozeModal(subject), lambda ms: ms is not None and preview(snooze_ms=ms))
+        screen.app.push_screen(SnoozeModal(subject), snooze_for)
     elif action == Action.FAIL:
-        screen.app.push_screen(
-            FailModal(subject, f"failed by operator {screen.app.operator}"),
-            lambda text: text is not None and preview(error=text),
-        )
+        screen.app.push_screen(FailModal(subject, f"failed by operator {screen.app.operator}"), fail_with)
     else:
         preview()
 
 
-def revoke_expired_leases(screen, topic: str | None) -> None:
+def revoke_expired_leases(screen: StoreScreen, topic: str | None) -> None:
     """One command: every running task of ``topic`` whose lease has ended, previewed, revoked."""
-    from sokka_tui.query import STUCK_EXPIRED, TaskQuery
-    from sokka_tui.selection import matching
-
-    query, now = TaskQuery(topic=topic, stuck=STUCK_EXPIRED), screen.app.clock.now()
+    query, now, after = TaskQuery(topic=topic, stuck=STUCK_EXPIRED), screen.app.clock.now(), screen.app.stuck_after_ms
 
     def marked(marks: Marks) -> None:
         if not marks:
@@ -73,4 +90,76 @@ def revoke_expired_leases(screen, topic: str | None) -> None:
             return
         run_bulk(screen, Action.REVOKE, marks, lambda _remark: screen.tick())
 
-    capture(screen, lambda store: matching(store, query, now, screen.app.stuck_after_ms), marked)
+    capture(screen, lambda store: matching(store, query, now, after), marked)
+
+
+class Marking:
+    """The task list's marks and the bulk triage they feed: mark one task, mark
+    every task a query matches, run an action on every marked task, mark the
+    skipped ones again. ``changed()`` redraws whatever shows the marks."""
+
+    def __init__(self, screen: StoreScreen, changed: Callable[[], None]) -> None:
+        self.screen = screen
+        self.marks = Marks()
+        self._changed = changed
+
+    def toggle(self, task: Task) -> None:
+        """Mark ``task`` as it is now, or unmark it."""
+        self.marks.toggle(task)
+        self._changed()
+
+    def mark_matching(self, query: TaskQuery) -> None:
+        """Freeze every task ``query`` matches, as it is now, page by page."""
+        now, after = self.screen.app.clock.now(), self.screen.app.stuck_after_ms
+        self._capture(
+            lambda store: matching(store, query, now, after),
+            "{:,} tasks marked, frozen at the versions seen now.",
+        )
+
+    def clear(self) -> bool:
+        """Unmark every task; whether any was marked."""
+        if not self.marks:
+            return False
+        self.marks.clear()
+        self._changed()
+        return True
+
+    def run(self, action: Action) -> None:
+        """``action`` on every marked task (asked, previewed, confirmed); the
+        marks are cleared, and the tasks skipped marked again as they are now."""
+        run_bulk(self.screen, action, self.marks, self._after_bulk)
+
+    def _after_bulk(self, remark: list[str] | None) -> None:
+        self.marks.clear()
+        if remark:
+
+            def fresh(store: Store) -> Iterator[Task]:
+                return (task for task in map(store.task, remark) if task is not None)
+
+            self._capture(fresh, "{:,} skipped tasks marked again, at their current versions.")
+        self._changed()
+        self.screen.tick()
+
+    def _capture(self, source: Source, notice: str) -> None:
+        def marked(marks: Marks) -> None:
+            self.marks = marks
+            self._changed()
+            self.screen.notify(notice.format(len(marks)), markup=False)
+
+        capture(self.screen, source, marked)
+
+    # -- how the marks show --------------------------------------------------------
+    def describe(self, title: Text) -> None:
+        """The count of marked tasks, on the list's title."""
+        if self.marks:
+            title.append(f"  {len(self.marks):,} marked", style="bold yellow")
+            title.append(" (esc clears)", style="dim")
+
+    def hint(self) -> Text | None:
+        """The action line while tasks are marked (``None``: none is)."""
+        if not self.marks:
+            return None
+        count = len(self.marks)
+        hints = Text(f"Actions apply to the {count:,} marked task{'' if count == 1 else 's'}", style="bold yellow")
+        hints.append(" (esc clears the marks)", style="dim")
+        return hints
