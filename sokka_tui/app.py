@@ -7,10 +7,11 @@ takes the store, a clock and the refresh interval, so tests can freeze time.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from sokka_tui.actions import Request
@@ -22,7 +23,7 @@ from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.settle import settle
-from stores import TaskStoreError
+from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.errors import redact
 
@@ -37,7 +38,7 @@ MIN_REFRESH_S = 0.5
 SETTLE_RETRY_S = 2.0
 
 
-class SokkaApp(App):
+class SokkaApp(App[None]):
     """The ops console over one store."""
 
     TITLE = "sokka-tui"
@@ -51,7 +52,7 @@ class SokkaApp(App):
 
     def __init__(
         self,
-        store,
+        store: Store,
         *,
         store_label: str,
         clock: LocalClock = system_clock,
@@ -68,8 +69,7 @@ class SokkaApp(App):
         self.refresh_interval = max(MIN_REFRESH_S, refresh_interval)
         self.read_only = store.read_only if read_only is None else read_only
         # Who acts: the operator the store records writes for, else this OS user at this host.
-        recorded_as = getattr(store, "operator", None)
-        self.operator = operator or (recorded_as or Operator.current("sokka-tui")).label
+        self.operator = operator or (store.operator or Operator.current("sokka-tui")).label
         self.show_leased = True
         self.outage: str | None = None
         self._settle_wait = threading.Event()  # set when the app closes: settle workers stop
@@ -122,7 +122,7 @@ class SokkaApp(App):
             for screen in self.screen_stack:
                 self.show_outage_on(screen)
 
-    def show_outage_on(self, screen) -> None:
+    def show_outage_on(self, screen: Screen[Any]) -> None:
         from sokka_tui.widgets.status_bar import OutageBanner
 
         banners = screen.query(OutageBanner)
@@ -158,7 +158,10 @@ class SokkaApp(App):
 
     def on_action_settled(self, message: ActionSettled) -> None:
         settlement = message.settlement
-        title = {True: "Action was applied", False: "Action was not applied"}.get(settlement.applied, "Check it")
+        if settlement.applied is None:
+            title = "Check it"
+        else:
+            title = "Action was applied" if settlement.applied else "Action was not applied"
         self.notify(settlement.message(), title=title, severity="information" if settlement.applied is not None
                     else "warning", timeout=30, markup=False)
         if isinstance(self.screen, StoreScreen):
@@ -198,7 +201,7 @@ class SokkaApp(App):
 
 
 def build_app(
-    store,
+    store: Store,
     *,
     store_label: str,
     clock: LocalClock = system_clock,

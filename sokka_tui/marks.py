@@ -48,7 +48,7 @@ class Marks:
     def items(self) -> list[BulkItem]:
         return [mark.item for mark in self._marks.values()]
 
-    def statuses(self) -> Counter[TaskStatus]:
+    def statuses(self) -> Counter[TaskStatus | None]:
         return Counter(mark.item.status for mark in self._marks.values())
 
     def topics(self) -> list[str]:

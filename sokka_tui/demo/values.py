@@ -79,7 +79,7 @@ class Values:
 
     def order(self, number: int) -> dict[str, Any]:
         country, currency, locale = self.rng.choice(COUNTRIES)
-        items = []
+        items: list[dict[str, Any]] = []
         for sku, name, price in self.rng.sample(PRODUCTS, self.rng.randint(1, 4)):
             qty = self.rng.choice((1, 1, 1, 2, 3))
             items.append({"sku": sku, "name": name, "qty": qty, "unit_price": price})

@@ -12,7 +12,7 @@ from sokka_tui.render import absolute, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.widgets.tables import selected_key, sync_rows
-from stores import Page
+from stores import Page, Store
 from stores.audit import AuditEntry
 from stores.protocol import MAX_PAGE_LIMIT
 
@@ -43,7 +43,7 @@ class AuditScreen(StoreScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-title", classes="screen-title")
-        table = DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="audit", cursor_type="row", zebra_stripes=True)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
         yield table
@@ -53,10 +53,10 @@ class AuditScreen(StoreScreen):
         self._describe()
         self.query_one("#audit", DataTable).focus()
 
-    def fetch(self, store) -> Page:
+    def fetch(self, store: Store) -> Page[AuditEntry]:
         return store.audit_log(self.task_id, {"limit": self.limit})
 
-    def show(self, payload: Page) -> None:
+    def show(self, payload: Page[AuditEntry]) -> None:
         self.more = payload.cursor is not None
         self.entries = {entry.audit_id: entry for entry in payload.data}
         sync_rows(self.query_one("#audit", DataTable), [(e.audit_id, _cells(e)) for e in payload.data])

@@ -8,12 +8,14 @@ server; a tick is skipped while a modal or another screen is on top.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -25,6 +27,7 @@ from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
 from stores import (
     InvalidStatusTransition,
+    Store,
     StoreUnavailable,
     Task,
     TaskConcurrentlyUpdated,
@@ -49,15 +52,23 @@ _TASK_ACTIONS = {
 _CHANGED = (TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner, TaskNotFound)
 
 
-class StoreScreen(Screen[None]):
-    """A screen that loads from the store on a timer and acts on a selected task."""
+ResultType = TypeVar("ResultType")
+
+
+class ConsoleScreen(Screen[ResultType]):
+    """A screen of the console (``ResultType``: what it dismisses with)."""
 
     if TYPE_CHECKING:
         # Textual types ``self.app`` as ``App[object]``; a console screen runs only
-        # in SokkaApp, so the type checker sees SokkaApp's attributes (no cast).
-        # The way Textual's own ``getters.app`` documents; at run time ``app`` is
-        # Textual's property, and the import of SokkaApp is the type checker's only.
+        # in SokkaApp, so the type checker sees SokkaApp's attributes, no cast:
+        # Textual's own ``getters.app`` descriptor, declared for the type checker
+        # only (at run time ``app`` stays Textual's property, and nothing here
+        # imports the app module: it imports the screens).
         app = getters.app(SokkaApp)
+
+
+class StoreScreen(ConsoleScreen[None]):
+    """A screen that loads from the store on a timer and acts on a selected task."""
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="view.back"),
@@ -81,7 +92,7 @@ class StoreScreen(Screen[None]):
         super().__init__()
         self._loading = False
         self._reload_after = False
-        self._timer = None
+        self._timer: Timer | None = None
         self._started = False
         self._first_resume = True
 
@@ -117,7 +128,7 @@ class StoreScreen(Screen[None]):
         self.tick()
 
     # -- loading ----------------------------------------------------------------
-    def fetch(self, store) -> Any:
+    def fetch(self, store: Store) -> Any:
         """This screen's data (runs in a worker thread)."""
         raise NotImplementedError
 
@@ -234,7 +245,7 @@ class StoreScreen(Screen[None]):
         self.refresh_bindings()
         self.selection_changed()
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.refresh_bindings()
         self.selection_changed()
 
@@ -283,16 +294,18 @@ class StoreScreen(Screen[None]):
         # The modals are imported when first needed: not on the way to the first screen.
         from sokka_tui.screens.prompt import FailModal, SnoozeModal, task_line
 
+        def snooze_for(ms: int | None) -> None:
+            if ms is not None:
+                self._confirm(Request(action, task, snooze_ms=ms))
+
+        def fail_with(error: str | None) -> None:
+            if error is not None:
+                self._confirm(Request(action, task, error=error))
+
         if action == Action.SNOOZE:
-            self.app.push_screen(
-                SnoozeModal(task_line(task)),
-                lambda ms: ms is not None and self._confirm(Request(action, task, snooze_ms=ms)),
-            )
+            self.app.push_screen(SnoozeModal(task_line(task)), snooze_for)
         elif action == Action.FAIL:
-            self.app.push_screen(
-                FailModal(task_line(task), f"failed by operator {self.app.operator}"),
-                lambda error: error is not None and self._confirm(Request(action, task, error=error)),
-            )
+            self.app.push_screen(FailModal(task_line(task), f"failed by operator {self.app.operator}"), fail_with)
         else:
             self._confirm(Request(action, task))
 
@@ -313,9 +326,13 @@ class StoreScreen(Screen[None]):
         question.append("?\nIt is sent only if the task is still at version ")
         question.append(str(request.seen.record_ver), style="bold")
         question.append(".")
+        def send_if_confirmed(yes: bool | None) -> None:
+            if yes:
+                self._send(request)
+
         self.app.push_screen(
             ConfirmModal(f"{VERBS[request.action]} this task?", question, request.action.capitalize()),
-            lambda yes: yes and self._send(request),
+            send_if_confirmed,
         )
 
     def _send(self, request: Request) -> None:

@@ -13,11 +13,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from sokka_tui.actions import VERBS, Action
 from sokka_tui.render import plain, safe_text
+from sokka_tui.screens.base import ConsoleScreen
 from stores import TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
@@ -52,7 +52,7 @@ class BulkStopped(Message):
     bubble = False
 
 
-class BulkRunScreen(Screen[list[str] | None]):
+class BulkRunScreen(ConsoleScreen[list[str] | None]):
     """Dismisses with the ids to re-mark (the skipped ones), or ``None``."""
 
     BINDINGS = [
@@ -88,7 +88,7 @@ class BulkRunScreen(Screen[list[str] | None]):
         yield Static(id="bulk-title", classes="screen-title")
         yield ProgressBar(total=len(self.items), show_eta=False, id="bulk-progress")
         yield Static(id="bulk-counts", classes="action-line")
-        table = DataTable(id="bulk-results", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="bulk-results", cursor_type="row", zebra_stripes=True)
         for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
             table.add_column(heading, width=width)
         yield table

@@ -39,7 +39,7 @@ class ChangedModal(ModalScreen[None]):
         table.add_column("now")
         for name, before, after in changes(seen, self.now):
             if name in ("lease_expires_at", "updated_at"):
-                before, after = absolute(before), absolute(after)
+                before, after = _moment(before), _moment(after)
             table.add_row(name, safe_text(before, max_length=40), safe_text(after, max_length=40))
         with Vertical(classes="dialog"):
             yield Static(Text("Task changed meanwhile", style="bold red"), classes="dialog-title")
@@ -56,3 +56,8 @@ class ChangedModal(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _moment(at_ms: object) -> str:
+    """A time field of a task (epoch ms, or ``None``) as ``absolute`` shows it."""
+    return absolute(at_ms if isinstance(at_ms, int) else None)

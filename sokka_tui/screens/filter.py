@@ -68,7 +68,7 @@ class FilterModal(ModalScreen[TaskQuery | None]):
         self.dismiss(
             replace(
                 self.query_before,
-                status=None if status is Select.NULL else TaskStatus(status),
+                status=TaskStatus(status) if isinstance(status, str) else None,  # (else Select.NULL: any)
                 sub_topic=self._value("sub_topic"),
                 from_ms=from_ms,
                 to_ms=to_ms,

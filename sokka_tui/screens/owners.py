@@ -17,7 +17,7 @@ from sokka_tui.render import relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import run_bulk
 from sokka_tui.widgets.tables import selected_key, sync_rows
-from stores import Task, TaskStatus, scroll
+from stores import Store, Task, TaskStatus, scroll
 
 COLUMNS = (("Owner", 40), ("Leases", 8), ("Expired", 8), ("Newest renewal", 16), ("Topics", 60))
 
@@ -43,7 +43,7 @@ class OwnersScreen(StoreScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="owners-title", classes="screen-title")
-        table = DataTable(id="owners", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="owners", cursor_type="row", zebra_stripes=True)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
         yield table
@@ -52,7 +52,7 @@ class OwnersScreen(StoreScreen):
         super().on_mount()
         self.query_one("#owners", DataTable).focus()
 
-    def fetch(self, store) -> dict[str, Owner]:
+    def fetch(self, store: Store) -> dict[str, Owner]:
         now = self.app.clock.now()
         by_pid: dict[str, list[Task]] = defaultdict(list)
         for task in scroll(lambda c: store.list_leased_tasks(self.leased_topic, c), {"limit": 1000}):

@@ -20,7 +20,7 @@ from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_state
 from sokka_tui.widgets.tables import selected_key, sync_rows
-from stores import Task
+from stores import Store, Task
 
 #: Data beyond this is cut in the view (the store keeps all of it).
 MAX_DATA_CHARS = 200_000
@@ -65,7 +65,7 @@ class TaskDetailScreen(StoreScreen):
             yield Static(Text("Data", style="bold"), classes="section")
             yield Static(id="data")
             yield Static(id="group-title", classes="section")
-            group = DataTable(id="group", cursor_type="row", zebra_stripes=True)
+            group: DataTable[Text] = DataTable(id="group", cursor_type="row", zebra_stripes=True)
             for heading, width in GROUP_COLUMNS:
                 group.add_column(heading, width=width)
             yield group
@@ -77,7 +77,7 @@ class TaskDetailScreen(StoreScreen):
         self.query_one("#detail").focus()
         self.set_interval(1.0, self._redraw_countdown)
 
-    def fetch(self, store) -> Detail:
+    def fetch(self, store: Store) -> Detail:
         task = store.task(self.task_id)
         group = store.tasks(task.task_group_id)[:GROUP_LIMIT] if task is not None else []
         return Detail(task, group)
@@ -138,13 +138,15 @@ class TaskDetailScreen(StoreScreen):
         pretty = clean(json.dumps(task.data, indent=2, ensure_ascii=False), multiline=True)
         cut = len(pretty) > MAX_DATA_CHARS
         shown = pretty[:MAX_DATA_CHARS]
-        highlighted = Syntax(shown, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+        syntax = Syntax(shown, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+        highlighted: Syntax | Text = syntax
         if len(shown) > HIGHLIGHT_ONCE_CHARS:
             # A Syntax lexes all of its text again on every repaint: a big task's
             # screen took seconds to show. Highlight it once, into a Text.
-            highlighted = highlighted.highlight(shown)
-            highlighted.rstrip()
-            highlighted.overflow = "fold"
+            once = syntax.highlight(shown)
+            once.rstrip()
+            once.overflow = "fold"
+            highlighted = once
         widget = self.query_one("#data", Static)
         if cut:
             more = len(pretty) - MAX_DATA_CHARS

@@ -6,9 +6,10 @@ the table in step."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,7 +28,9 @@ from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
-from stores import Page, Task, TaskStatus, TaskStoreError
+from stores import Page, Store, Task, TaskStatus, TaskStoreError
+
+T = TypeVar("T")
 
 #: Load the next page when the cursor comes this close to the last row (or the
 #: previous one, when pages above were dropped, this close to the first).
@@ -156,7 +159,7 @@ class TasksScreen(StoreScreen):
         self.query_one("#filter-line", Static).update(line)
 
     # -- loading ------------------------------------------------------------------
-    def fetch(self, store) -> Listing | None:
+    def fetch(self, store: Store) -> Listing | None:
         q = self.task_query
         now = self.app.clock.now()
         if q.group is not None or q.text is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
@@ -259,11 +262,11 @@ class TasksScreen(StoreScreen):
             self._previous_page_done, "previous page",
         )
 
-    def _fetch_page(self, cursor: Cursor, done, what: str) -> None:
+    def _fetch_page(self, cursor: Cursor, done: Callable[[Cursor, Page[Task]], None], what: str) -> None:
         filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
         self._fetch(lambda store: (cursor, store.list_tasks(filters, cursor)), lambda result: done(*result), what)
 
-    def _fetch(self, load, done, what: str) -> None:
+    def _fetch(self, load: Callable[[Store], T], done: Callable[[T], None], what: str) -> None:
         """``load(store)`` in a worker thread, then ``done(result)`` on the UI, unless the list started again."""
         self.paging = True
         generation = self.window.generation
@@ -282,7 +285,7 @@ class TasksScreen(StoreScreen):
     def _page_failed(self) -> None:
         self.paging = False
 
-    def _page_loaded(self, generation: int, done, result) -> None:
+    def _page_loaded(self, generation: int, done: Callable[[T], None], result: T) -> None:
         self.paging = False
         if generation == self.window.generation:  # else the list started again (filter, R) meanwhile
             done(result)

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 from sokka_tui.render import format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.tables import selected_key, sync_rows
-from stores import TaskStatus, TopicStats
+from stores import Store, TaskStatus, TopicStats
 
 #: (heading, width): fixed widths, so columns never jump as counts change.
 COLUMNS = (
@@ -35,7 +35,7 @@ class TopicsScreen(StoreScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary", classes="screen-title")
-        table = DataTable(id="topics", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="topics", cursor_type="row", zebra_stripes=True)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
         yield table
@@ -44,7 +44,7 @@ class TopicsScreen(StoreScreen):
         super().on_mount()
         self.query_one("#topics", DataTable).focus()
 
-    def fetch(self, store) -> list[TopicStats]:
+    def fetch(self, store: Store) -> list[TopicStats]:
         return store.topics()
 
     def show(self, payload: list[TopicStats]) -> None:
@@ -79,7 +79,7 @@ class TopicsScreen(StoreScreen):
         self.query_one("#summary", Static).update(summary)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "topics":
+        if event.data_table.id == "topics" and event.row_key.value is not None:
             self.open_topic(event.row_key.value)
 
     def action_open_topic(self) -> None:

@@ -63,7 +63,7 @@ class LeasedPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="leased-title")
-        table = DataTable(id="leased-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="leased-table", cursor_type="row", zebra_stripes=True)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
         yield table
