@@ -1,4 +1,12 @@
-"""Fixtures shared by the store suite and the console suite: a real server per backend."""
+"""Fixtures shared by the store suite and the console suite: a real server per backend.
+
+A test that needs a shared server is marked with its name (``postgres``,
+``redis``): the marks are added to every test parametrized with that
+``backend``, and a test that uses a server otherwise says so itself. When that
+server does not answer, its tests are skipped, and the run ends with one line
+per server saying so; under CI (``CI=true``) they fail instead, so a run
+without its servers never passes.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,53 @@ import pytest
 
 import stores
 from tests.private_servers import private_postgres, private_redis  # noqa: F401  (fixtures)
-from tests.servers import BACKENDS, drop_namespace, new_namespace, url_for
+from tests.servers import BACKENDS, SERVER_NAMES, drop_namespace, in_ci, new_namespace, unreachable, url_for
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for server, name in SERVER_NAMES.items():
+        config.addinivalue_line(
+            "markers",
+            f"{server}: needs the shared {name} server (tests/servers.py); skipped when it does not "
+            "answer, failed under CI=true",
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test parametrized with a shared server's ``backend`` with its name."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if backend in SERVER_NAMES:
+            item.add_marker(backend)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture: skip (under CI, fail) a test whose server does not answer."""
+    for server in SERVER_NAMES:
+        if item.get_closest_marker(server) is None:
+            continue
+        reason = unreachable(server)
+        if reason is None:
+            continue
+        if in_ci():
+            pytest.fail(f"{reason}, and CI is set: a server the suite needs must be there.", pytrace=False)
+        pytest.skip(f"{reason}: its tests are skipped")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per unreachable server, however many of its tests were skipped."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        if reason.startswith("Skipped: "):
+            reason = reason[len("Skipped: "):]
+        if reason.endswith(": its tests are skipped") and " is not reachable " in reason:
+            counts[reason] = counts.get(reason, 0) + 1
+    for reason, count in sorted(counts.items()):
+        terminalreporter.write_line(f"{reason} ({count} tests)", yellow=True)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,9 +6,11 @@ ever touches the namespaces a run made itself.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
+from urllib.parse import urlsplit
 
 PG_URL = os.environ.get("SOKKA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SOKKA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -16,6 +18,56 @@ BACKENDS = ("sqlite", "postgres", "redis")
 #: The conformance suite (tests/stores) also runs on a private Redis Cluster
 #: (tests/redis_cluster.py), started by the first test that needs it.
 STORE_BACKENDS = (*BACKENDS, "redis-cluster")
+
+
+#: The shared servers by the name of their pytest marker (and ``backend`` parameter).
+SERVER_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+
+def in_ci() -> bool:
+    """Whether this run is CI's (``CI`` set, as CI services do): there a server the
+    suite needs must be there, so an unreachable one fails its tests."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def server_address(server: str) -> str:
+    """``host:port`` of a shared server's URL, for messages (never a password)."""
+    url = PG_URL if server == "postgres" else REDIS_URL
+    try:
+        parts = urlsplit(url)
+        default = 5432 if server == "postgres" else 6379
+        return f"{parts.hostname or 'localhost'}:{parts.port or default}"
+    except ValueError:
+        return "the configured URL"
+
+
+@functools.cache
+def unreachable(server: str) -> str | None:
+    """Why the shared server ``server`` ("postgres" or "redis") cannot be used, in
+    one line; ``None`` when it answers. Asked once per process."""
+    try:
+        if server == "postgres":
+            import psycopg
+
+            with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+        else:
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+            try:
+                client.ping()
+            finally:
+                client.close()
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        detail = first_line.rsplit(": ", 1)[-1].strip()[:120] or type(exc).__name__
+        env = "SOKKA_TEST_PG_URL" if server == "postgres" else "SOKKA_TEST_REDIS_URL"
+        return (
+            f"{SERVER_NAMES[server]} at {server_address(server)} is not reachable ({detail}; "
+            f"set {env} to use another)"
+        )
+    return None
 
 
 def new_namespace(prefix: str = "t") -> str:

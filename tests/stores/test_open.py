@@ -164,6 +164,8 @@ def test_silent_server_times_out(black_hole, which):
     assert "s3cret-pw" not in str(caught.value)
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_wrong_database_and_password_are_store_unavailable():
     bad_db = PG_URL.rsplit("/", 1)[0] + "/no_such_database_xyz"
     with pytest.raises(StoreUnavailable):

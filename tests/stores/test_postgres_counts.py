@@ -16,6 +16,8 @@ from stores import TaskStoreError
 from stores.bulk import BulkItem
 from tests.servers import PG_URL, drop_namespace, new_namespace
 
+pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
+
 TOPICS = ("a", "b")
 
 

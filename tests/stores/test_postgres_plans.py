@@ -13,6 +13,8 @@ from psycopg import sql
 import stores
 from tests.servers import PG_URL, drop_namespace, new_namespace
 
+pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
+
 
 @pytest.fixture(scope="module")
 def pg_store():

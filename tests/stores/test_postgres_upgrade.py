@@ -15,6 +15,8 @@ from stores import StoreUnavailable, TaskStatus
 from stores.postgres.store import SCHEMA_VERSION
 from tests.servers import PG_URL, drop_namespace, new_namespace
 
+pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
+
 #: stores/postgres/schema.sql as sokka-tui shipped it at schema version 2.
 V2_SCHEMA = r"""-- The PostgreSQL schema of one namespace. {schema} is the namespace, quoted by
 -- psycopg.sql.Identifier. Run in one transaction under an advisory lock, so

@@ -166,6 +166,7 @@ def pg_store():
 
 
 @pytest.mark.parametrize("name", ["purge_batch", "purge_batch_topic"])
+@pytest.mark.postgres
 def test_postgres_purge_uses_an_index(pg_store, name):
     params = {"older_than_ms": 1, "statuses": ["terminated", "failed"], "limit": 1000, "topic": "t1"}
     with psycopg.connect(PG_URL, autocommit=True) as conn:
