@@ -3,7 +3,7 @@ audit screen lists the records newest first, live, filterable by task."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -62,7 +62,7 @@ async def test_an_action_in_the_console_is_recorded_and_shown_from_its_task(audi
 async def test_the_whole_trail_filter_by_task_and_open_a_task(audited, make_app):
     task = audited.reserve_task("emails", "ops-shell")
     audited.revoke_lease(task.task_id, task.record_ver)
-    time.sleep(0.005)  # Redis orders records of different topics made in the same ms by topic
+    await asyncio.sleep(0.005)  # Redis orders records of different topics made in the same ms by topic
     audited.apply_bulk("fail", [BulkItem("invoice-003", 1, None)], error="[red]no[/]", batch_id="fail-run")
     app = make_app(audited, clock=system_clock)
     async with app.run_test(size=SIZE) as pilot:

@@ -3,7 +3,7 @@ action with a task changed mid-way, confirmation, cancel, and the triage views."
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import psycopg
 import pytest
@@ -19,6 +19,7 @@ from sokka_tui.screens.tasks import TasksScreen
 from stores.bulk import BulkOutcome
 from tests.servers import PG_URL
 from tests.tui.conftest import SIZE, open_topic, settle
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -29,13 +30,6 @@ def live_app(make_app):
     return make
 
 
-
-
-async def until(pilot, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def finish_run(pilot) -> BulkRunScreen:
@@ -171,6 +165,7 @@ async def test_cancel_half_way(make_store, live_app, backend):
             await until(pilot, lambda: isinstance(app.screen, BulkRunScreen))
             run = app.screen
             await pilot.press("c")  # the first chunk waits on the lock: cancel lands first
+            await pilot.pause(0.3)  # let the cancel key be handled while the chunk waits
         await until(pilot, lambda: not run.running)
         done = [r.task_id for r in run.results if r.outcome == BulkOutcome.DONE]
         assert 0 < len(done) < 1_000 and len(done) + len(run.unsent) == 1_000
@@ -201,7 +196,6 @@ class hold_writes:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        time.sleep(0.3)  # let the cancel key be handled while the chunk waits
         self.conn.rollback() if self.backend == "postgres" else self.conn.execute("ROLLBACK")
         self.conn.close()
 
@@ -211,12 +205,12 @@ async def test_stuck_classes_and_revoke_expired(make_store, live_app):
     store = make_store(lease_time_ms=60_000, namespace=short.namespace)  # live ones, and the console
     for i in range(6):
         store.create_task({"task_id": f"s{i}", "topic": "stuck"})
-        time.sleep(0.002)
+        await asyncio.sleep(0.002)
     expired = {short.reserve_task("stuck", "dead-worker").task_id for _ in range(3)}  # s0-s2
     napping = store.reserve_task("stuck", "w")  # s3
     store.snooze(napping.task_id, "w", 200)
     healthy = store.reserve_task("stuck", "live")  # s4, leased for a minute
-    time.sleep(0.5)  # the short leases and the snooze end by the store's clock; s5 waits
+    await asyncio.sleep(0.5)  # the short leases and the snooze end by the store's clock; s5 waits
     app = live_app(store, stuck_after_ms=100)
 
     def shown(screen) -> set[str]:

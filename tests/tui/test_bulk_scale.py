@@ -16,6 +16,7 @@ from sokka_tui.screens.bulk_run import BulkRunScreen
 from stores.bulk import BulkOutcome
 from tests.servers import PG_URL, drop_namespace, new_namespace
 from tests.tui.conftest import SIZE, settle
+from tests.waiting import until
 
 TASKS = 10_000
 
@@ -59,17 +60,13 @@ async def test_revoke_ten_thousand_expired_leases(expired_store, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("X")  # on the topics screen: the selected (only) topic
-        deadline = time.monotonic() + 60
-        while not isinstance(app.screen, BulkPreviewModal):
-            assert time.monotonic() < deadline
-            await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, BulkPreviewModal), timeout=60)
         await settle(pilot)
         assert len(app.screen.marks) == TASKS
         app.screen.query_one("#confirm-word", Input).value = "incident"
         started = time.monotonic()
         await pilot.press("enter")
-        while not isinstance(app.screen, BulkRunScreen):
-            await pilot.pause(0.01)
+        await until(pilot, lambda: isinstance(app.screen, BulkRunScreen), interval=0.01)
         run = app.screen
         latencies = []
         while run.running:

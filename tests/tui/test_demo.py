@@ -19,6 +19,7 @@ import stores
 from sokka_tui import demo
 from stores import TASK_STATUSES, TaskStatus
 from tests.servers import PG_URL, drop_namespace, new_namespace
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW_MS = 1_764_400_000_000  # a fixed clock for the data, so two seeds compare equal
@@ -41,15 +42,6 @@ def gone(pid: int) -> bool:
         except ProcessLookupError:
             return True
         return False
-
-
-def wait_for(condition, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def check_demo_shape(store, created: int) -> None:

@@ -20,6 +20,7 @@ from stores.audit import Operator
 from tests.blackhole import Blackhole
 from tests.servers import PG_URL, REDIS_URL
 from tests.tui.conftest import SIZE, settle
+from tests.waiting import until
 
 OPS = Operator("ops", "console-host", "sokka-tui")
 
@@ -29,13 +30,16 @@ def notices(app) -> list[tuple[str, str]]:
 
 
 async def wait_for_notice(pilot, title: str, seconds: float) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for shown_title, message in notices(pilot.app):
-            if shown_title == title:
-                return message
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {title!r} notification within {seconds} s; got {notices(pilot.app)}")
+    """The message of the first notification titled ``title``, once one shows."""
+
+    def titled() -> list[str]:
+        return [message for shown_title, message in notices(pilot.app) if shown_title == title]
+
+    try:
+        found = await until(pilot, titled, timeout=seconds, interval=0.1)
+    except AssertionError:
+        raise AssertionError(f"no {title!r} notification within {seconds} s; got {notices(pilot.app)}") from None
+    return found[0]
 
 
 async def confirm_terminate(pilot, task_id: str) -> None:
