@@ -12,6 +12,7 @@ import pytest
 
 from tests.redis_cluster import redis_cluster  # noqa: F401  (fixture)
 from tests.servers import STORE_BACKENDS, url_for
+from tests.stores.clock import SHORT_LEASE_MS
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -34,5 +35,6 @@ def store(make_store):
 
 @pytest.fixture
 def short_store(make_store):
-    """A store whose leases last 300 ms, for expiry by the store's clock."""
-    return make_store(lease_time_ms=300)
+    """A store whose leases last ``SHORT_LEASE_MS`` (1 s), for expiry by the store's
+    clock (``tests.stores.clock.wait_past``)."""
+    return make_store(lease_time_ms=SHORT_LEASE_MS)

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import time
 
-from stores import TaskStatus, scroll
+import pytest
+
+from stores import TaskStatus, WrongOwner, scroll
+from tests.stores.clock import SHORT_LEASE_MS, wait_past
 
 
 def test_expired_lease_is_reserved_again(short_store):
     store = short_store
     task = store.create_task({"topic": "l"})
     first = store.reserve_task("l", "w1")
-    assert first.lease_expires_at - first.updated_at == 300
+    assert first.lease_expires_at - first.updated_at == SHORT_LEASE_MS
     assert store.reserve_task("l", "w2") is None  # lease still valid
-    time.sleep(0.45)
+    wait_past(store, first.lease_expires_at)
     second = store.reserve_task("l", "w2")
     assert (second.task_id, second.pid, second.record_ver) == (task.task_id, "w2", 3)
-    from stores import WrongOwner
-
-    try:
+    with pytest.raises(WrongOwner):  # the first owner lost the lease and must not terminate
         store.terminate(task.task_id, "w1")
-    except WrongOwner:
-        pass
-    else:
-        raise AssertionError("the first owner lost the lease and must not terminate")
     assert store.terminate(task.task_id, "w2").status == "terminated"
 
 
@@ -31,22 +28,28 @@ def test_extend_keeps_the_lease(short_store):
     store = short_store
     store.create_task({"topic": "l"})
     task = store.reserve_task("l", "w1")
-    for _ in range(3):
-        time.sleep(0.15)
+    renewals = 0
+    # Renewed every quarter lease until well past the end of the lease the
+    # reservation granted: still held all along.
+    while store.now_ms() <= task.lease_expires_at + SHORT_LEASE_MS // 4:
+        time.sleep(SHORT_LEASE_MS / 4 / 1000)
         assert store.extend_lease(task.task_id, "w1") == "ok"
+        renewals += 1
         assert store.reserve_task("l", "w2") is None
+    assert renewals >= 4
     extended = store.task(task.task_id)
-    assert extended.lease_expires_at - extended.updated_at == 300
+    assert extended.lease_expires_at - extended.updated_at == SHORT_LEASE_MS
+    assert extended.record_ver == task.record_ver + renewals
 
 
 def test_snoozed_task_wakes_by_the_store_clock(store):
     store.create_task({"topic": "l"})
     task = store.reserve_task("l", "w1")
-    store.snooze(task.task_id, "w1", 300)
+    snoozed = store.snooze(task.task_id, "w1", SHORT_LEASE_MS)
     assert store.reserve_task("l", "w2") is None
-    time.sleep(0.45)
+    wait_past(store, snoozed.lease_expires_at)
     woken = store.reserve_task("l", "w2")
-    assert woken.task_id == task.task_id and woken.status == "running" and woken.snooze_time == 300
+    assert woken.task_id == task.task_id and woken.status == "running" and woken.snooze_time == SHORT_LEASE_MS
 
 
 def test_reserve_is_fifo_by_created_at(store):
@@ -95,7 +98,7 @@ def test_topics_stats(short_store):
     oldest_starting = created[3].created_at
     one = store.reserve_task("q", "w")
     two = store.reserve_task("q", "w")
-    store.reserve_task("q", "w")
+    three = store.reserve_task("q", "w")
     store.terminate(one.task_id, "w")
     store.fail(two.task_id, "w", "x")
     stats = {s.topic: s for s in store.topics()}
@@ -107,7 +110,7 @@ def test_topics_stats(short_store):
     }
     assert q.expired_leases == 0
     assert q.oldest_starting_at == oldest_starting
-    time.sleep(0.45)
+    wait_past(store, three.lease_expires_at)
     assert {s.topic: s.expired_leases for s in store.topics()} == {"p": 0, "q": 1}
     p = {s.topic: s for s in store.topics()}["p"]
     assert p.counts[TaskStatus.STARTING] == 1 and sum(p.counts.values()) == 1

@@ -14,6 +14,7 @@ from stores import (
     TaskStatus,
     WrongOwner,
 )
+from tests.stores.clock import wait_past
 
 OWNER = "owner-1"
 
@@ -45,9 +46,7 @@ def test_extend_lease_error_order(short_store):
     with pytest.raises(InvalidStatus):
         store.extend_lease(snoozed.task_id, "someone-else")
     running = task_in(store, TaskStatus.RUNNING, "c")
-    import time
-
-    time.sleep(0.45)  # the 300 ms lease has ended by the store's clock
+    wait_past(store, running.lease_expires_at)  # the lease has ended by the store's clock
     with pytest.raises(WrongOwner):
         store.extend_lease(running.task_id, "someone-else")
     from stores import LeaseExpired

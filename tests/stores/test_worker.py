@@ -45,12 +45,13 @@ def test_worker_records_each_outcome(store):
 
 
 def test_worker_keeps_the_lease_of_a_long_task(make_store):
-    store = make_store(lease_time_ms=400)
+    # Keepalives every 0.7 x 1 s: 300 ms of slack for a keepalive thread on a loaded machine.
+    store = make_store(lease_time_ms=1_000)
     store.create_task({"task_id": "long", "topic": "work"})
     release = threading.Event()
-    with Worker(store, "work", lambda task: ok() if release.wait(5) else None, max_poll_interval_ms=50):
+    with Worker(store, "work", lambda task: ok() if release.wait(10) else None, max_poll_interval_ms=50):
         assert wait_until(lambda: store.task("long").status == "running")
-        time.sleep(1.2)  # three leases long: keepalives at 0.7 x lease kept it
+        time.sleep(2.2)  # over two leases long: keepalives at 0.7 x lease kept it
         held = store.task("long")
         assert held.status == "running" and held.lease_expires_at > store.now_ms()
         assert held.record_ver >= 4  # reserve + at least two extensions
@@ -60,7 +61,8 @@ def test_worker_keeps_the_lease_of_a_long_task(make_store):
 
 
 def test_worker_that_lost_its_lease_writes_nothing(make_store):
-    store = make_store(lease_time_ms=300)
+    # A keepalive every 0.7 s: none lands between reading the task and revoking it.
+    store = make_store(lease_time_ms=1_000)
     store.create_task({"task_id": "slow", "topic": "work"})
     release = threading.Event()
     worker = Worker(store, "work", lambda task: ok() if release.wait(5) else None, max_poll_interval_ms=50)
@@ -72,7 +74,7 @@ def test_worker_that_lost_its_lease_writes_nothing(make_store):
         worker.stop(wait=False)  # reserve nothing more once this task is let go
         stolen = store.reserve_task("work", "other")
         assert stolen.task_id == "slow"
-        time.sleep(0.5)  # the worker's next keepalive gets WrongOwner
+        time.sleep(0.8)  # the worker's next keepalive (0.7 s after it reserved) gets WrongOwner
         release.set()
     finally:
         worker.stop()
