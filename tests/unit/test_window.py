@@ -5,19 +5,15 @@ lists them."""
 from __future__ import annotations
 
 from sokka_tui.window import Cursor, Window
-from stores import Page, Task, TaskStatus
+from stores import Page, Task
+from tests.unit.values import make_task
 
 PAGE = 100
 
 
-def task(n: int, updated_at: int | None = None) -> Task:
-    """Task ``t0000``, ``t0001``, ...: a higher number is newer unless ``updated_at`` says otherwise."""
-    at = 1_000_000 + n if updated_at is None else updated_at
-    return Task(
-        task_id=f"t{n:04d}", task_group_id=f"t{n:04d}", task_description=None, topic="bulk", sub_topic="",
-        status=TaskStatus.STARTING, pid=None, record_ver=1, data={}, error=None, snooze_time=None,
-        timeout_ms=None, lease_expires_at=None, created_at=at, updated_at=at,
-    )
+def task(n: int) -> Task:
+    """Task ``t0000``, ``t0001``, ...: a higher number is newer."""
+    return make_task(f"t{n:04d}", topic="bulk", created_at=1_000_000 + n, updated_at=1_000_000 + n)
 
 
 class Topic:

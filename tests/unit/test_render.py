@@ -1,0 +1,64 @@
+"""The one place store text becomes screen text: control characters made
+visible, never markup, cut to a width; and the times and durations shown."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+
+from sokka_tui.render import absolute, clean, format_duration, plain, relative, safe_text
+
+HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;title\x07", "\x1b[2J", "[bold red]boom[/]", "🚀 ok"]
+
+
+def test_control_characters_become_visible_glyphs():
+    assert clean("a\x1b[2Jb") == "a\u241b[2Jb"  # ESC -> ␛
+    assert clean("\x00\x07\x7f") == "\u2400\u2407\u2421"  # NUL, BEL, DEL
+    assert clean("x\x9by") == "x\ufffdy"  # C1 (CSI)
+    assert clean("a\u202eb\u2066c") == "a\ufffdb\ufffdc"  # bidi overrides and isolates
+    assert clean("line\nnext\tcol") == "line\u240anext\u2409col"
+    assert clean("line\nnext\tcol", multiline=True) == "line\nnext\tcol"
+    assert clean(None) == "" and clean(42) == "42"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_safe_text_is_never_markup(value):
+    text = safe_text(value, "bold")
+    assert isinstance(text, Text) and text.plain == clean(value)
+    assert "\x1b" not in text.plain and "\x07" not in text.plain
+    assert not text.spans  # the style is the Text's own, nothing parsed from the value
+    assert text.style == "bold" and text.no_wrap
+
+
+def test_safe_text_cuts_long_values_with_an_ellipsis():
+    assert safe_text("x" * 10, max_length=4).plain == "xxx…"
+    assert safe_text("x" * 4, max_length=4).plain == "xxxx"
+    assert safe_text("abc", max_length=0).plain == "…"
+    assert not safe_text("a\nb", multiline=True).no_wrap
+
+
+def test_plain_is_one_clean_short_line():
+    assert plain("oops [/] x\nnext") == "oops [/] x\u240anext"
+    assert plain("y" * 500, 10) == "y" * 9 + "…"
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [
+        (0, "0ms"), (999, "999ms"), (1_000, "1s"), (42_000, "42s"), (59_999, "59s"), (60_000, "1m 00s"),
+        (185_000, "3m 05s"), (3_600_000, "1h 00m"), (7_800_000, "2h 10m"), (86_400_000, "1d 0h"),
+        (273_600_000, "3d 4h"), (-185_000, "3m 05s"),
+    ],
+)
+def test_durations_short_and_human(ms, shown):
+    assert format_duration(ms) == shown
+
+
+def test_relative_and_absolute_times():
+    now = 1_795_000_000_000
+    assert relative(None, now) == "—"
+    assert relative(now + 999, now) == "now" and relative(now - 999, now) == "now"
+    assert relative(now + 42_000, now) == "in 42s"
+    assert relative(now - 185_000, now) == "3m 05s ago"
+    assert absolute(None) == "—"
+    assert absolute(1_795_000_000_123) == "2026-11-18 11:06:40.123 UTC"
