@@ -57,7 +57,7 @@ def _pg_statements(namespace: str, skeleton: bool) -> tuple[bytes, bytes]:
     queries = dict(load_queries("stores.postgres", "queries.sql"))
     if skeleton:
         queries["count_change"] = "counted AS (SELECT 1)"  # never read, so never run
-    compiled = PostgresStore._compile(types.SimpleNamespace(namespace=namespace), queries)
+    compiled, _templates = PostgresStore._compile(types.SimpleNamespace(namespace=namespace), queries)
     texts = []
     for name, params in (("reserve_task", _PG_RESERVE_ARGS), ("write_task", _PG_WRITE_ARGS)):
         text = compiled[name].as_string(None) if isinstance(compiled[name], sql.Composable) else compiled[name]
