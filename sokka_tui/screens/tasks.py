@@ -102,17 +102,17 @@ class TasksScreen(StoreScreen):
         return self.window.deep
 
     @property
-    def marks(self) -> Marks:
-        """The marked tasks (bulk actions apply to them)."""
-        return self.marking.marks
-
-    @property
     def rows_above(self) -> int:
         return self.window.rows_above
 
     @property
     def loaded_rows(self) -> int:
         return self.window.loaded_rows
+
+    @property
+    def marks(self) -> Marks:
+        """The marked tasks (bulk actions apply to them)."""
+        return self.marking.marks
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
