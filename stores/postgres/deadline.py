@@ -23,7 +23,14 @@ naming the missing one, on a psycopg without them
 (``tests/stores/test_private_names.py`` checks the installed one).
 
 Connecting is bounded by libpq's ``connect_timeout`` (whole seconds, at least
-2), and waiting for a pooled connection by the pool's ``timeout``.
+2), and waiting for a pooled connection by the pool's ``timeout``. That wait is
+cut short when the server refuses connections (it is down, or shutting down):
+each pool's connection class records how its last connection attempt went
+(``ConnectOutcomes``), and a caller waiting for a connection while the pool's
+attempts fail gets the failure at once (``ServerUnreachable``, checked after
+waits of 50 ms, 100 ms, ...) instead of the pool's ``PoolTimeout`` after the
+whole timeout. A server that accepts connections but is slow is still waited
+for.
 
 The alternative, a watchdog thread that shuts the socket down under a call
 that overran, needs a thread, races with the pool reusing the file descriptor,
@@ -37,8 +44,11 @@ import contextlib
 import functools
 import inspect
 import select
-from collections.abc import Iterator
-from typing import TypeVar
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -88,11 +98,80 @@ def client_deadline(timeout: float) -> float:
     return timeout + min(1.0, max(0.2, timeout / 4))
 
 
+class ServerUnreachable(psycopg.OperationalError):
+    """The pool had no connection to give, and connecting to the server failed:
+    it is down or refuses connections. Nothing was sent."""
+
+
+#: Waits for a pooled connection between two looks at how connecting goes.
+_FIRST_WAIT_S = 0.05
+#: A failed attempt to connect this quick was refused (nothing listens, or the
+#: server said no), rather than timed out: asking again costs as little.
+_QUICK_FAILURE_S = 0.5
+
+
+@dataclass(frozen=True)
+class ConnectFailure:
+    """A failed attempt to connect: when it ended, how long it took, its error."""
+
+    at: float
+    took_s: float
+    error: psycopg.OperationalError
+
+
+class ConnectOutcomes:
+    """How the last attempt to connect of one pool (or its caller's probe) went."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failure: ConnectFailure | None = None
+
+    def failed(self, exc: psycopg.OperationalError, began: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._failure = ConnectFailure(now, now - began, exc)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failure = None
+
+    def failure(self) -> ConnectFailure | None:
+        """The last attempt, if it failed in a way that says the server cannot be
+        reached; ``None`` if it succeeded (or there was none yet)."""
+        with self._lock:
+            failure = self._failure
+        if failure is None or _crowded(failure.error):
+            return None
+        return failure
+
+
+def _crowded(exc: BaseException) -> bool:
+    """A refusal for lack of connection slots: the server is up, and one of our
+    own connections may come back to the pool soon."""
+    text = str(exc)
+    return "too many clients" in text or "remaining connection slots" in text
+
+
 class DeadlineConnection(psycopg.Connection):
     """A connection whose every wait for the server ends within ``deadline_s``."""
 
     #: Seconds; set on the subclass ``connection_class`` makes.
     deadline_s: float | None = None
+    #: Set on the subclass ``pool_connection_class`` makes: its attempts to connect.
+    outcomes: ConnectOutcomes | None = None
+
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+        began = time.monotonic()
+        try:
+            conn = super().connect(conninfo, **kwargs)
+        except psycopg.OperationalError as exc:
+            if cls.outcomes is not None:
+                cls.outcomes.failed(exc, began)
+            raise
+        if cls.outcomes is not None:
+            cls.outcomes.succeeded()
+        return conn
 
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         if timeout is None:
@@ -114,26 +193,82 @@ def connection_class(timeout: float) -> type[DeadlineConnection]:
     )
 
 
+def pool_connection_class(timeout: float) -> type[DeadlineConnection]:
+    """A connection class of its own for one pool: ``connection_class(timeout)``
+    that also records, in its ``outcomes``, how each attempt to connect went."""
+    return type(
+        "DeadlineConnection", (connection_class(timeout),),
+        {"outcomes": ConnectOutcomes(), "__module__": __name__},
+    )
+
+
 def timed_out(exc: BaseException | None) -> bool:
     """Whether ``exc`` says the server did not answer in time (connect, pool or
     round trip): then trying again would only wait as long once more."""
     return isinstance(exc, (ServerTimeout, psycopg_pool.PoolTimeout, psycopg.errors.ConnectionTimeout))
 
 
+def unreachable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the server could not be reached at all just now."""
+    return isinstance(exc, ServerUnreachable)
+
+
+def _getconn(
+    pool: psycopg_pool.ConnectionPool[Conn], timeout: float, probe: Callable[[], None] | None
+) -> Conn:
+    """``pool.getconn(timeout)``, but raise ``ServerUnreachable`` as soon as the
+    pool's attempts to connect fail: the last one failed since this call began,
+    or it failed quickly (refused) before and ``probe``, a direct attempt to
+    connect, fails too. A stale failure that took long (a timeout) is not
+    probed: that would wait as long again; the pool is waited for instead."""
+    outcomes: ConnectOutcomes | None = getattr(pool.connection_class, "outcomes", None)
+    if outcomes is None:
+        return pool.getconn(timeout=timeout)
+    started = time.monotonic()
+    ends = started + timeout
+    wait = _FIRST_WAIT_S
+    probed = False
+    while True:
+        try:
+            return pool.getconn(timeout=max(0.001, min(wait, ends - time.monotonic())))
+        except psycopg_pool.PoolTimeout as exc:
+            failure = outcomes.failure()
+            if failure is not None and failure.at >= started:
+                error = failure.error
+                raise ServerUnreachable(f"cannot connect: {' '.join(str(error).split())}") from error
+            if (failure is not None and failure.took_s < _QUICK_FAILURE_S and not probed
+                    and probe is not None):
+                # Refused before this call: is the server still down, or is the
+                # pool only waiting out its backoff before it tries again?
+                probed = True
+                with contextlib.suppress(psycopg.OperationalError):
+                    probe()  # records its outcome too
+                continue
+            if time.monotonic() >= ends:  # said as the pool says it, of the whole wait
+                raise psycopg_pool.PoolTimeout(f"couldn't get a connection after {timeout:.2f} sec") from exc
+            wait *= 2
+
+
 @contextlib.contextmanager
-def pooled(pool: psycopg_pool.ConnectionPool[Conn], timeout: float) -> Iterator[Conn]:
+def pooled(
+    pool: psycopg_pool.ConnectionPool[Conn], timeout: float, probe: Callable[[], None] | None = None
+) -> Iterator[Conn]:
     """Like ``pool.connection(timeout)``, but a connection the server closed while
     it sat in the pool (a restart, an idle timeout, ``pg_terminate_backend``) is
-    dropped for another instead of failing the caller's first statement.
+    dropped for another instead of failing the caller's first statement; and
+    when the pool's attempts to connect fail (a server that is down), the
+    caller gets ``ServerUnreachable`` at once instead of waiting out ``timeout``
+    (``probe``, a direct attempt to connect, tells a server still down from a
+    pool waiting to try again: see ``_getconn``).
 
     It costs no round trip: a poll of the socket, which has nothing to read
     while the connection is idle and alive."""
-    conn = pool.getconn(timeout=timeout)
+    conn = _getconn(pool, timeout, probe)
     for _ in range(pool.max_size):  # at most every pooled connection is stale
         if not _closed_by_server(conn):
             break
         pool.putconn(conn)  # closed: the pool discards it and makes a new one
-        conn = pool.getconn(timeout=timeout)
+        conn = _getconn(pool, timeout, probe)
     ok = False
     try:
         yield conn

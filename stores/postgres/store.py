@@ -96,7 +96,7 @@ class PostgresStore(BaseStore):
         self._prepare_schema()
         self._pool = psycopg_pool.ConnectionPool(
             url,
-            connection_class=deadline.connection_class(options.timeout),
+            connection_class=deadline.pool_connection_class(options.timeout),
             kwargs=self._connect_kwargs,
             min_size=1,
             max_size=max_connections,
@@ -226,7 +226,7 @@ class PostgresStore(BaseStore):
     def _connection(self, what: str) -> Iterator[psycopg.Connection]:
         """A pooled connection; every driver error leaving it becomes ``StoreUnavailable``."""
         try:
-            with deadline.pooled(self._pool, self.options.timeout) as conn:
+            with deadline.pooled(self._pool, self.options.timeout, self._probe) as conn:
                 yield conn
         except TaskStoreError:
             raise
@@ -246,9 +246,16 @@ class PostgresStore(BaseStore):
                     return conn.execute(query, params).fetchall()
             except StoreUnavailable as exc:
                 cause = exc.__cause__
-                if attempt == 2 or not isinstance(cause, psycopg.OperationalError) or deadline.timed_out(cause):
+                if (attempt == 2 or not isinstance(cause, psycopg.OperationalError)
+                        or deadline.timed_out(cause) or deadline.unreachable(cause)):
                     raise
         raise AssertionError("unreachable")
+
+    def _probe(self) -> None:
+        """Connect once, directly, and hang up: whether the server takes connections
+        now (``deadline.pooled`` asks while the pool's own attempts fail).
+        Raises ``psycopg.OperationalError`` when it does not."""
+        self._pool.connection_class.connect(self._conninfo, **self._connect_kwargs).close()
 
     def close(self) -> None:
         self._pool.close()
