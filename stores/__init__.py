@@ -29,7 +29,7 @@ from stores.errors import (
     TaskStoreError,
     WrongOwner,
 )
-from stores.model import Page, Task, TaskStatus, TopicStats
+from stores.model import DurabilityCheck, Page, StoreIdentity, Task, TaskStatus, TopicStats
 from stores.options import StoreOptions
 from stores.paging import scroll
 from stores.protocol import LeaseSupervision, Store, TaskStore
@@ -44,6 +44,7 @@ __all__ = [
     "LEASED_STATUSES",
     "TASK_STATUSES",
     "AlreadyDone",
+    "DurabilityCheck",
     "InvalidArgument",
     "InvalidStatus",
     "InvalidStatusTransition",
@@ -53,6 +54,7 @@ __all__ = [
     "Page",
     "ReadOnlyStore",
     "Store",
+    "StoreIdentity",
     "StoreOptions",
     "StoreUnavailable",
     "Task",

@@ -28,7 +28,8 @@ from stores.errors import (
     TaskNotFound,
     WrongOwner,
 )
-from stores.model import Page, Task, TopicStats
+from stores.identity import ASKED_READ_ONLY
+from stores.model import DurabilityCheck, Page, StoreIdentity, Task, TopicStats
 from stores.options import StoreOptions
 from stores.rules import Write
 from stores.validation import Cursor
@@ -64,6 +65,8 @@ class BaseStore(abc.ABC):
         self.namespace = options.namespace
         self.read_only = options.read_only
         self.operator = options.operator
+        self._read_only_reason = ASKED_READ_ONLY if options.read_only else None
+        self._warnings: tuple[str, ...] = ()
         self._bulk_run = threading.local()  # the batch id of the apply_bulk call in this thread
 
     # -- lifecycle ---------------------------------------------------------
@@ -83,9 +86,37 @@ class BaseStore(abc.ABC):
         mode = " read-only" if self.read_only else ""
         return f"<{type(self).__name__} namespace={self.namespace!r}{mode}>"
 
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why this store is read-only: ``"opened read-only"`` when the caller
+        asked for it, a short reason when the server's credentials may only
+        read (found when opening, before anything was written:
+        ``stores.identity`` has the wordings); ``None`` when it may write.
+        Raises nothing."""
+        return self._read_only_reason
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What opening found worth telling the operator, one sentence each
+        (e.g. a Redis password the server ignored); ``()`` normally. Raises nothing."""
+        return self._warnings
+
+    def _may_only_read(self, reason: str) -> None:
+        """Make this store read-only because its credentials or server allow no
+        more (found when opening): every write then raises ``ReadOnlyStore``
+        before it is sent, as with ``read_only=True``."""
+        self.read_only = True
+        if self._read_only_reason is None:
+            self._read_only_reason = reason
+
+    def _warn(self, warning: str) -> None:
+        self._warnings = (*self._warnings, warning)
+
     def _writable(self, what: str) -> None:
         if self.read_only:
-            raise ReadOnlyStore(f"This store is open read-only, so it cannot {what}.")
+            reason = self._read_only_reason
+            why = f" ({reason})" if reason and reason != ASKED_READ_ONLY else ""
+            raise ReadOnlyStore(f"This store is open read-only{why}, so it cannot {what}.")
 
     def _audit_context(self) -> AuditContext | None:
         """Who the write now being made is recorded for, or ``None`` (no operator)."""
@@ -344,6 +375,25 @@ class BaseStore(abc.ABC):
                 return result
             diagnose()
         raise StoreUnavailable(f"Task {task_id!r} kept changing; {unchanged}.")
+
+    # -- the store itself (beyond sokka: the console's doctor and the worker) --
+    @abc.abstractmethod
+    def identity(self) -> StoreIdentity | None:
+        """The namespace's identity as stored now (one cheap read of its marker),
+        or ``None`` when there is none: the marker is gone (a Redis restarted
+        without persistence, a dropped schema), or the namespace was made before
+        identities and has not been opened writable since (a read-only open
+        never adds one). Compare it with an earlier read to tell a wiped store
+        from an empty one. Raises ``StoreUnavailable`` when the server does not
+        answer."""
+
+    @abc.abstractmethod
+    def durability(self) -> list[DurabilityCheck]:
+        """The server settings that decide whether an acknowledged write survives
+        a crash or a restart, each judged (``DurabilityCheck``). Reads settings
+        only, so a read-only store may ask. Raises ``StoreUnavailable`` when the
+        server does not answer; a setting this user may not read is a check
+        with ``ok=False`` and risk ``"unknown"``, not an error."""
 
     # -- primitives --------------------------------------------------------
     @abc.abstractmethod

@@ -66,3 +66,31 @@ class TopicStats:
     counts: Mapping[TaskStatus, int]
     expired_leases: int
     oldest_starting_at: int | None
+
+
+@dataclass(frozen=True)
+class StoreIdentity:
+    """Who a namespace is: a random ``store_id`` (16 hex characters) and
+    ``created_at`` (epoch ms, store clock), written with the namespace's schema
+    marker when it is created (or, for a namespace made before identities, on
+    its next writable open).
+
+    A store that was wiped (a Redis restarted without persistence, a schema
+    dropped and made again) no longer has the identity its clients saw: it is
+    gone, or another one. ``Store.identity()`` reads it."""
+
+    store_id: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class DurabilityCheck:
+    """One server setting that decides whether acknowledged writes survive a crash.
+
+    ``ok`` is False when the setting puts writes at risk; ``risk`` says, in one
+    sentence, what is at risk then (empty when ``ok``)."""
+
+    setting: str
+    value: str
+    ok: bool
+    risk: str = ""

@@ -304,14 +304,17 @@ class PrivateRedis(_Pausable):
     By default it keeps nothing on disk, so ``kill()`` then ``start()`` gives an
     empty server. ``persistent=True`` turns on ``appendonly`` with ``appendfsync
     always``: every write is on disk before it is acknowledged, so the data
-    survives ``restart()`` and even ``kill()``."""
+    survives ``restart()`` and even ``kill()``. ``extra_args`` go to
+    redis-server last (e.g. ``["--appendonly", "yes", "--appendfsync",
+    "everysec"]``, or ``["--requirepass", "pw"]``)."""
 
-    def __init__(self, tmp_path, *, persistent: bool = False) -> None:
+    def __init__(self, tmp_path, *, persistent: bool = False, extra_args: tuple[str, ...] = ()) -> None:
         if shutil.which("redis-server") is None:
             pytest.skip("redis-server not found")
         self.dir = Path(tmp_path) / "redis"
         self.dir.mkdir(exist_ok=True)
         self.persistent = persistent
+        self.extra_args = tuple(extra_args)
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self._started_once = False
@@ -326,7 +329,8 @@ class PrivateRedis(_Pausable):
         for attempt in range(3):
             self.process = subprocess.Popen(
                 ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 *persistence, "--dir", str(self.dir), "--logfile", str(self.dir / "server.log")],
+                 *persistence, "--dir", str(self.dir), "--logfile", str(self.dir / "server.log"),
+                 *self.extra_args],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             try:

@@ -25,22 +25,24 @@ def _with_credentials(url: str, user: str, password: str | None) -> str:
 
 
 @contextlib.contextmanager
-def pg_read_only_role(namespace: str) -> Iterator[str]:
+def pg_read_only_role(namespace: str, server_url: str = PG_URL) -> Iterator[str]:
     """A role with LOGIN, USAGE on the namespace's schema and SELECT on its tables,
-    nothing else; yields a URL that logs in as it (the shared server trusts it)."""
+    nothing else (the README's recipe); yields a URL that logs in as it. The
+    server of ``server_url`` (the shared one by default, or a private one) must
+    trust it, and ``server_url`` must log in as a role that may create roles."""
     import psycopg
     from psycopg import sql
 
     role = f"sokka_ro_{secrets.token_hex(6)}"
     ident, schema = sql.Identifier(role), sql.Identifier(namespace)
-    with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOINHERIT").format(ident))
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, ident))
         conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, ident))
     try:
-        yield _with_credentials(PG_URL, role, None)
+        yield _with_credentials(server_url, role, None)
     finally:
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
             conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))  # revokes its grants here
             conn.execute(sql.SQL("DROP ROLE {}").format(ident))

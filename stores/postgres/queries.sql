@@ -13,6 +13,38 @@ INSERT INTO {schema}.meta AS m (key, value) VALUES ('schema_version', %s)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value
 WHERE m.value::int < excluded.value::int;
 
+-- name: access
+-- What this session may do in the namespace, read from the catalogs and the
+-- privilege functions (which never fail), so that opening never tries what the
+-- role may not: a refused statement is an ERROR in the server's log. "owns":
+-- the role owns the tasks table, so it may run schema.sql (CREATE OR REPLACE
+-- of its functions and triggers). "may_write": any of INSERT, UPDATE, DELETE.
+SELECT n.oid IS NOT NULL AS schema_exists,
+       has_database_privilege(current_database(), 'CREATE') AS may_create,
+       coalesce(has_schema_privilege(n.oid, 'USAGE'), false) AS may_use,
+       coalesce(pg_has_role(t.relowner, 'USAGE'), false) AS owns,
+       coalesce(has_table_privilege(t.oid, 'INSERT,UPDATE,DELETE'), false) AS may_write,
+       coalesce(has_table_privilege(m.oid, 'INSERT'), false) AS may_mark,
+       pg_is_in_recovery() AS standby,
+       current_setting('transaction_read_only') = 'on' AS read_only_session
+FROM (SELECT %s::name AS nspname) s
+LEFT JOIN pg_namespace n ON n.nspname = s.nspname
+LEFT JOIN pg_class t ON t.relnamespace = n.oid AND t.relname = 'tasks'
+LEFT JOIN pg_class m ON m.relnamespace = n.oid AND m.relname = 'meta';
+
+-- name: identity
+SELECT value FROM {schema}.meta WHERE key = 'identity';
+
+-- name: set_identity
+-- Written once, with the schema (a random id, then the server's clock); an
+-- older namespace gets one on its next writable open.
+INSERT INTO {schema}.meta (key, value) VALUES ('identity', %s || ':' || {now})
+ON CONFLICT (key) DO NOTHING;
+
+-- name: durability
+SELECT name, setting FROM pg_settings
+WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_writer_delay');
+
 -- name: now_ms
 SELECT {now};
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,7 +35,13 @@ from stores.errors import (
     refused_write,
     unavailable,
 )
-from stores.model import Task, TaskStatus, TopicStats
+from stores.identity import (
+    ROLE_MAY_ONLY_READ,
+    SESSION_MAY_ONLY_READ,
+    STANDBY_MAY_ONLY_READ,
+    parse_identity,
+)
+from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
 from stores.options import StoreOptions
 from stores.postgres import deadline
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
@@ -61,6 +68,31 @@ _QUEUED_COPY_ROWS = 1_000
 
 #: Statement parameters, positional or named.
 Params = Sequence[object] | Mapping[str, object]
+
+
+def postgres_durability(settings: Mapping[str, str]) -> list[DurabilityCheck]:
+    """The checks of ``PostgresStore.durability`` for these ``pg_settings`` values."""
+    checks = []
+    fsync = settings.get("fsync", "?")
+    checks.append(DurabilityCheck(
+        "fsync", fsync, fsync == "on",
+        "" if fsync == "on" else "a crash of the server or its machine can leave the database corrupt.",
+    ))
+    commit = settings.get("synchronous_commit", "?")
+    if commit == "off":
+        delay = settings.get("wal_writer_delay", "200")
+        checks.append(DurabilityCheck(
+            "synchronous_commit", commit, False,
+            f"a crash loses the last transactions (about 3 x wal_writer_delay = {3 * int(delay or 0)} ms).",
+        ))
+    else:
+        # on, remote_apply, remote_write: on disk here before the commit returns;
+        # local: here too, only a standby may lag.
+        checks.append(DurabilityCheck("synchronous_commit", commit, commit != "?"))
+    pages = settings.get("full_page_writes", "?")
+    torn = "a crash in the middle of a page write can leave a torn page: the database may be corrupt."
+    checks.append(DurabilityCheck("full_page_writes", pages, pages == "on", "" if pages == "on" else torn))
+    return checks
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -94,6 +126,8 @@ class PostgresStore(BaseStore):
         self._connect_kwargs = self._session_settings(params)
         self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
         self._prepare_schema()
+        if self.read_only and not options.read_only:  # found so by _prepare_schema
+            self._connect_kwargs = self._session_settings(params)
         self._pool = psycopg_pool.ConnectionPool(
             url,
             connection_class=deadline.pool_connection_class(options.timeout),
@@ -175,35 +209,60 @@ class PostgresStore(BaseStore):
         return unavailable(what, exc, self._password)
 
     def _prepare_schema(self) -> None:
+        """Check what this role may do, then create, upgrade or check the schema.
+
+        The privileges are read first (``access`` in queries.sql), so nothing
+        the role may not do is tried: a role that may only read (or a standby,
+        or a read-only session) opens read-only (``read_only_reason``) without
+        a refused statement in the server's log."""
         try:
             connect = deadline.connection_class(self.options.timeout).connect
             with connect(self._conninfo, **self._connect_kwargs) as conn:
+                access = conn.execute(self._queries["access"], (self.namespace,)).fetchone()
+                assert access is not None  # one row, always
+                exists, may_create, may_use, owns, may_write, may_mark, standby, read_only_session = access
+                if exists and not may_use:
+                    raise StoreUnavailable(
+                        f"Cannot read namespace {self.namespace!r}: this role has no USAGE privilege on its schema."
+                    )
+                if not self.read_only:
+                    if standby:
+                        self._may_only_read(STANDBY_MAY_ONLY_READ)
+                    elif read_only_session:
+                        self._may_only_read(SESSION_MAY_ONLY_READ)
+                    elif exists and not may_write and not (may_create and owns):
+                        self._may_only_read(ROLE_MAY_ONLY_READ)
                 if self.read_only:
-                    self._check_schema(conn)
+                    self._check_schema(conn, exists)
+                elif may_create and (owns or not exists):
+                    self._create_schema(conn)
                 else:
-                    try:
-                        self._create_schema(conn)
-                    except psycopg.errors.InsufficientPrivilege as exc:
-                        # A role that may only read: open an existing schema as it
-                        # is; the server refuses every write (ReadOnlyStore).
-                        self._check_schema(conn, cannot_create=exc)
+                    # A role that may write tasks but not change the schema (or
+                    # create one): open it as it is.
+                    self._check_schema(conn, exists, cannot_create=True)
+                    if may_mark:
+                        conn.execute(self._queries["set_identity"], (secrets.token_hex(8),))
         except TaskStoreError:
             raise
         except psycopg.Error as exc:
             raise self._error("Cannot open PostgreSQL store", exc) from exc
 
-    def _check_schema(self, conn: psycopg.Connection, cannot_create: BaseException | None = None) -> None:
+    def _check_schema(self, conn: psycopg.Connection, exists: bool, cannot_create: bool = False) -> None:
+        """Raise unless the namespace's schema (``exists``: its schema does) has
+        this version; ``cannot_create``: the role may not create a missing one."""
+        row = None
         try:
-            row = conn.execute(self._queries["schema_version"]).fetchone()
+            if exists:  # else the query would only fail, and log an ERROR
+                row = conn.execute(self._queries["schema_version"]).fetchone()
         except psycopg.errors.UndefinedTable:
-            row = None
+            pass
         except psycopg.errors.InsufficientPrivilege as exc:
             raise self._error(f"Cannot read namespace {self.namespace!r}", exc) from exc
-        if row is None and cannot_create is not None:
-            raise self._error(
+        if row is None and cannot_create:
+            raise StoreUnavailable(
                 f"Namespace {self.namespace!r} has no sokka schema in this database and this role "
-                "may not create it", cannot_create,
-            ) from cannot_create
+                "may not create it."
+            )
         if row is None:
             raise schema_missing(self.namespace, "in this database")
         version = checked_schema_version(self.namespace, str(row[0]), SCHEMA_VERSION)
@@ -219,6 +278,7 @@ class PostgresStore(BaseStore):
             conn.execute(self._queries["lock_schema"], (self.namespace,))
             conn.execute(sql.SQL(schema_sql).format(schema=sql.Identifier(self.namespace)))
             conn.execute(self._queries["set_schema_version"], (str(SCHEMA_VERSION),))
+            conn.execute(self._queries["set_identity"], (secrets.token_hex(8),))
             row = conn.execute(self._queries["schema_version"]).fetchone()
             checked_schema_version(self.namespace, str(row[0]) if row else "", SCHEMA_VERSION)
 
@@ -259,6 +319,24 @@ class PostgresStore(BaseStore):
 
     def close(self) -> None:
         self._pool.close()
+
+    def identity(self) -> StoreIdentity | None:
+        """The identity in the schema's meta table (``BaseStore.identity``); ``None``
+        when the schema (or its identity) is not there. Raises ``StoreUnavailable``."""
+        try:
+            rows = self._fetch("identity read", self._queries["identity"])
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName)):
+                return None  # the schema was dropped: the marker is gone
+            raise
+        return parse_identity(str(rows[0][0])) if rows else None
+
+    def durability(self) -> list[DurabilityCheck]:
+        """``fsync``, ``synchronous_commit`` and ``full_page_writes`` from
+        ``pg_settings``, which every role may read (``BaseStore.durability``).
+        Raises ``StoreUnavailable``."""
+        settings = {str(name): str(value) for name, value in self._fetch("settings read", self._queries["durability"])}
+        return postgres_durability(settings)
 
     def now_ms(self) -> int:
         now: int = self._fetch("clock read", self._queries["now_ms"])[0][0]

@@ -7,18 +7,19 @@ instead of meeting "unknown command" on the first listing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import RedisClusterException, RedisError, ResponseError
+from redis.exceptions import AuthenticationError, RedisClusterException, RedisError, ResponseError
 from redis.retry import Retry
 
 from stores.errors import InvalidArgument, StoreUnavailable, redact, unavailable
+from stores.model import DurabilityCheck
 
 CLIENT_NAME = "sokka-tui"
 #: What a driver may raise: every one becomes ``StoreUnavailable``.
@@ -69,13 +70,49 @@ def where(url: str) -> str:
         return "the given URL"
 
 
+def plain_url(url: str) -> str:
+    """``url`` with the scheme redis-py knows (``redis+cluster://`` -> ``redis://``)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.lower().removesuffix('+cluster')}://{rest}"
+
+
+def check_database(url: str) -> None:
+    """Raise ``InvalidArgument`` unless ``url``'s path names a database by a whole
+    number (or names none). redis-py quietly uses database 0 for a path it
+    cannot read as one (``/abc``, ``/1.5``, ``/0/x``), which would open another
+    database than the one meant."""
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return  # redis-py says what is wrong with it
+    name = path[1:] if path.startswith("/") else path
+    if name and not (name.isascii() and name.isdigit()):
+        shown = name if len(name) <= 40 else name[:40] + "..."
+        raise InvalidArgument(
+            f"The Redis URL's database must be a whole number from 0 up (as in redis://host:6379/0), not {shown!r}."
+        )
+
+
 def connect(url: str, timeout: float, secrets: tuple[str | None, ...]) -> Client:
     """A client for ``url`` (not yet connected). Raises ``InvalidArgument`` for a
-    URL redis-py cannot parse, ``StoreUnavailable`` when a cluster cannot be reached."""
-    scheme, _, rest = url.partition("://")
-    scheme = scheme.lower()
-    plain = f"{scheme.removesuffix('+cluster')}://{rest}"
-    options: dict[str, Any] = {
+    URL redis-py cannot parse or whose database is not a whole number,
+    ``StoreUnavailable`` when a cluster cannot be reached."""
+    check_database(url)
+    scheme = url.partition("://")[0].lower()
+    plain = plain_url(url)
+    options = _client_options(timeout)
+    try:
+        if scheme.endswith("+cluster"):
+            return RedisCluster.from_url(plain, **options)
+        return redis.Redis.from_url(plain, **options)
+    except ValueError as exc:
+        raise InvalidArgument(redact(f"Not a usable Redis URL: {exc}", *secrets)) from None
+    except DRIVER_ERRORS as exc:  # a cluster client connects at once, to learn the slots
+        raise unavailable(f"Cannot reach the Redis cluster at {where(url)}", exc, *secrets) from exc
+
+
+def _client_options(timeout: float) -> dict[str, Any]:
+    return {
         "decode_responses": True,
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
@@ -85,14 +122,40 @@ def connect(url: str, timeout: float, secrets: tuple[str | None, ...]) -> Client
         # (The pool still replaces a connection the server closed while idle.)
         "retry": Retry(NoBackoff(), 0),
     }
+
+
+#: ``RedisStore.warnings`` when the URL's password was not needed.
+PASSWORD_IGNORED = "the server requires no password; the one given was ignored"
+
+
+def password_ignored(url: str, timeout: float) -> bool:
+    """Whether ``url`` gives a password (for the default user) to a server that
+    asks for none. Redis then accepts any password, so a wrong one goes
+    unnoticed until the server is given a password and the store is locked out.
+
+    One connection without credentials: a ``PING`` that is answered means the
+    default user needs no password. Any other outcome (refused with NOAUTH, or
+    an error) says nothing, and is not a warning. Only asked when the URL has a
+    password and no user other than ``default``."""
     try:
-        if scheme.endswith("+cluster"):
-            return RedisCluster.from_url(plain, **options)
-        return redis.Redis.from_url(plain, **options)
-    except ValueError as exc:
-        raise InvalidArgument(redact(f"Not a usable Redis URL: {exc}", *secrets)) from None
-    except DRIVER_ERRORS as exc:  # a cluster client connects at once, to learn the slots
-        raise unavailable(f"Cannot reach the Redis cluster at {where(url)}", exc, *secrets) from exc
+        parts = urlsplit(plain_url(url))
+        if not parts.password or (parts.username or "default") != "default":
+            return False
+        host = parts.hostname or "localhost"
+        host = f"[{host}]" if ":" in host else host
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        anonymous = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    except ValueError:
+        return False
+    options = _client_options(timeout)
+    options["client_name"] = None  # CLIENT SETNAME would be refused before AUTH
+    client = redis.Redis.from_url(anonymous, **options)
+    try:
+        return bool(client.ping())
+    except (AuthenticationError, *DRIVER_ERRORS):
+        return False
+    finally:
+        client.close()
 
 
 def cluster_server_infos(client: RedisCluster) -> dict[str, ServerInfo | Exception]:
@@ -131,3 +194,35 @@ def check_version(info: ServerInfo | Exception, server: str) -> None:
             f"Redis {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer is required; "
             f"the server at {server} is {version}."
         )
+
+
+def redis_durability(config: Mapping[str, str | None]) -> list[DurabilityCheck]:
+    """The checks of ``RedisStore.durability`` for a ``CONFIG GET`` reply (by name)."""
+    appendonly = config.get("appendonly") or "?"
+    fsync = config.get("appendfsync") or "?"
+    save = config.get("save")
+    policy = config.get("maxmemory-policy") or "?"
+    checks = []
+    if appendonly == "yes":
+        checks.append(DurabilityCheck("appendonly", appendonly, True))
+    else:
+        lost = ("every task: nothing is written to disk" if not save
+                else f"the writes made since the last snapshot (save {save})")
+        checks.append(DurabilityCheck("appendonly", appendonly, False, f"a restart or crash loses {lost}."))
+    if fsync in ("always", "everysec") or appendonly != "yes":
+        checks.append(DurabilityCheck("appendfsync", fsync, True))  # without the append-only file it is moot
+    else:
+        checks.append(DurabilityCheck(
+            "appendfsync", fsync, False,
+            "an OS crash or power loss loses the writes the OS had not flushed to disk yet (up to about 30 s).",
+        ))
+    checks.append(DurabilityCheck("save", save or "(off)", True))  # snapshots: informational
+    if policy == "noeviction" or policy.startswith("volatile-"):
+        # The store's keys have no expiry, so volatile-* policies never evict them.
+        checks.append(DurabilityCheck("maxmemory-policy", policy, True))
+    else:
+        checks.append(DurabilityCheck(
+            "maxmemory-policy", policy, False,
+            "when memory runs short Redis evicts keys, tasks and their indexes among them, silently.",
+        ))
+    return checks

@@ -4,6 +4,9 @@ Keys (``ns`` is the namespace; ``T`` the topic with ``%``, ``{``, ``}``
 percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
 
 - ``ns:schema`` -- the schema version (``SET NX`` on the first writable open).
+- ``ns:identity`` -- the store's identity, ``"<store_id>:<created ms>"``
+  (``stores.identity``; ``SET NX`` on every writable open, right after the
+  schema's, so a namespace made before identities gets one too).
 - ``ns:topics`` -- set of every topic ever written to.
 - ``ns:tid:<task_id>`` -- the id's claim, ``"<claimed ms>:<topic>"``: ids are
   global, so a create claims them (``SET NX``) before any topic script runs.
@@ -78,6 +81,10 @@ class Keys:
     @property
     def schema(self) -> str:
         return f"{self.namespace}:schema"
+
+    @property
+    def identity(self) -> str:
+        return f"{self.namespace}:identity"
 
     @property
     def topics(self) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 from redis.cluster import RedisCluster
-from redis.exceptions import NoPermissionError
+from redis.exceptions import NoPermissionError, RedisError, ResponseError
 from redis.typing import EncodableT
 
 from stores.audit import AuditEntry, audit_key
@@ -41,7 +41,8 @@ from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
-from stores.model import Task, TaskStatus, TopicStats
+from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
+from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
 from stores.options import StoreOptions
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
@@ -56,9 +57,15 @@ from stores.redis.codec import (
 )
 from stores.redis.connection import (
     DRIVER_ERRORS,
+    PASSWORD_IGNORED,
+    Client,
+    Pipe,
     check_version,
     cluster_server_infos,
     connect,
+    password_ignored,
+    redis_durability,
+    text_or_none,
     texts,
     url_secrets,
     where,
@@ -73,6 +80,20 @@ if TYPE_CHECKING:  # imported when first used: only a purge needs it
     from stores.redis.purge import Purger
 
 SCHEMA_VERSION = 2  # 2: fewer indexes per task (keys.py), counts from index sizes
+#: Whether this user may make the store's writes, asked without making one (an
+#: ACL denial is logged by the server, in ACL LOG): 1 when it may run the write
+#: scripts (EVALSHA on a topic's keys), the commands they run there (HSET
+#: stands for them) and SET the schema key; else 0. Runs as EVAL_RO, which the
+#: read-only ACL allows; redis.acl_check_cmd needs Redis 7. ARGV: the schema
+#: key, a topic's key prefix, a script SHA.
+WRITE_PROBE = """#!lua flags=no-writes
+if redis.acl_check_cmd('set', ARGV[1], 'x')
+    and redis.acl_check_cmd('evalsha', ARGV[3], '1', ARGV[2])
+    and redis.acl_check_cmd('hset', ARGV[2] .. 'meta', 'f', 'v') then
+  return 1
+end
+return 0
+"""
 #: Entries one ``upgrade.lua`` step moves: a few ms of the server's time.
 _UPGRADE_STEP = 5_000
 #: Every status, as script arguments.
@@ -83,6 +104,11 @@ R = TypeVar("R")
 T = TypeVar("T", bound=Task | None)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
 _WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk"})
+
+
+def _by_name(config: dict[str | None, str | None]) -> dict[str, str | None]:
+    """A ``CONFIG GET`` reply as redis-py types it (names may be ``None``), by name."""
+    return {str(name): value for name, value in config.items()}
 
 
 def _guarded(
@@ -134,6 +160,8 @@ class RedisStore(BaseStore):
             self._scripts = Scripts(self._client, self._keys)
             self._check_server()
             self._claims = IdClaims(self._client, self._keys, self._scripts, self.now_ms)
+            if password_ignored(url, options.timeout):
+                self._warn(PASSWORD_IGNORED)
         except BaseException:
             self.close()
             raise
@@ -146,40 +174,79 @@ class RedisStore(BaseStore):
 
     @_guarded("check the server version and schema")
     def _check_server(self) -> None:
-        """Refuse a server older than Redis 7, then check (or create) the schema."""
+        """Refuse a server older than Redis 7; find out, without writing, whether
+        this user may write (``WRITE_PROBE``); then check the schema, creating it
+        and the store's identity where missing when it may."""
         key = self._keys.schema
+        probing = not self.read_only
         pipe = self._client.pipeline(transaction=False)
         if isinstance(self._client, RedisCluster):
             for node, info in cluster_server_infos(self._client).items():
                 check_version(info, node)
         else:
-            # Rides with the schema commands: no extra round trip. On a server
-            # refused here the SET NX below has run too, which is harmless: it
-            # writes the version a later open would write.
+            # Rides with the other reads: no extra round trip.
             pipe.info("server")
-        if not self.read_only:
-            pipe.set(key, str(SCHEMA_VERSION), nx=True)
+            if probing:
+                self._probe_writes(pipe)
+                pipe.time()
         pipe.get(key)
         results = pipe.execute(raise_on_error=False)
         if not self._cluster:
             check_version(results.pop(0), self._where)
-        may_write = not self.read_only
-        if not self.read_only and isinstance(results[0], NoPermissionError) and results[-1] is not None:
-            # An ACL user that may only read opens an existing schema as it is;
-            # the server refuses every write (ReadOnlyStore).
-            results = results[1:]
-            may_write = False
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
+        probe: object = None
+        now: object = None
+        if probing and self._cluster:  # scripts and TIME go on their own there
+            probe = self._outcome(lambda: self._probe_writes(self._client))
+            now = self._outcome(self._client.time)
+        elif probing:
+            probe, now = results[0], results[1]
         stored = results[-1]
+        if isinstance(stored, Exception):
+            raise stored
+        if isinstance(probe, Exception) and not isinstance(probe, ResponseError):
+            raise probe  # the server did not answer: say so, never guess read-only
+        if probe == 0:
+            self._may_only_read(USER_MAY_ONLY_READ)
+        if not self.read_only:
+            # The probe said yes, or could not tell (a user who may not run
+            # EVAL_RO): then the SET NX itself says.
+            if isinstance(now, Exception) or not isinstance(now, (tuple, list)):
+                now_ms = time.time_ns() // 1_000_000  # TIME refused: this machine's clock
+            else:
+                now_ms = int(now[0]) * 1000 + int(now[1]) // 1000
+            pipe = self._client.pipeline(transaction=False)
+            pipe.set(key, str(SCHEMA_VERSION), nx=True)
+            # SET NX: of two stores opening a new namespace at once, both keep the first's.
+            pipe.set(self._keys.identity, new_identity(now_ms), nx=True)
+            pipe.get(key)
+            written = pipe.execute(raise_on_error=False)
+            if isinstance(written[0], NoPermissionError) and stored is not None:
+                # An ACL user the probe could not judge, that may only read.
+                self._may_only_read(USER_MAY_ONLY_READ)
+            else:
+                for result in written:
+                    if isinstance(result, Exception):
+                        raise result
+                stored = written[-1]
         if stored is None:
             raise schema_missing(self.namespace, f"on Redis at {self._where}")
         version = checked_schema_version(self.namespace, stored, SCHEMA_VERSION)
         if version < SCHEMA_VERSION:
-            if not may_write:
+            if self.read_only:
                 raise schema_too_old(self.namespace, version, SCHEMA_VERSION)
             self._upgrade()
+
+    def _probe_writes(self, target: Client | Pipe) -> object:
+        """Queue (on a pipeline) or run ``WRITE_PROBE`` for this namespace's keys."""
+        return target.eval_ro(WRITE_PROBE, 0, self._keys.schema, self._keys.topic("probe"), "0" * 40)
+
+    @staticmethod
+    def _outcome(call: Callable[[], object]) -> object:
+        """What ``call()`` returned, or the Redis error it raised (as a pipeline would)."""
+        try:
+            return call()
+        except RedisError as exc:
+            return exc
 
     def _upgrade(self) -> None:
         """Schema 1 -> 2 in place (``keys.py``, ``upgrade.lua``): each topic a
@@ -200,6 +267,34 @@ class RedisStore(BaseStore):
         # Closing sockets to a dead server may fail: nothing is left to release then.
         with contextlib.suppress(*DRIVER_ERRORS):
             self._client.close()
+
+    @_guarded("read the store's identity")
+    def identity(self) -> StoreIdentity | None:
+        """The identity under ``<namespace>:identity`` (``BaseStore.identity``): one
+        ``GET``. ``None`` when the key is gone (a server restarted without
+        persistence, flushed, or evicting keys). Raises ``StoreUnavailable``."""
+        return parse_identity(text_or_none(self._client.get(self._keys.identity)))
+
+    @_guarded("read the persistence settings")
+    def durability(self) -> list[DurabilityCheck]:
+        """``appendonly``, ``appendfsync``, ``save`` and ``maxmemory-policy`` by
+        ``CONFIG GET`` (``BaseStore.durability``), on each primary of a cluster.
+        A user who may not run ``CONFIG GET`` (the read-only ACL of the README)
+        gets one check saying so. Raises ``StoreUnavailable``."""
+        names = ("appendonly", "appendfsync", "save", "maxmemory-policy")
+        try:
+            if isinstance(self._client, RedisCluster):
+                nodes = self._client.get_primaries()  # type: ignore[no-untyped-call, unused-ignore]  # untyped
+                return [
+                    DurabilityCheck(f"{check.setting} ({node.name})", check.value, check.ok, check.risk)
+                    for node in nodes
+                    for check in redis_durability(_by_name(self._client.config_get(*names, target_nodes=node)))
+                ]
+            return redis_durability(_by_name(self._client.config_get(*names)))
+        except ResponseError as exc:  # NoPermissionError included: an ACL user
+            return [DurabilityCheck(
+                "CONFIG GET", f"could not be read ({' '.join(str(exc).split())[:120]})", False, "unknown",
+            )]
 
     @_guarded("read the server clock")
     def now_ms(self) -> int:

@@ -93,6 +93,14 @@ SELECT value FROM {p}_meta WHERE key = 'schema_version';
 INSERT INTO {p}_meta (key, value) VALUES ('schema_version', ?)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
+-- name: identity
+SELECT value FROM {p}_meta WHERE key = 'identity';
+
+-- name: set_identity
+-- Written once, with the schema; an older namespace gets one on its next writable open.
+INSERT INTO {p}_meta (key, value) VALUES ('identity', ?)
+ON CONFLICT (key) DO NOTHING;
+
 -- name: schema_exists
 SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{p}_meta';
 

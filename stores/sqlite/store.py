@@ -39,7 +39,8 @@ from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
-from stores.model import Task, TaskStatus, TopicStats
+from stores.identity import new_identity, parse_identity
+from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
 from stores.options import StoreOptions
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import (
@@ -69,6 +70,43 @@ Params = Sequence[object] | Mapping[str, object]
 
 #: The task columns qualified by ``t.``, for a join.
 _T_COLUMNS = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
+
+
+#: ``PRAGMA synchronous``'s numbers, by name.
+_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+def sqlite_durability(journal_mode: str, synchronous: int) -> list[DurabilityCheck]:
+    """The checks of ``SQLiteStore.durability`` for these settings."""
+    level = _SYNCHRONOUS.get(synchronous, str(synchronous))
+    checks = []
+    if journal_mode == "memory":
+        checks.append(DurabilityCheck(
+            "journal_mode", journal_mode, False,
+            "the tasks live in this process's memory and are gone when it exits.",
+        ))
+    elif journal_mode == "off":
+        checks.append(DurabilityCheck(
+            "journal_mode", journal_mode, False,
+            "a crash in the middle of a write can leave the database corrupt.",
+        ))
+    else:  # wal (what a writable store sets), or a rollback journal: both survive crashes
+        checks.append(DurabilityCheck("journal_mode", journal_mode, True))
+    if level in ("FULL", "EXTRA") or (level == "NORMAL" and journal_mode == "wal"):
+        # NORMAL in WAL mode: a process crash loses nothing; only an OS crash or
+        # power loss may drop the last commits, and never corrupts the file.
+        checks.append(DurabilityCheck("synchronous", level, True))
+    elif level == "NORMAL":
+        checks.append(DurabilityCheck(
+            "synchronous", level, False,
+            "without WAL, an OS crash or power loss at the wrong moment can corrupt the database.",
+        ))
+    else:
+        checks.append(DurabilityCheck(
+            "synchronous", level, False,
+            "an OS crash or power loss can lose the last commits and corrupt the database.",
+        ))
+    return checks
 
 
 def path_from_url(url: str) -> str:
@@ -187,6 +225,7 @@ class SQLiteStore(BaseStore):
                     if version is None or int(version) < SCHEMA_VERSION:  # new, or just upgraded
                         self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
                         version = str(SCHEMA_VERSION)
+                    self._conn.execute(self._sql["set_identity"], (new_identity(self.now_ms()),))
             checked_schema_version(self.namespace, str(version), SCHEMA_VERSION)
 
     @contextlib.contextmanager
@@ -245,6 +284,26 @@ class SQLiteStore(BaseStore):
 
     def now_ms(self) -> int:
         return self._clock()
+
+    def identity(self) -> StoreIdentity | None:
+        """The identity in the meta table (``BaseStore.identity``); ``None`` when the
+        file has no schema of this namespace (any more) or no identity yet.
+        Raises ``StoreUnavailable`` when the file cannot be read."""
+        with self._lock:
+            if not self._query_one("schema_exists", ())[0]:
+                return None
+            return parse_identity(self._query_one("identity", ())[0])
+
+    def durability(self) -> list[DurabilityCheck]:
+        """``journal_mode`` and this store's ``synchronous`` (``BaseStore.durability``).
+        Raises ``StoreUnavailable`` when the file cannot be read."""
+        with self._lock:
+            try:
+                mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+                level = int(self._conn.execute("PRAGMA synchronous").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite could not read its settings", exc) from exc
+        return sqlite_durability(mode, level)
 
     # -- reads ---------------------------------------------------------------
     def _get(self, task_id: str) -> Task | None:

@@ -117,16 +117,26 @@ def _password(url: str) -> str | None:
     return urlsplit(url).password
 
 
-def test_a_writable_store_through_a_read_only_user_changes_nothing(writer, reader_url):
-    """Opened without read_only, the store works for reads; the server refuses each write."""
+def test_a_writable_store_through_a_read_only_user_opens_read_only(backend, writer, reader_url):
+    """Opened without read_only, the store finds (before writing anything) that its
+    credentials may only read: it is read-only and says why, reads everything,
+    refuses each write before sending it, and the server would refuse it too."""
     before = _everything(writer)
     running = next(t for t in before[0] if t.status == "running")
     with _open(reader_url, writer.namespace) as store:
-        assert not store.read_only
+        assert store.read_only
+        who = "role" if backend == "postgres" else "user"
+        assert store.read_only_reason == f"this {who} may only read"
+        assert store.warnings == ()
         assert _everything(store) == before
         for name, call in _public_writes(store, running).items():
             _assert_refused(name, call, _password(reader_url))
+            with pytest.raises(ReadOnlyStore, match=f"this {who} may only read"):
+                call()
+        for name, call in _primitive_writes(store, running).items():
+            _assert_refused(name, call, _password(reader_url))
         assert _everything(store) == before
+        assert store.identity() == writer.identity() is not None
     assert _everything(writer) == before
 
 
