@@ -53,6 +53,19 @@ def plain(value: object, max_length: int = 200) -> str:
     return safe_text(value, max_length=max_length).plain
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with ``noun`` in the right number: ``1 task``, ``0 tasks``, ``1,250 tasks``
+    (``plural`` when adding an ``s`` is wrong: ``counted(2, "entry", "entries")``)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in exactly one full stop: store messages are sentences already,
+    so ``f"...: {sentence(error)}"`` never ends in ``..``."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def format_duration(ms: int) -> str:
     """``ms`` as a short human duration: ``42s``, ``3m 05s``, ``2h 10m``, ``3d 4h``."""
     seconds = abs(ms) // 1000

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import absolute, format_duration, safe_text
+from sokka_tui.render import absolute, counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.widgets.tables import selected_key, sync_rows
@@ -68,7 +68,7 @@ class AuditScreen(StoreScreen):
             title.append(" of task ")
             title.append_text(safe_text(self.task_id, "bold", max_length=60))
         shown = len(self.entries)
-        title.append(f"  {shown:,} record{'s' if shown != 1 else ''}, newest first")
+        title.append(f"  {counted(shown, 'record')}, newest first")
         if self.more:
             title.append(f" (the newest {shown:,}; scroll down for more)", style="dim")
         title.append("  Every write made through sokka-tui or sokka, recorded with it.", style="dim")

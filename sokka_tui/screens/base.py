@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from sokka_tui.actions import VERBS, Action, Request, perform, refusal
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed
-from sokka_tui.render import format_duration, plain, safe_text
+from sokka_tui.render import format_duration, plain, safe_text, sentence
 from sokka_tui.widgets.footer import Footer
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
@@ -382,8 +382,9 @@ class StoreScreen(ConsoleScreen[None]):
             )
             self.app.settle_later(request)
         else:
+            refused = sentence(plain(message.error, 200))
             self.notify(
-                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)} was refused: {plain(message.error, 200)}.",
+                f"{VERBS[request.action]} {plain(request.seen.task_id, 60)} was refused: {refused}",
                 title=message.error.title if message.error else "Error",
                 severity="error",
                 markup=False,

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Static
 
 from sokka_tui.actions import VERBS, Action
 from sokka_tui.marks import Marks
-from sokka_tui.render import format_duration, safe_text
+from sokka_tui.render import counted, format_duration, safe_text
 
 TYPE_TO_CONFIRM_ABOVE = 100
 
@@ -42,7 +42,7 @@ class BulkPreviewModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         count = len(self.marks)
         topics = self.marks.topics()
-        head = Text.assemble((f"{VERBS[self.action]} {count:,} task{'s' if count != 1 else ''}", "bold"), " in ")
+        head = Text.assemble((f"{VERBS[self.action]} {counted(count, 'task')}", "bold"), " in ")
         head.append_text(safe_text(", ".join(topics), "bold", max_length=80))
         if self.snooze_ms is not None:
             head.append(f" for {format_duration(self.snooze_ms)}")
@@ -61,8 +61,8 @@ class BulkPreviewModal(ModalScreen[bool]):
         if count > 5:
             sample.append(f" and {count - 5:,} more")
         with Vertical(classes="dialog"):
-            noun = "task" if count == 1 else "tasks"
-            yield Static(Text(f"{VERBS[self.action]} {count:,} marked {noun}?", style="bold"), classes="dialog-title")
+            yield Static(Text(f"{VERBS[self.action]} {counted(count, 'marked task')}?", style="bold"),
+                         classes="dialog-title")
             yield Static(head)
             yield Static(statuses)
             yield Static(table)

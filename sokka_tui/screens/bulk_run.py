@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from sokka_tui.actions import VERBS, Action
-from sokka_tui.render import plain, safe_text
+from sokka_tui.render import counted, plain, safe_text
 from sokka_tui.screens.base import ConsoleScreen
 from stores import TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
@@ -154,7 +154,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
 
     def _describe(self) -> None:
         counts = Counter(result.outcome for result in self.results)
-        title = Text.assemble((f"{VERBS[self.action]} {len(self.items):,} tasks", "bold"))
+        title = Text.assemble((f"{VERBS[self.action]} {counted(len(self.items), 'task')}", "bold"))
         if self.running:
             title.append("  running… (c cancels after the chunk in flight; results are listed at the end)",
                          style="yellow")

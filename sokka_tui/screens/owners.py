@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
-from sokka_tui.render import relative, safe_text
+from sokka_tui.render import counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import run_bulk
 from sokka_tui.widgets.tables import selected_key, sync_rows
@@ -82,7 +82,7 @@ class OwnersScreen(StoreScreen):
         title = Text("Lease owners", style="bold")
         title.append(" of ")
         title.append_text(safe_text(self.leased_topic or "every topic", "bold", max_length=60))
-        title.append(f"  {len(payload)} owners; all expired = likely dead. r revokes all leases of one.")
+        title.append(f"  {counted(len(payload), 'owner')}; all expired = likely dead. r revokes all leases of one.")
         self.query_one("#owners-title", Static).update(title)
 
     def action_revoke_owner(self) -> None:

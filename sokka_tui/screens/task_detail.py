@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import absolute, clean, relative, safe_text
+from sokka_tui.render import absolute, clean, counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_state
@@ -159,7 +159,7 @@ class TaskDetailScreen(StoreScreen):
         others = [t for t in self.group if t.task_id != self.task_id]
         title = Text("Group ", style="bold")
         title.append_text(safe_text(self.shown_task.task_group_id if self.shown_task else "", max_length=60))
-        title.append(f"  {len(others)} other task{'s' if len(others) != 1 else ''}")
+        title.append(f"  {counted(len(others), 'other task')}")
         if len(self.group) >= GROUP_LIMIT:
             title.append(f" (first {GROUP_LIMIT})", style="dim")
         self.query_one("#group-title", Static).update(title)

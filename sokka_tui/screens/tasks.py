@@ -20,7 +20,7 @@ from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
-from sokka_tui.render import relative, safe_text
+from sokka_tui.render import counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
@@ -146,7 +146,7 @@ class TasksScreen(StoreScreen):
         self.marking.describe(title)
         if self.deep:
             title.append(
-                f"  live refresh paused: {self.window.deepest_row:,} rows loaded (R reloads from the top)",
+                f"  live refresh paused: {counted(self.window.deepest_row, 'row')} loaded (R reloads from the top)",
                 style="yellow",
             )
         self.query_one("#title", Static).update(title)

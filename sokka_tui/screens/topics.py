@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import format_duration, safe_text
+from sokka_tui.render import counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Store, TaskStatus, TopicStats
@@ -71,9 +71,9 @@ class TopicsScreen(StoreScreen):
             ))
         sync_rows(self.query_one("#topics", DataTable), rows)
         expired = sum(s.expired_leases for s in payload)
-        summary = Text.assemble(("Topics", "bold"), f"  {len(payload)} topics")
+        summary = Text.assemble(("Topics", "bold"), f"  {counted(len(payload), 'topic')}")
         if expired:
-            summary.append(f"  {expired} expired leases", style="bold red")
+            summary.append(f"  {counted(expired, 'expired lease')}", style="bold red")
         if not payload:
             summary.append("  — the store has no tasks yet")
         self.query_one("#summary", Static).update(summary)

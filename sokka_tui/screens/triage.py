@@ -17,6 +17,7 @@ from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, TaskQuery
+from sokka_tui.render import counted
 from sokka_tui.selection import matching
 from stores import Store, Task, TaskStoreError
 
@@ -53,7 +54,7 @@ def run_bulk(screen: StoreScreen, action: Action, marks: Marks, done: Callable[[
     if not marks:
         screen.notify("Nothing is marked.", markup=False)
         return
-    subject = Text(f"{len(marks):,} marked task{'' if len(marks) == 1 else 's'}")
+    subject = Text(counted(len(marks), "marked task"))
 
     def preview(snooze_ms: int | None = None, error: str | None = None) -> None:
         def confirmed(yes: bool | None) -> None:
@@ -113,7 +114,7 @@ class Marking:
         now, after = self.screen.app.clock.now(), self.screen.app.stuck_after_ms
         self._capture(
             lambda store: matching(store, query, now, after),
-            "{:,} tasks marked, frozen at the versions seen now.",
+            lambda n: f"{counted(n, 'task')} marked, frozen at the versions seen now.",
         )
 
     def clear(self) -> bool:
@@ -136,15 +137,15 @@ class Marking:
             def fresh(store: Store) -> Iterator[Task]:
                 return (task for task in map(store.task, remark) if task is not None)
 
-            self._capture(fresh, "{:,} skipped tasks marked again, at their current versions.")
+            self._capture(fresh, lambda n: f"{counted(n, 'skipped task')} marked again, at their current versions.")
         self._changed()
         self.screen.tick()
 
-    def _capture(self, source: Source, notice: str) -> None:
+    def _capture(self, source: Source, notice: Callable[[int], str]) -> None:
         def marked(marks: Marks) -> None:
             self.marks = marks
             self._changed()
-            self.screen.notify(notice.format(len(marks)), markup=False)
+            self.screen.notify(notice(len(marks)), markup=False)
 
         capture(self.screen, source, marked)
 
@@ -160,6 +161,6 @@ class Marking:
         if not self.marks:
             return None
         count = len(self.marks)
-        hints = Text(f"Actions apply to the {count:,} marked task{'' if count == 1 else 's'}", style="bold yellow")
+        hints = Text(f"Actions apply to the {counted(count, 'marked task')}", style="bold yellow")
         hints.append(" (esc clears the marks)", style="dim")
         return hints

@@ -89,7 +89,7 @@ class LeasedPanel(Vertical):
         shown = f"{len(self.tasks)}{'+' if self.more else ''}"
         title = Text.assemble(("Leased tasks", "bold"), f"  {shown} shown, soonest first")
         if stuck:
-            title.append(f"  {stuck} stuck (lease expired)", style="bold red")
+            title.append(f"  {stuck} stuck (lease{'' if stuck == 1 else 's'} expired)", style="bold red")
         self.query_one("#leased-title", Static).update(title)
         rows = []
         for task in self.tasks.values():

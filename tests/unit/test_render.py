@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
-from sokka_tui.render import absolute, clean, format_duration, plain, relative, safe_text
+from sokka_tui.render import absolute, clean, counted, format_duration, plain, relative, safe_text, sentence
 
 HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;title\x07", "\x1b[2J", "[bold red]boom[/]", "🚀 ok"]
 
@@ -62,3 +62,31 @@ def test_relative_and_absolute_times():
     assert relative(now - 185_000, now) == "3m 05s ago"
     assert absolute(None) == "—"
     assert absolute(1_795_000_000_123) == "2026-11-18 11:06:40.123 UTC"
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, "0 tasks"), (1, "1 task"), (2, "2 tasks"), (1_250, "1,250 tasks"), (-1, "-1 tasks")],
+)
+def test_counted_says_one_task_and_n_tasks(n, expected):
+    assert counted(n, "task") == expected
+
+
+def test_counted_takes_an_irregular_plural_and_a_phrase():
+    assert counted(1, "entry", "entries") == "1 entry" and counted(3, "entry", "entries") == "3 entries"
+    assert counted(1, "marked task") == "1 marked task" and counted(2, "expired lease") == "2 expired leases"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PostgreSQL refused the write: this user may only read (permission denied).",
+         "PostgreSQL refused the write: this user may only read (permission denied)."),
+        ("no full stop", "no full stop."),
+        ("trailing space. ", "trailing space."),
+        ("Really?", "Really?"),
+        ("cut short…", "cut short…"),
+    ],
+)
+def test_sentence_ends_in_one_full_stop(text, expected):
+    assert sentence(text) == expected
