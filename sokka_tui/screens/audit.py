@@ -18,9 +18,11 @@ from stores.protocol import MAX_PAGE_LIMIT
 
 #: Records shown at first; scrolling to the end shows this many more.
 PAGE = 200
+#: The columns of ``sokka audit`` (sokka_tui/ops/output.py), narrower: with their
+#: padding and the scroll bar they fit 160 cells, so no horizontal scroll bar.
 COLUMNS = (
-    ("When (UTC)", 14), ("Operator", 18), ("Action", 9), ("Task", 27), ("Topic", 16),
-    ("Status", 21), ("Ver", 5), ("Detail", 16), ("Bulk run", 15),
+    ("When (UTC)", 14), ("Operator", 14), ("Tool", 9), ("Action", 9), ("Task", 26), ("Topic", 13),
+    ("Status", 21), ("Ver", 5), ("Detail", 12), ("Bulk run", 15),
 )
 _STATUS_STYLE = {"terminated": "green", "failed": "red", "snoozed": "magenta", "running": "cyan", "starting": "yellow"}
 
@@ -127,10 +129,11 @@ def _cells(entry: AuditEntry) -> list[Text]:
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [
         when,
-        safe_text(entry.operator, max_length=18),
+        safe_text(entry.operator, max_length=14),
+        safe_text(entry.tool, "dim", max_length=9),
         Text(entry.action, style="bold"),
-        safe_text(entry.task_id, max_length=27),
-        safe_text(entry.topic, max_length=16),
+        safe_text(entry.task_id, max_length=26),
+        safe_text(entry.topic, max_length=13),
         change,
         Text(version),
         _detail(entry),
@@ -142,8 +145,8 @@ def _detail(entry: AuditEntry) -> Text:
     if entry.action == "snooze" and entry.detail.isdigit():
         return Text(f"for {format_duration(int(entry.detail))}")
     if entry.action == "reserve":
-        return safe_text(f"by {entry.detail}", max_length=16)
-    return safe_text(entry.detail, "red" if entry.action == "fail" else "", max_length=16)
+        return safe_text(f"by {entry.detail}", max_length=12)
+    return safe_text(entry.detail, "red" if entry.action == "fail" else "", max_length=12)
 
 
 __all__ = ["AuditScreen"]

@@ -52,8 +52,9 @@ async def test_an_action_in_the_console_is_recorded_and_shown_from_its_task(audi
         screen = app.screen
         assert isinstance(screen, AuditScreen) and screen.task_id == "email-010"
         (row,) = rows(screen)
-        assert row[1].startswith("ops@console-host") and row[2] == "terminate" and row[3] == "email-010"
-        assert row[5] == "starting → terminated" and row[6] == "1→2"
+        assert row[1].startswith("ops@console-") and row[2] == "sokka-tui"  # the Tool, as `sokka audit`
+        assert row[3] == "terminate" and row[4] == "email-010"
+        assert row[6] == "starting → terminated" and row[7] == "1→2"
         assert "1 record," in str(screen.query_one("#audit-title").render())
     (entry,) = audited.audit_log("email-010").data
     assert (entry.user, entry.host, entry.tool, entry.action) == ("ops", "console-host", "sokka-tui", "terminate")
@@ -72,11 +73,11 @@ async def test_the_whole_trail_filter_by_task_and_open_a_task(audited, make_app)
         screen = app.screen
         assert isinstance(screen, AuditScreen) and screen.task_id is None
         shown = rows(screen)
-        assert [(r[2], r[3]) for r in shown] == [
+        assert [(r[3], r[4]) for r in shown] == [
             ("fail", "invoice-003"), ("revoke", task.task_id), ("reserve", task.task_id),
         ]
-        assert shown[0][7] == "[red]no[/]" and shown[0][8] == "fail-run"  # literal, not markup
-        assert shown[2][7] == "by ops-shell"
+        assert shown[0][8] == "[red]no[/]" and shown[0][9] == "fail-run"  # literal, not markup
+        assert shown[2][8] == "by ops-shell"
 
         await pilot.press("slash")
         await pilot.pause()
@@ -85,7 +86,7 @@ async def test_the_whole_trail_filter_by_task_and_open_a_task(audited, make_app)
         await pilot.press("enter")
         await settle(pilot)
         assert screen.task_id == task.task_id
-        assert [r[2] for r in rows(screen)] == ["revoke", "reserve"]
+        assert [r[3] for r in rows(screen)] == ["revoke", "reserve"]
 
         await pilot.press("enter")
         await settle(pilot)
@@ -108,7 +109,7 @@ async def test_a_read_only_console_shows_the_trail_and_offers_no_action(audited,
         await pilot.press("A")
         await settle(pilot)
         assert isinstance(app.screen, AuditScreen)
-        assert [r[2] for r in rows(app.screen)] == ["revoke", "reserve"]
+        assert [r[3] for r in rows(app.screen)] == ["revoke", "reserve"]
         for action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):
             assert app.screen.check_action(action, ()) is False
 
