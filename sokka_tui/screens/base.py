@@ -102,7 +102,7 @@ class StoreScreen(ConsoleScreen[None]):
         yield StatusBar(app.store_label, app.store.namespace, app.read_only, id="status-bar")
         yield OutageBanner(id="outage")
         yield from self.compose_body()
-        panel = LeasedPanel(app.clock, app.store.lease_time_ms, id="leased")
+        panel = LeasedPanel(app.clock, id="leased")
         panel.display = app.show_leased
         yield panel
         yield Footer()

@@ -36,11 +36,27 @@ def lease_state(task: Task, now_ms: int) -> tuple[str, str]:
     return f"STUCK {overdue} ago", "bold red"
 
 
-def lease_bar(task: Task, now_ms: int, lease_time_ms: int) -> Text:
-    """A bar of the lease (or snooze) left; empty and red once it has ended."""
-    window = task.snooze_time if task.status == TaskStatus.SNOOZED and task.snooze_time else lease_time_ms
+def granted_ms(task: Task) -> int | None:
+    """How long the lease (or snooze) was when the store granted it: the length
+    the task's own store gave, not this console's ``lease_time_ms`` (workers open
+    their stores with their own). Every write sets ``updated_at`` to the store's
+    now, and the only writes that leave a task ``running`` (reserve, extend)
+    set ``lease_expires_at`` to that same now plus the lease; a snooze sets it to
+    now plus ``snooze_time``. ``None`` for a task without a lease."""
+    if task.lease_expires_at is None:
+        return None
+    if task.status == TaskStatus.SNOOZED and task.snooze_time:
+        return task.snooze_time
+    granted = task.lease_expires_at - task.updated_at
+    return granted if granted > 0 else None
+
+
+def lease_bar(task: Task, now_ms: int) -> Text:
+    """A bar of the lease (or snooze) left, out of the length granted; empty and
+    red once it has ended."""
+    window = granted_ms(task)
     remaining = (task.lease_expires_at or 0) - now_ms
-    filled = max(0, min(BAR_WIDTH, round(BAR_WIDTH * remaining / max(window, 1))))
+    filled = 0 if window is None else max(0, min(BAR_WIDTH, round(BAR_WIDTH * remaining / window)))
     style = "red" if remaining <= 0 else ("yellow" if remaining <= 5_000 else "green")
     return Text("█" * filled + "░" * (BAR_WIDTH - filled), style=style)
 
@@ -54,10 +70,9 @@ class LeasedPanel(Vertical):
     LeasedPanel > DataTable { height: 1fr; }
     """
 
-    def __init__(self, clock: StoreClock, lease_time_ms: int, **kwargs) -> None:
+    def __init__(self, clock: StoreClock, **kwargs) -> None:
         super().__init__(**kwargs)
         self.clock = clock
-        self.lease_time_ms = lease_time_ms
         self.tasks: dict[str, Task] = {}
         self.more = False
 
@@ -98,7 +113,7 @@ class LeasedPanel(Vertical):
                 task.task_id,
                 [
                     Text(label, style=style),
-                    lease_bar(task, now, self.lease_time_ms),
+                    lease_bar(task, now),
                     Text(str(task.status)),
                     safe_text(task.topic, max_length=24),
                     safe_text(task.task_id, max_length=30),
