@@ -88,10 +88,13 @@ class TopicsScreen(StoreScreen):
             self.open_topic(key)
 
     def action_revoke_expired(self) -> None:
-        """Revoke every expired lease of the selected topic (with a preview)."""
+        """Revoke every expired lease of the selected topic (with a preview): the
+        topic of the leased task under the cursor when the leased panel has the
+        focus, else the topic row's."""
         from sokka_tui.screens.triage import revoke_expired_leases
 
-        topic = selected_key(self.query_one("#topics", DataTable))
+        leased = self.selected_task()  # the panel's task only while the panel has the focus
+        topic = leased.topic if leased is not None else selected_key(self.query_one("#topics", DataTable))
         if topic is not None:
             revoke_expired_leases(self, topic)
 

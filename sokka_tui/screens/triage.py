@@ -17,7 +17,7 @@ from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, TaskQuery
-from sokka_tui.render import counted
+from sokka_tui.render import counted, plain
 from sokka_tui.selection import matching
 from stores import Store, Task, TaskStoreError
 
@@ -87,7 +87,8 @@ def revoke_expired_leases(screen: StoreScreen, topic: str | None) -> None:
 
     def marked(marks: Marks) -> None:
         if not marks:
-            screen.notify("No expired leases here.", markup=False)
+            where = "anywhere" if topic is None else f"in topic {plain(topic, 60)}"
+            screen.notify(f"No expired leases {where}.", markup=False)
             return
         run_bulk(screen, Action.REVOKE, marks, lambda _remark: screen.tick())
 
