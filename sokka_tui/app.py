@@ -107,11 +107,14 @@ class SokkaApp(App[None]):
         self.push_screen(OwnersScreen(topic))
 
     # -- store health, shown on every screen ---------------------------------------
-    def report_outage(self, error: TaskStoreError) -> None:
+    def report_outage(self, error: TaskStoreError, started_at: int | None = None) -> None:
+        """The store failed; ``started_at`` is when the failed attempt began (local
+        clock, epoch ms): the outage is dated from it, not from when it was noticed."""
         first = self.outage is None
         self.outage = str(error)
         if first:
-            self._outage_since = absolute(self.clock.local())[11:19] + " UTC"
+            since = self.clock.local() if started_at is None else started_at
+            self._outage_since = absolute(since)[11:19] + " UTC"
             self.notify(plain(error, 300), title=error.title, severity="error", markup=False)
         self.show_outage_on(self.screen)
 

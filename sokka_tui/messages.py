@@ -27,10 +27,12 @@ class DataLoaded(Message):
 
 @dataclass
 class StoreFailed(Message):
-    """A store call failed; ``what`` says which."""
+    """A store call failed; ``what`` says which; ``started_at``: when the failed
+    attempt began (local clock, epoch ms), when known."""
 
     error: TaskStoreError
     what: str
+    started_at: int | None = None
     bubble = False
 
 

@@ -146,19 +146,22 @@ class StoreScreen(ConsoleScreen[None]):
             return
         self._loading = True
         show_leased = self.app.show_leased
+        # When this attempt began: an outage is dated from it, not from when its
+        # error came back (a refused or hung connection can take the whole timeout).
+        started_at = self.app.clock.local()
         self.run_worker(
-            lambda: self._load(show_leased),
+            lambda: self._load(show_leased, started_at),
             thread=True, exclusive=True, group="load", exit_on_error=False, name=f"load {self.SCREEN_NAME}",
         )
 
-    def _load(self, show_leased: bool) -> None:
+    def _load(self, show_leased: bool, started_at: int) -> None:
         store = self.app.store
         try:
             self.app.clock.measure(store)
             payload = self.fetch(store)
             leased = store.list_leased_tasks(self.leased_topic, {"limit": LEASED_PAGE}) if show_leased else None
         except TaskStoreError as exc:
-            self.post_message(StoreFailed(exc, "refresh"))
+            self.post_message(StoreFailed(exc, "refresh", started_at))
             return
         self.post_message(DataLoaded(payload, leased))
 
@@ -192,7 +195,7 @@ class StoreScreen(ConsoleScreen[None]):
         self.refresh_bindings()
 
     def on_store_failed(self, message: StoreFailed) -> None:
-        self.app.report_outage(message.error)
+        self.app.report_outage(message.error, message.started_at)
 
     # -- keys -------------------------------------------------------------------
     def action_back(self) -> None:

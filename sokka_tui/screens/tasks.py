@@ -270,12 +270,13 @@ class TasksScreen(StoreScreen):
         """``load(store)`` in a worker thread, then ``done(result)`` on the UI, unless the list started again."""
         self.paging = True
         generation = self.window.generation
+        started_at = self.app.clock.local()
 
         def fetch_page() -> None:
             try:
                 result = load(self.app.store)
             except TaskStoreError as exc:
-                self.post_message(StoreFailed(exc, what))
+                self.post_message(StoreFailed(exc, what, started_at))
                 self.app.call_from_thread(self._page_failed)
                 return
             self.app.call_from_thread(lambda: self._page_loaded(generation, done, result))

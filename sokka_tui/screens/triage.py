@@ -32,12 +32,14 @@ def capture(screen: StoreScreen, source: Source, then: Callable[[Marks], None]) 
     """Mark every task ``source(store)`` yields, in a worker thread, keeping only
     ids, versions, owners and statuses; then call ``then(marks)`` on the event loop."""
 
+    started_at = screen.app.clock.local()
+
     def work() -> None:
         marks = Marks()
         try:
             marks.add(source(screen.app.store))
         except TaskStoreError as exc:
-            screen.post_message(StoreFailed(exc, "marking"))
+            screen.post_message(StoreFailed(exc, "marking", started_at))
             return
         screen.app.call_from_thread(then, marks)
 
