@@ -7,7 +7,8 @@ takes the store, a clock and the refresh interval, so tests can freeze time.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -22,13 +23,15 @@ from sokka_tui.render import absolute, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
-from sokka_tui.settle import settle
+from sokka_tui.settle import UNTIMED, Attempt, Settlement, settle
 from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.errors import redact
 
 if TYPE_CHECKING:
     from sokka_tui.query import TaskQuery
+
+T = TypeVar("T")
 
 DEFAULT_REFRESH_S = 1.0
 #: "starting for too long" means longer than this, unless --stuck-after says otherwise.
@@ -136,27 +139,44 @@ class SokkaApp(App[None]):
                 banner.show_outage(self.outage, self._outage_since or "")
 
     # -- actions whose answer was lost -------------------------------------------
-    def settle_later(self, request: Request) -> None:
+    def settle_later(self, request: Request, attempt: Attempt = UNTIMED) -> None:
         """Find out, once the store answers, whether ``request`` was applied; say so."""
+
+        def untouched(settlement: Settlement) -> bool:
+            return settlement.applied is False
+
+        def say(settlement: Settlement) -> None:
+            self.post_message(ActionSettled(settlement))
+
         self.run_worker(
-            lambda: self._settle(request), thread=True, group="settle", exit_on_error=False,
-            name=f"settle {request.action} {request.seen.task_id}",
+            lambda: self._settle(lambda: settle(self.store, request, attempt), untouched, say),
+            thread=True, group="settle", exit_on_error=False, name=f"settle {request.action} {request.seen.task_id}",
         )
 
-    def _settle(self, request: Request) -> None:
+    def _settle(self, check: Callable[[], T], untouched: Callable[[T], bool], done: Callable[[T], None]) -> None:
+        """``done(check())`` once the store answers (a worker thread), retrying at
+        the refresh interval (at most ``SETTLE_RETRY_S``) while it does not.
+
+        A write is final once seen. "Untouched" is final only from a second look,
+        one store timeout after the store first answered: a statement the server
+        still runs (waiting on a lock), or one it held while it was stopped and
+        runs on waking, ends within its statement and lock timeouts of the moment
+        the server runs again, which is at the latest when it answered."""
         worker = get_current_worker()
-        # A statement the server was still running ends within the store's
-        # timeout (statement and lock timeouts): only then is "untouched" final.
-        pause = self.store.options.timeout
+        pause = 0.0
+        answered = False  # the store answered since it last failed: the next look is the second
         while not worker.is_cancelled:
             if self._settle_wait.wait(pause):
                 return  # the app is closing
             try:
-                settlement = settle(self.store, request)
+                outcome = check()
             except TaskStoreError:
-                pause = min(self.refresh_interval, SETTLE_RETRY_S)
+                answered, pause = False, min(self.refresh_interval, SETTLE_RETRY_S)
                 continue
-            self.post_message(ActionSettled(settlement))
+            if untouched(outcome) and not answered:
+                answered, pause = True, self.store.options.timeout
+                continue
+            done(outcome)
             return
 
     def on_action_settled(self, message: ActionSettled) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from textual.message import Message
 
 from sokka_tui.actions import Request
-from sokka_tui.settle import Settlement
+from sokka_tui.settle import UNTIMED, Attempt, Settlement
 from stores import Page, Task, TaskStoreError
 
 
@@ -38,12 +38,14 @@ class StoreFailed(Message):
 
 @dataclass
 class ActionFinished(Message):
-    """An operator action came back: ``result`` when written, else ``error`` and the task ``now``."""
+    """An operator action came back: ``result`` when written, else ``error`` and the
+    task ``now``; ``attempt`` says when it was sent and when its answer was given up on."""
 
     request: Request
     result: Task | None = None
     error: TaskStoreError | None = None
     now: Task | None = None
+    attempt: Attempt = UNTIMED
     bubble = False
 
 

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from sokka_tui.actions import VERBS, Action, Request, perform, refusal
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed
 from sokka_tui.render import format_duration, plain, safe_text, sentence
+from sokka_tui.settle import Attempt
 from sokka_tui.widgets.footer import Footer
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
@@ -345,7 +346,8 @@ class StoreScreen(ConsoleScreen[None]):
         )
 
     def _perform(self, request: Request) -> None:
-        store = self.app.store
+        store, clock = self.app.store, self.app.clock
+        sent_at = clock.now()  # the store's clock: the settlement compares it with the audit trail's times
         try:
             result = perform(store, request)
         except _CHANGED as exc:
@@ -356,7 +358,7 @@ class StoreScreen(ConsoleScreen[None]):
             self.post_message(ActionFinished(request, error=exc, now=now))
             return
         except TaskStoreError as exc:
-            self.post_message(ActionFinished(request, error=exc))
+            self.post_message(ActionFinished(request, error=exc, attempt=Attempt(sent_at, clock.now())))
             return
         self.post_message(ActionFinished(request, result=result))
 
@@ -383,7 +385,7 @@ class StoreScreen(ConsoleScreen[None]):
                 timeout=15,
                 markup=False,
             )
-            self.app.settle_later(request)
+            self.app.settle_later(request, message.attempt)
         else:
             refused = sentence(plain(message.error, 200))
             self.notify(
