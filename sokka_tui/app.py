@@ -7,6 +7,7 @@ takes the store, a clock and the refresh interval, so tests can freeze time.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,17 +16,18 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from sokka_tui.actions import Request
+from sokka_tui.actions import Action, Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands
-from sokka_tui.messages import ActionSettled
-from sokka_tui.render import absolute, plain
+from sokka_tui.messages import ActionSettled, BulkSettled
+from sokka_tui.render import absolute, counted, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
-from sokka_tui.settle import UNTIMED, Attempt, Settlement, settle
+from sokka_tui.settle import NOT_WRITTEN, UNTIMED, Attempt, Settlement, settle, settle_bulk
 from stores import Store, TaskStoreError
 from stores.audit import Operator
+from stores.bulk import BulkItem, BulkOutcome, BulkResult
 from stores.errors import redact
 
 if TYPE_CHECKING:
@@ -153,6 +155,21 @@ class SokkaApp(App[None]):
             thread=True, group="settle", exit_on_error=False, name=f"settle {request.action} {request.seen.task_id}",
         )
 
+    def settle_bulk_later(self, action: Action, items: list[BulkItem], batch_id: str) -> None:
+        """Find out, once the store answers, what became of ``items`` (the chunk
+        in flight when bulk run ``batch_id`` failed); post ``BulkSettled``."""
+
+        def untouched(results: list[BulkResult]) -> bool:
+            return any(result.reason == NOT_WRITTEN for result in results)
+
+        def say(results: list[BulkResult]) -> None:
+            self.post_message(BulkSettled(batch_id, results))
+
+        self.run_worker(
+            lambda: self._settle(lambda: settle_bulk(self.store, action, items, batch_id), untouched, say),
+            thread=True, group="settle", exit_on_error=False, name=f"settle bulk {batch_id}",
+        )
+
     def _settle(self, check: Callable[[], T], untouched: Callable[[T], bool], done: Callable[[T], None]) -> None:
         """``done(check())`` once the store answers (a worker thread), retrying at
         the refresh interval (at most ``SETTLE_RETRY_S``) while it does not.
@@ -189,6 +206,29 @@ class SokkaApp(App[None]):
                     else "warning", timeout=30, markup=False)
         if isinstance(self.screen, StoreScreen):
             self.screen.tick()
+
+    def on_bulk_settled(self, message: BulkSettled) -> None:
+        from sokka_tui.screens.bulk_run import BulkRunScreen
+
+        counts = Counter(result.outcome for result in message.results)
+        not_written = sum(1 for result in message.results if result.reason == NOT_WRITTEN)
+        parts = []
+        for outcome in BulkOutcome:
+            if counts[outcome]:
+                part = f"{outcome} {counts[outcome]:,}"
+                if outcome is BulkOutcome.SKIPPED and not_written:
+                    some = f"{not_written:,} not written"
+                    part += " (nothing written)" if not_written == counts[outcome] else f" ({some})"
+                parts.append(part)
+        unknown = counted(len(message.results), "task")
+        self.notify(
+            f"Bulk run {plain(message.batch_id, 40)}: checked the {unknown} whose outcome was unknown: "
+            f"{', '.join(parts)}.",
+            title="Bulk run settled", timeout=30, markup=False,
+        )
+        for screen in self.screen_stack:
+            if isinstance(screen, BulkRunScreen) and screen.batch_id == message.batch_id:
+                screen.settled(message.results)
 
     def on_unmount(self) -> None:
         self._settle_wait.set()

@@ -14,6 +14,7 @@ from textual.message import Message
 from sokka_tui.actions import Request
 from sokka_tui.settle import UNTIMED, Attempt, Settlement
 from stores import Page, Task, TaskStoreError
+from stores.bulk import BulkResult
 
 
 @dataclass
@@ -54,3 +55,11 @@ class ActionSettled(Message):
     """An action whose answer was lost has been checked: applied or not."""
 
     settlement: Settlement
+
+
+@dataclass
+class BulkSettled(Message):
+    """The tasks of bulk run ``batch_id`` whose outcome was unknown have been checked."""
+
+    batch_id: str
+    results: list[BulkResult]

@@ -1,19 +1,27 @@
 """After an action whose answer was lost (the connection broke mid-action): did
 it happen? Every write is MVCC-checked and atomic, so the task is either fully
 changed by it or untouched; this tells which, once the store answers again.
+
+The same for a bulk run stopped by a store failure: each task of the chunk in
+flight is looked at again (``settle_bulk``), and its record of the run looked
+for in the audit trail, by the run's ``batch_id``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sokka_tui.actions import VERBS, Request
+from sokka_tui.actions import VERBS, Action, Request
 from sokka_tui.render import absolute, format_duration, plain
 from stores import Store, Task
 from stores.audit import AuditEntry
+from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: How many of the task's newest records are searched for the action's own.
 RECORDS_SEARCHED = 50
+#: Why a task of a failed bulk run ends skipped when the store did not write it.
+NOT_WRITTEN = "Nothing was written: the store failed before writing it (m marks it again)."
 
 
 @dataclass(frozen=True)
@@ -102,3 +110,58 @@ def settle(store: Store, request: Request, attempt: Attempt = UNTIMED) -> Settle
     )
     return Settlement(request, None if looks_applied else False, task, attempt=attempt)
 
+
+def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_id: str) -> list[BulkResult]:
+    """What became of ``items``, sent in the bulk run ``batch_id`` when the store
+    failed (call from a worker thread): one result per item, in order.
+
+    Unchanged (still at the version marked): skipped, nothing written. Changed,
+    with this run's record in the task's audit trail: done. Changed otherwise:
+    skipped (something else changed it). Missing: gone. A store without an audit
+    trail: done when the task is one version on and in the action's status, as
+    the run would have left it (said so in the reason). Raises
+    ``StoreUnavailable`` while the store does not answer."""
+    audited = store.operator is not None
+    results = []
+    for item in items:
+        task = store.task(item.task_id)
+        if task is None:
+            results.append(BulkResult(item.task_id, BulkOutcome.GONE, "The task no longer exists."))
+        elif task.record_ver == item.record_ver:
+            results.append(BulkResult(item.task_id, BulkOutcome.SKIPPED, NOT_WRITTEN))
+        elif audited:
+            record = _record_of_run(store, action, item, batch_id)
+            if record is not None:
+                results.append(BulkResult(
+                    item.task_id, BulkOutcome.DONE,
+                    f"Written before the run stopped: recorded at {absolute(record.at)} "
+                    f"(v{record.record_ver_before}→v{record.record_ver_after}).",
+                    task,
+                ))
+            else:
+                results.append(_changed_elsewhere(item, task))
+        elif task.record_ver == item.record_ver + 1 and task.status == action.target:
+            results.append(BulkResult(
+                item.task_id, BulkOutcome.DONE,
+                f"Now {task.status}, one version on, as this run leaves it; this store keeps no audit "
+                "trail to confirm it was this run.",
+                task,
+            ))
+        else:
+            results.append(_changed_elsewhere(item, task))
+    return results
+
+
+def _record_of_run(store: Store, action: Action, item: BulkItem, batch_id: str) -> AuditEntry | None:
+    for entry in store.audit_log(item.task_id, {"limit": RECORDS_SEARCHED}).data:
+        if entry.batch_id == batch_id and entry.action == action and entry.record_ver_before == item.record_ver:
+            return entry
+    return None
+
+
+def _changed_elsewhere(item: BulkItem, task: Task) -> BulkResult:
+    return BulkResult(
+        item.task_id, BulkOutcome.SKIPPED,
+        f"Changed by something else since marked: now version {task.record_ver} ({task.status}), "
+        f"not {item.record_ver}; nothing written by this run.",
+    )

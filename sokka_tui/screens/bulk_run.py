@@ -1,6 +1,12 @@
 """A bulk action running: chunk by chunk in a worker thread, with a progress bar;
 cancellable between chunks; then a result per task, browsable by outcome, and
-the skipped ones re-marked with one key."""
+the skipped ones re-marked with one key.
+
+When the store fails mid-run, the chunk in flight is *unknown*: listed as such,
+and settled (done, skipped, gone) as soon as the store answers, from the tasks'
+versions and this run's records in the audit trail (``sokka_tui.settle``). A
+store that refuses to write at all (read-only, a role or ACL that may only read)
+wrote nothing: that chunk is *refused* at once."""
 
 from __future__ import annotations
 
@@ -16,9 +22,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from sokka_tui.actions import VERBS, Action
-from sokka_tui.render import counted, plain, safe_text
+from sokka_tui.render import counted, plain, safe_text, sentence
 from sokka_tui.screens.base import ConsoleScreen
-from stores import TaskStoreError
+from stores import StoreUnavailable, TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: Items per store call: small enough that progress moves and cancel is prompt
@@ -31,6 +37,9 @@ OUTCOME_STYLES = {
     BulkOutcome.REFUSED: "red",
     BulkOutcome.GONE: "dim",
 }
+#: The outcome of a task in the chunk the store failed on, until it is settled.
+UNKNOWN = "unknown"
+UNKNOWN_REASON = "The store failed while this chunk was being written: checked as soon as the store answers."
 #: Rows one view of the results lists: a table of tens of thousands of rows
 #: would freeze the console for seconds; the counters say how many there are.
 MAX_ROWS = 200
@@ -64,6 +73,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         Binding("3", "show('skipped')", "Skipped", id="bulk.skipped"),
         Binding("4", "show('refused')", "Refused", id="bulk.refused"),
         Binding("5", "show('gone')", "Gone", id="bulk.gone"),
+        Binding("6", "show('unknown')", "Unknown", id="bulk.unknown"),
     ]
     SCREEN_NAME = "Bulk action"
 
@@ -77,10 +87,12 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self.error = error
         self.results: list[BulkResult] = []
         self.unsent: list[BulkItem] = []
-        self.uncertain: list[BulkItem] = []
+        #: The tasks whose outcome is not known yet (the store failed while writing them).
+        self.unknown: dict[str, BulkItem] = {}
         self.failure: TaskStoreError | None = None
         self.running = True
-        self.shown: BulkOutcome | None = None
+        #: The outcome listed (``UNKNOWN`` too); ``None``: every one.
+        self.shown: str | None = None
         self.listed = self.matching = 0
         self._cancel = threading.Event()
 
@@ -131,25 +143,46 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
     def on_bulk_stopped(self, message: BulkStopped) -> None:
         self.running = False
         self.unsent = message.unsent
-        self.uncertain = message.uncertain or []
-        self.failure = message.error
-        if message.error is not None:
-            self.notify(plain(message.error, 300), title="Bulk action stopped", severity="error", markup=False)
-        self._add_rows(self.results)
+        self.failure = error = message.error
+        uncertain = message.uncertain or []
+        if isinstance(error, StoreUnavailable):
+            # Maybe written, maybe not: settled once the store answers again.
+            self.unknown = {item.task_id: item for item in uncertain}
+            self.app.settle_bulk_later(self.action, uncertain, self.batch_id)
+        elif error is not None:
+            # Any other failure is raised before anything is written (a read-only
+            # store, a role or ACL that may only read, a bad argument): refused.
+            reason = f"Nothing written: {sentence(plain(error, 200))}"
+            self.results.extend(BulkResult(item.task_id, BulkOutcome.REFUSED, reason) for item in uncertain)
+        if error is not None:
+            self.notify(plain(error, 300), title="Bulk action stopped", severity="error", markup=False)
+        self._list_rows()
         self._describe()
         self.refresh_bindings()
 
-    def _add_rows(self, results: list[BulkResult]) -> None:
+    def settled(self, results: list[BulkResult]) -> None:
+        """The unknown tasks ``results`` tell of are known now: done, skipped or gone."""
+        for result in results:
+            self.unknown.pop(result.task_id, None)
+        self.results.extend(results)
+        self._list_rows()
+        self._describe()
+        self.refresh_bindings()
+
+    def _list_rows(self) -> None:
         table = self.query_one("#bulk-results", DataTable)
-        shown = [r for r in results if self.shown is None or r.outcome == self.shown]
+        table.clear()
+        shown = [
+            (result.task_id, str(result.outcome), OUTCOME_STYLES[result.outcome], result.reason)
+            for result in self.results
+            if self.shown is None or result.outcome == self.shown
+        ]
+        if self.shown in (None, UNKNOWN):
+            shown += [(task_id, UNKNOWN, "bold red", UNKNOWN_REASON) for task_id in self.unknown]
         self.listed, self.matching = min(len(shown), MAX_ROWS), len(shown)
         table.add_rows(
-            (
-                safe_text(result.task_id, max_length=30),
-                Text(str(result.outcome), style=OUTCOME_STYLES[result.outcome]),
-                safe_text(result.reason, max_length=100),
-            )
-            for result in shown[:MAX_ROWS]
+            (safe_text(task_id, max_length=30), Text(outcome, style=style), safe_text(reason, max_length=100))
+            for task_id, outcome, style, reason in shown[:MAX_ROWS]
         )
 
     def _describe(self) -> None:
@@ -170,12 +203,12 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
             line.append(f"{outcome} {counts[outcome]:,}   ", style=OUTCOME_STYLES[outcome])
         if self.unsent:
             line.append(f"not sent {len(self.unsent):,}   ", style="bold")
-        if self.uncertain:
-            line.append(f"unknown {len(self.uncertain):,} (the store failed while writing them: check them)",
-                        style="bold red")
-        shown = "all" if self.shown is None else str(self.shown)
+        if self.unknown:
+            line.append(f"unknown {len(self.unknown):,} (the store failed while writing them: checked as soon "
+                        "as it answers)", style="bold red")
+        shown = "all" if self.shown is None else self.shown
         listed = f" (the first {self.listed:,} of {self.matching:,})" if self.matching > self.listed else ""
-        line.append(f"\nShowing {shown}{listed}. 1 all · 2 done · 3 skipped · 4 refused · 5 gone · "
+        line.append(f"\nShowing {shown}{listed}. 1 all · 2 done · 3 skipped · 4 refused · 5 gone · 6 unknown · "
                     "m re-marks the skipped", style="dim")
         self.query_one("#bulk-counts", Static).update(line)
 
@@ -195,10 +228,9 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self.notify("Cancelling after the chunk in flight.", markup=False)
 
     def action_show(self, outcome: str) -> None:
-        self.shown = None if outcome == "all" else BulkOutcome(outcome)
+        self.shown = None if outcome == "all" else outcome
         if not self.running:
-            self.query_one("#bulk-results", DataTable).clear()
-            self._add_rows(self.results)
+            self._list_rows()
         self._describe()
 
     def action_close(self) -> None:
