@@ -118,14 +118,17 @@ async def test_every_screen_through_a_read_only_user(make_store, make_app):
 
 
 async def test_a_write_through_a_read_only_user_is_one_clean_error(make_store, make_app):
-    """The store opened without read_only through that user: the console offers the
-    action, the server refuses it, the operator reads one clean message, nothing changes."""
+    """The store opened without read_only through that user finds the credentials
+    may only read (read_only_reason), so the console opens read-only; told it may
+    write anyway, it offers the action, the store refuses it, the operator reads
+    one clean message (no '..'), nothing changes."""
     writer = make_store(lease_time_ms=60_000)
     fill(writer)
     before = _everything(writer)
     with read_only_url(_backend(writer), writer.namespace) as url, \
             stores.open_store(url, namespace=writer.namespace, timeout=5) as store:
-        app = make_app(store, clock=system_clock)
+        assert store.read_only and make_app(store).read_only
+        app = make_app(store, clock=system_clock, read_only=False)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             topics = app.screen.query_one("#topics", DataTable)
@@ -143,6 +146,7 @@ async def test_a_write_through_a_read_only_user_is_one_clean_error(make_store, m
             assert len(messages) == 1, messages
             title, message = messages[0]
             assert title == "Read-only store" and "may only read" in message and "\n" not in message
+            assert not message.endswith("..")
             assert app.is_running
     assert _everything(writer) == before
 
