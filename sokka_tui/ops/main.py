@@ -19,7 +19,7 @@ import sys
 import stores
 from sokka_tui import arguments
 from sokka_tui.actions import Action
-from sokka_tui.ops import connect, expired, purge, reads, watch, writes
+from sokka_tui.ops import connect, doctor, expired, purge, reads, watch, writes
 from sokka_tui.ops.confirm import check_can_confirm
 from sokka_tui.ops.errors import (
     EXIT_INTERRUPTED,
@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="count them; delete nothing")
     _write_options(p, versioned=False)
 
+    command("doctor", "check that the store keeps what it acknowledges (server durability settings), "
+            "and show its identity and clock; exit 1 when a setting puts writes at risk", doctor.doctor)
+
     p = command("watch", "the leased tasks, a block of lines every few seconds (ctrl+c stops)",
                 lambda s, a, o: watch.watch(s, a))
     p.add_argument("topic", nargs="?")
@@ -182,6 +185,7 @@ def _error(kind: str, message: object) -> None:
 def run(args: argparse.Namespace) -> int:
     """Resolve the store, check what can be checked without it, open it, run the command."""
     target = connect.target_of(args)
+    args.target_label = target.label  # safe to show: no password
     dry = getattr(args, "dry_run", False)
     writing = args.write and not dry
     if writing:
@@ -197,6 +201,8 @@ def run(args: argparse.Namespace) -> int:
         run_command = {"purge": purge.dry_run, "revoke-expired": expired.dry_run}[args.command]
     out = Output(args.format)
     with connect.open_store(target, write=writing, timeout=args.timeout) as store:
+        for warning in store.warnings:  # e.g. a password the server ignored
+            _error("warning", warning)
         return run_command(store, args, out)
 
 
