@@ -19,7 +19,8 @@ from textual.worker import get_current_worker
 from sokka_tui.actions import Action, Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands
-from sokka_tui.messages import ActionSettled, BulkSettled
+from sokka_tui.identity_watch import IdentityWatch
+from sokka_tui.messages import ActionSettled, BulkSettled, StoreReset
 from sokka_tui.render import absolute, counted, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
@@ -29,6 +30,7 @@ from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 from stores.errors import redact
+from stores.identity import ASKED_READ_ONLY
 
 if TYPE_CHECKING:
     from sokka_tui.query import TaskQuery
@@ -79,9 +81,26 @@ class SokkaApp(App[None]):
         self.outage: str | None = None
         self._settle_wait = threading.Event()  # set when the app closes: settle workers stop
         self._outage_since: str | None = None
+        #: The store's identity as first seen, read again after every refresh.
+        self.identity_watch = IdentityWatch()
+        #: Set once the store was found reset (wiped): shown on every screen from then on.
+        self.reset_notice: str | None = None
 
     def on_mount(self) -> None:
         self.push_screen(TopicsScreen())
+        for warning in self.store.warnings:  # what opening the store found worth saying
+            self.notify(plain(warning, 300), title="Store warning", severity="warning", timeout=20, markup=False)
+
+    @property
+    def read_only_label(self) -> str:
+        """The header's READ-ONLY mark, with the reason when the credentials
+        (not the operator) made it so; empty when the console may write."""
+        if not self.read_only:
+            return ""
+        reason = self.store.read_only_reason
+        if reason is None or reason == ASKED_READ_ONLY:
+            return "READ-ONLY"
+        return f"READ-ONLY: {reason}"
 
     # -- navigation: the one place that knows the screens ----------------------------
     # Screens ask the app to open another screen, so no screen imports another
@@ -123,6 +142,12 @@ class SokkaApp(App[None]):
             self.notify(plain(error, 300), title=error.title, severity="error", markup=False)
         self.show_outage_on(self.screen)
 
+    def on_store_reset(self, message: StoreReset) -> None:
+        self.reset_notice = message.message
+        self.notify(plain(message.message, 300), title="Store reset", severity="error", timeout=60, markup=False)
+        for screen in self.screen_stack:
+            self.show_outage_on(screen)
+
     def report_recovered(self) -> None:
         if self.outage is not None:
             self.outage = None
@@ -135,7 +160,9 @@ class SokkaApp(App[None]):
 
         banners = screen.query(OutageBanner)
         for banner in banners:
-            if self.outage is None:
+            if self.outage is None and self.reset_notice is not None:
+                banner.show_reset(self.reset_notice)
+            elif self.outage is None:
                 banner.clear_outage()
             else:
                 banner.show_outage(self.outage, self._outage_since or "")

@@ -38,6 +38,13 @@ class StoreFailed(Message):
 
 
 @dataclass
+class StoreReset(Message):
+    """The store's identity is gone or another (``IdentityWatch``): ``message`` says so."""
+
+    message: str
+
+
+@dataclass
 class ActionFinished(Message):
     """An operator action came back: ``result`` when written, else ``error`` and the
     task ``now``; ``attempt`` says when it was sent and when its answer was given up on."""

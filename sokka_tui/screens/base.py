@@ -20,7 +20,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from sokka_tui.actions import VERBS, Action, Request, perform, refusal
-from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed
+from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
 from sokka_tui.render import format_duration, plain, safe_text, sentence
 from sokka_tui.settle import Attempt
 from sokka_tui.widgets.footer import Footer
@@ -100,7 +100,7 @@ class StoreScreen(ConsoleScreen[None]):
     # -- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         app = self.app
-        yield StatusBar(app.store_label, app.store.namespace, app.read_only, id="status-bar")
+        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, id="status-bar")
         yield OutageBanner(id="outage")
         yield from self.compose_body()
         panel = LeasedPanel(app.clock, id="leased")
@@ -161,9 +161,13 @@ class StoreScreen(ConsoleScreen[None]):
             self.app.clock.measure(store)
             payload = self.fetch(store)
             leased = store.list_leased_tasks(self.leased_topic, {"limit": LEASED_PAGE}) if show_leased else None
+            # After the reads: unchanged now, they came from the store shown so far.
+            reset = self.app.identity_watch.check(store)
         except TaskStoreError as exc:
             self.post_message(StoreFailed(exc, "refresh", started_at))
             return
+        if reset is not None:
+            self.app.post_message(StoreReset(reset))
         self.post_message(DataLoaded(payload, leased))
 
     def _arm(self) -> None:

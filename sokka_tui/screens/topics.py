@@ -49,6 +49,8 @@ class TopicsScreen(StoreScreen):
 
     def show(self, payload: list[TopicStats]) -> None:
         self.stats = payload
+        # What a reset of the store would lose, as far as this console has seen.
+        self.app.identity_watch.tasks_shown = sum(sum(stats.counts.values()) for stats in payload)
         now = self.app.clock.now()
         rows = []
         for stats in payload:

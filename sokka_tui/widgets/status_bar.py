@@ -10,24 +10,25 @@ from sokka_tui.render import format_duration, safe_text
 
 
 class StatusBar(Static):
-    """One line: title, store, namespace, READ-ONLY, measured clock skew."""
+    """One line: title, store, namespace, READ-ONLY (and why, when the
+    credentials made it so), measured clock skew."""
 
     skew_ms: reactive[int | None] = reactive(None)
 
-    def __init__(self, store_label: str, namespace: str, read_only: bool, **kwargs) -> None:
+    def __init__(self, store_label: str, namespace: str, read_only_label: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.store_label = store_label
         self.namespace = namespace
-        self.read_only = read_only
+        self.read_only_label = read_only_label
 
     def render(self) -> Text:
         text = Text.assemble(("sokka-tui", "bold"), "  ")
         text.append_text(safe_text(self.store_label, "dim", max_length=60))
         text.append("  ns ")
         text.append_text(safe_text(self.namespace, "bold"))
-        if self.read_only:
+        if self.read_only_label:
             text.append("  ")
-            text.append(" READ-ONLY ", style="bold reverse red")
+            text.append(f" {self.read_only_label} ", style="bold reverse red")
         if self.skew_ms is not None:
             sign = "+" if self.skew_ms >= 0 else "-"
             style = "yellow" if abs(self.skew_ms) >= 1000 else "dim"
@@ -36,12 +37,21 @@ class StatusBar(Static):
 
 
 class OutageBanner(Static):
-    """Shown while the store is unreachable; the console keeps retrying."""
+    """Shown while the store is unreachable (the console keeps retrying), and
+    from the moment the store is found reset (wiped) on."""
 
     def show_outage(self, message: str, since: str) -> None:
         text = Text.assemble(("STORE UNAVAILABLE ", "bold"), f"since {since}: ")
         text.append_text(safe_text(message, max_length=160))
         text.append("  Retrying; the view shows the last data loaded.")
+        self.update(text)
+        self.display = True
+
+    def show_reset(self, message: str) -> None:
+        """The store was wiped while the console watched it: said until the console quits."""
+        text = Text.assemble(("STORE RESET ", "bold"))
+        text.append_text(safe_text(message, max_length=240))
+        text.append("  Workers and consoles connected to it lost what they held.")
         self.update(text)
         self.display = True
 
