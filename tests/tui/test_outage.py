@@ -1,4 +1,5 @@
-"""A store that goes away and comes back: a banner, keys still answered, recovery.
+"""A store that goes away and comes back: a banner, keys still answered, recovery,
+and, as this Redis keeps nothing on disk, the store found reset, not empty.
 
 Uses a private redis-server on a free loopback port that this test starts,
 kills and restarts (tests/private_servers.py); nothing else is touched."""
@@ -29,6 +30,11 @@ async def test_outage_banner_and_recovery(private_redis, make_app):
         private_redis.start()  # back, empty (it keeps nothing on disk)
         await pilot.press("R")
         await settle(pilot)
-        assert not banner.display
         assert app.outage is None
+        assert "STORE UNAVAILABLE" not in str(banner.content)
+        # Not "0 topics, the store has no tasks yet": the store was wiped, and the banner says so.
+        said = "The store was reset: its namespace marker is gone; 1 task shown before is not in it."
+        assert banner.display and "STORE RESET" in str(banner.content) and said in str(banner.content)
+        titles = [n.title for n in app._notifications]
+        assert "Reconnected" in titles and "Store reset" in titles
     store.close()
