@@ -89,6 +89,12 @@ def test_terminate_applied_while_its_reply_was_lost(server, caplog):
         store.close()
 
 
+def _lock_waiters(url: str) -> int:
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()
+        return int(row[0]) if row else 0
+
+
 def test_terminate_that_never_got_through(server, caplog):
     """The task's row is locked by another session the whole time: every try of
     the terminate times out on the lock (the server cancels it: not applied).
@@ -111,6 +117,13 @@ def test_terminate_that_never_got_through(server, caplog):
             assert wait_for(lambda: any("not applied" in m or "could not be sent again" in m
                                         for _, m in _worker_lines(caplog)), LEASE_MS / 1000 + 15), \
                 _worker_lines(caplog)
+            # A try the client gave up on (its deadline, a little longer than the
+            # server's lock timeout, can fire first on a loaded machine) may still
+            # wait on the lock in the server, and would run once the lock is
+            # released: cancel those first, so that "never applied" is what happened.
+            locker.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                           "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            assert wait_for(lambda: not _lock_waiters(server.url), 10)
             locker.rollback()
         worker.stop(timeout=20)
         final = store.task(task.task_id)
