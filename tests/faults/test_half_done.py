@@ -68,6 +68,7 @@ def _backend_waiting_on_lock(admin, namespace: str) -> int | None:
     return row[0] if row else None
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("action", ["terminate", "bulk"])
 def test_postgres_connection_killed_while_the_write_waits(pg_namespace, action):
     store = stores.open_store(PG_URL, namespace=pg_namespace, timeout=10, lease_time_ms=LEASE_MS)

@@ -55,6 +55,7 @@ def expired_store():
     drop_namespace("postgres", namespace)
 
 
+@pytest.mark.postgres
 async def test_revoke_ten_thousand_expired_leases(expired_store, make_app):
     app = make_app(expired_store, clock=system_clock)
     async with app.run_test(size=SIZE) as pilot:

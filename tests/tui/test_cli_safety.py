@@ -43,6 +43,7 @@ def _timed_cli(*args: str, limit_s: float = 15) -> subprocess.CompletedProcess:
 
 
 # -- wrong passwords ---------------------------------------------------------------
+@pytest.mark.redis
 def test_wrong_redis_password_is_one_line():
     host = REDIS_URL.split("://", 1)[1].rsplit("@", 1)[-1]
     with redis_user("~nothing:*", "+@read") as (user, password):
@@ -79,6 +80,7 @@ def test_wrong_postgres_password_is_one_line(scram_postgres):
 
 
 # -- libpq parameters --------------------------------------------------------------
+@pytest.mark.postgres
 def test_libpq_parameters_reach_the_server():
     import psycopg
 
@@ -103,6 +105,7 @@ def test_libpq_parameters_reach_the_server():
         drop_namespace("postgres", namespace)
 
 
+@pytest.mark.postgres
 def test_sslmode_require_against_a_server_without_ssl_is_one_line():
     url = PG_URL.replace("postgresql://root@", "postgresql://root:hunter2-pw@") + "?sslmode=require"
     line = _assert_one_clean_line(_timed_cli(url, "--timeout", "3"), "hunter2-pw")
@@ -162,6 +165,7 @@ def test_rediss_uses_tls_end_to_end(tls_redis):
     assert "certificate" in str(caught.value).lower()
 
 
+@pytest.mark.redis
 def test_rediss_against_a_plain_server_is_one_line():
     host = REDIS_URL.split("://", 1)[1].rsplit("@", 1)[-1]
     line = _assert_one_clean_line(_timed_cli(f"rediss://:hunter2-pw@{host}", "--timeout", "3"), "hunter2-pw")
@@ -227,7 +231,10 @@ def secret_url(request):
         drop_namespace("postgres", namespace)
 
 
-@pytest.mark.parametrize("secret_url", ["postgres", "redis"], indirect=True)
+@pytest.mark.parametrize(
+    "secret_url", [pytest.param(kind, marks=getattr(pytest.mark, kind)) for kind in ("postgres", "redis")],
+    indirect=True,
+)
 def test_password_stays_out_of_process_title_and_screen(secret_url):
     url, password, namespace = secret_url
     with stores.open_store(url, namespace=namespace, timeout=5) as store:

@@ -167,6 +167,7 @@ def pg_namespace():
     drop_namespace("postgres", namespace)
 
 
+@pytest.mark.postgres
 def test_seed_postgres(pg_namespace):
     started = time.perf_counter()
     created = demo.seed(PG_URL, namespace=pg_namespace, now_ms=NOW_MS)
