@@ -55,6 +55,8 @@ class SokkaApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_palette", "Command palette", show=False, id="app.commands"),
+        # Textual adds its ctrl+p only when no binding runs the palette; ``:`` does, so it is said here.
+        Binding("ctrl+p", "command_palette", "Command palette", show=False, priority=True, id="app.commands_ctrl_p"),
     ]
 
     def __init__(

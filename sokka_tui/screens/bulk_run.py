@@ -104,7 +104,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
             table.add_column(heading, width=width)
         yield table
-        yield Footer()
+        yield Footer(show_command_palette=False)  # as every screen: the palette keys are in help
 
     def on_mount(self) -> None:
         self._describe()

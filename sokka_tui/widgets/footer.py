@@ -18,6 +18,10 @@ class Footer(TextualFooter):
 
     _shown: tuple | None = None
 
+    def __init__(self, *, show_command_palette: bool = False, **kwargs) -> None:
+        # The palette's keys (``:``, ctrl+p) are in help (``?``), not on every footer.
+        super().__init__(show_command_palette=show_command_palette, **kwargs)
+
     def _keys(self, screen: Screen) -> tuple:
         """Everything ``compose`` reads from the bindings, so equal keys mean an equal footer."""
         return (
