@@ -1,4 +1,5 @@
-"""What the task list shows: a topic's tasks under filters, or one group."""
+"""What the task list shows: a topic's tasks under filters, one group, or the
+leases one owner holds."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ STUCK_LABELS = {
 
 @dataclass(frozen=True)
 class TaskQuery:
-    """The task list's query. ``text`` is an exact task id or group id to look up."""
+    """The task list's query. ``text`` is an exact task id or group id to look up;
+    ``owner``: the running tasks whose lease that worker (``pid``) holds, in
+    ``topic`` or (``None``) every topic (``list_tasks`` has no owner filter:
+    they are the leased tasks, soonest expiry first)."""
 
     topic: str | None = None
     status: TaskStatus | None = None
@@ -32,6 +36,7 @@ class TaskQuery:
     text: str | None = None
     group: str | None = None
     stuck: str | None = None
+    owner: str | None = None
 
     def filters(self) -> dict:
         """The ``list_tasks`` filters of this query."""
@@ -60,6 +65,8 @@ class TaskQuery:
         """The active filter in one line (store text cleaned of control characters)."""
         if self.group is not None:
             return f"group {clean(self.group)!r}"
+        if self.owner is not None:
+            return f"leases of {clean(self.owner)!r}"
         parts = []
         if self.status is not None:
             parts.append(f"status={self.status}")

@@ -12,7 +12,8 @@ PAGE = 500
 
 
 def matching(store, query: TaskQuery, now_ms: int, stuck_after_ms: int) -> Iterator[Task]:
-    """The tasks ``query`` shows, newest first for filters, soonest expiry first for leases."""
+    """The tasks ``query`` shows, newest first for filters, soonest expiry first for
+    leases (an owner's, the stuck ones)."""
     if query.group is not None:
         yield from store.tasks(query.group)
         return
@@ -24,6 +25,11 @@ def matching(store, query: TaskQuery, now_ms: int, stuck_after_ms: int) -> Itera
         for member in store.tasks(query.text):
             found.setdefault(member.task_id, member)
         yield from (t for t in found.values() if query.matches(t))
+        return
+    if query.owner is not None:  # what the owners view counts: running, with this pid
+        for task in scroll(lambda c: store.list_leased_tasks(query.topic, c), {"limit": PAGE}):
+            if task.status == TaskStatus.RUNNING and task.pid == query.owner:
+                yield task
         return
     if query.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
         wanted = TaskStatus.RUNNING if query.stuck == STUCK_EXPIRED else TaskStatus.SNOOZED

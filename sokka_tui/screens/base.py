@@ -253,6 +253,13 @@ class StoreScreen(ConsoleScreen[None]):
         self.refresh_bindings()
         self.selection_changed()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on a leased-panel row opens that task, on every screen (the
+        screens handle their own tables' rows)."""
+        if event.data_table.id == "leased-table" and event.row_key.value is not None:
+            event.stop()
+            self.app.open_task(event.row_key.value)
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.refresh_bindings()
         self.selection_changed()

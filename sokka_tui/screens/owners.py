@@ -34,7 +34,10 @@ class OwnersScreen(StoreScreen):
     """Running tasks by ``pid`` (snoozed tasks have no owner)."""
 
     SCREEN_NAME = "Owners"
-    BINDINGS = [Binding("r", "revoke_owner", "Revoke all of owner", id="owners.revoke")]
+    BINDINGS = [
+        Binding("enter", "open_owner", "Open owner's tasks", id="owners.open"),
+        Binding("r", "revoke_owner", "Revoke all of owner", id="owners.revoke"),
+    ]
 
     def __init__(self, topic: str | None) -> None:
         super().__init__()
@@ -85,6 +88,18 @@ class OwnersScreen(StoreScreen):
         title.append(f"  {counted(len(payload), 'owner')}; all expired = likely dead. r revokes all leases of one.")
         self.query_one("#owners-title", Static).update(title)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "owners":
+            self.action_open_owner()
+
+    def action_open_owner(self) -> None:
+        """The task list of the owner's leases (in this view's topic, or every topic)."""
+        from sokka_tui.query import TaskQuery
+
+        pid = selected_key(self.query_one("#owners", DataTable))
+        if pid is not None:
+            self.app.open_tasks(TaskQuery(topic=self.leased_topic, owner=pid))
+
     def action_revoke_owner(self) -> None:
         pid = selected_key(self.query_one("#owners", DataTable))
         owner = self.owners.get(pid) if pid is not None else None
@@ -95,6 +110,8 @@ class OwnersScreen(StoreScreen):
         run_bulk(self, Action.REVOKE, marks, lambda _remark: self.tick())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_owner":
+            return bool(self.owners) or None
         if action == "revoke_owner":
             if self.app.read_only:
                 return False

@@ -204,7 +204,7 @@ class TaskDetailScreen(StoreScreen):
             self.app.open_task(key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id in ("group", "leased-table") and event.row_key.value is not None:
+        if event.data_table.id == "group" and event.row_key.value is not None:
             self.app.open_task(event.row_key.value)
 
 

@@ -138,10 +138,16 @@ class TasksScreen(StoreScreen):
         if q.group is not None:
             title.append("Group ", style="bold")
             title.append_text(safe_text(q.group, "bold", max_length=60))
+        elif q.owner is not None:
+            title.append("Leases of ", style="bold")
+            title.append_text(safe_text(q.owner, "bold", max_length=60))
+            title.append(" in ")
+            title.append_text(safe_text(q.topic or "every topic", "bold", max_length=60))
         else:
             title.append("Tasks of ", style="bold")
             title.append_text(safe_text(q.topic, "bold", max_length=60))
-        order = "soonest expiry first" if q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE) else "newest first"
+        leases = q.owner is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE)
+        order = "soonest expiry first" if leases else "newest first"
         title.append(f"  {self.window.loaded_label()}, {order}")
         self.marking.describe(title)
         if self.deep:
@@ -152,6 +158,8 @@ class TasksScreen(StoreScreen):
         self.query_one("#title", Static).update(title)
         if q.group is not None:
             line = Text("Every task of the group, in every topic.", style="dim")
+        elif q.owner is not None:
+            line = Text("The running tasks whose lease this owner holds.", style="dim")
         else:
             line = Text("Filter: ", style="dim")
             line.append(q.describe(), style="bold yellow" if q.filtered else "dim")
@@ -162,9 +170,9 @@ class TasksScreen(StoreScreen):
     def fetch(self, store: Store) -> Listing | None:
         q = self.task_query
         now = self.app.clock.now()
-        if q.group is not None or q.text is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
+        if not self._pages():
             tasks = list(islice(matching(store, q, now, self.app.stuck_after_ms), LIVE_ROWS))
-            if q.stuck is None:
+            if q.stuck is None and q.owner is None:
                 tasks.sort(key=lambda t: (t.updated_at, t.task_id), reverse=True)
             return Listing(tasks, None)
         if self.deep:
@@ -239,7 +247,7 @@ class TasksScreen(StoreScreen):
 
     def _pages(self) -> bool:
         q = self.task_query
-        return not (q.group or q.text or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE))
+        return not (q.group or q.text or q.owner or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE))
 
     def load_next_page(self) -> None:
         cursor = self.window.next_cursor
@@ -347,8 +355,6 @@ class TasksScreen(StoreScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "tasks":
             self.action_open_task()
-        elif event.data_table.id == "leased-table" and event.row_key.value is not None:
-            self.app.open_task(event.row_key.value)
 
     def action_show_group(self) -> None:
         task = self.selected_task()
@@ -356,7 +362,7 @@ class TasksScreen(StoreScreen):
             self.app.open_tasks(TaskQuery(topic=None, group=task.task_group_id))
 
     def action_filter(self) -> None:
-        if self.task_query.group is not None:
+        if self.task_query.group is not None or self.task_query.owner is not None:
             return
         from sokka_tui.screens.filter import FilterModal
 
@@ -406,7 +412,7 @@ class TasksScreen(StoreScreen):
             super().action_back()
 
     def action_stuck(self, stuck: str) -> None:
-        if self.task_query.group is not None:
+        if self.task_query.group is not None or self.task_query.owner is not None:
             return
         self._apply_filter(replace(self.task_query, stuck=None if self.task_query.stuck == stuck else stuck))
 
@@ -427,9 +433,9 @@ class TasksScreen(StoreScreen):
             return not self.app.read_only
         if action in ("mark_task", "mark_all", "revoke_expired") and self.app.read_only:
             return False
-        if action in ("revoke_expired", "owners", "stuck") and self.task_query.group is not None:
-            return False
-        if action == "filter" and self.task_query.group is not None:
+        # A group, or one owner's leases: a set of its own, not a topic's list to filter.
+        one_set = self.task_query.group is not None or self.task_query.owner is not None
+        if action in ("revoke_expired", "owners", "stuck", "filter") and one_set:
             return False
         if action in ("show_group", "open_task") and self.current_task() is None:
             return None
