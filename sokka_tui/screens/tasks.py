@@ -47,6 +47,25 @@ COLUMNS = (
     ("", 1), ("Task", 28), ("Status", 10), ("Sub-topic", 12), ("Group", 14), ("Updated", 11), ("Ver", 4),
     ("Owner", 18), ("Lease / wake", 16), ("Description", 26),
 )
+#: The group view spans topics: Topic (by the sub-topic) in place of Group, which the title names.
+GROUP_COLUMNS = (
+    ("", 1), ("Task", 28), ("Status", 10), ("Topic", 18), ("Sub-topic", 12), ("Updated", 11), ("Ver", 4),
+    ("Owner", 18), ("Lease / wake", 16), ("Description", 22),
+)
+#: An owner's leases in every topic: Topic in place of Owner, which the title names.
+OWNER_COLUMNS = (
+    ("", 1), ("Task", 28), ("Status", 10), ("Topic", 18), ("Sub-topic", 12), ("Group", 14), ("Updated", 11),
+    ("Ver", 4), ("Lease / wake", 16), ("Description", 26),
+)
+
+
+def columns_for(query: TaskQuery) -> tuple[tuple[str, int], ...]:
+    """The task table's columns for ``query``: a Topic column when it spans topics."""
+    if query.group is not None:
+        return GROUP_COLUMNS
+    if query.owner is not None and query.topic is None:
+        return OWNER_COLUMNS
+    return COLUMNS
 
 
 @dataclass
@@ -80,6 +99,7 @@ class TasksScreen(StoreScreen):
         super().__init__()
         self.task_query = query
         self.leased_topic = query.topic
+        self.columns = columns_for(query)  # a filter keeps the query's kind: the columns stay
         # The module's names, read here: a test can shrink the window.
         self.window = Window(WINDOW_ROWS, WINDOW_SLACK, page_size=PAGE_SIZE, live_rows=LIVE_ROWS)
         self.paging = False  # a page is loading
@@ -118,7 +138,7 @@ class TasksScreen(StoreScreen):
         yield Static(id="title", classes="screen-title")
         yield Static(id="filter-line", classes="filter-line")
         table = TaskTable(id="tasks", cursor_type="row", zebra_stripes=True)
-        for heading, width in COLUMNS:
+        for heading, width in self.columns:
             table.add_column(heading, width=width)
         yield table
         yield Static(id="task-actions", classes="action-line")
@@ -195,17 +215,21 @@ class TasksScreen(StoreScreen):
             lease = relative(task.lease_expires_at, now)
             if task.lease_expires_at <= now:
                 lease = ("STUCK " if task.status == TaskStatus.RUNNING else "WAKE DUE ") + lease
+        cells = {
+            "": Text("●" if task.task_id in self.marks else "", style="bold yellow"),
+            "Task": safe_text(task.task_id, max_length=28),
+            "Topic": safe_text(task.topic, max_length=18),
+            "Status": Text(str(task.status), style=STATUS_STYLES[task.status]),
+            "Sub-topic": safe_text(task.sub_topic, max_length=12),
+            "Group": safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=14),
+            "Updated": Text(relative(task.updated_at, now)),
+            "Ver": Text(str(task.record_ver), justify="right"),
+            "Owner": safe_text(task.pid or "—", max_length=18),
+            "Lease / wake": Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
+        }
         return [
-            Text("●" if task.task_id in self.marks else "", style="bold yellow"),
-            safe_text(task.task_id, max_length=28),
-            Text(str(task.status), style=STATUS_STYLES[task.status]),
-            safe_text(task.sub_topic, max_length=12),
-            safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=14),
-            Text(relative(task.updated_at, now)),
-            Text(str(task.record_ver), justify="right"),
-            safe_text(task.pid or "—", max_length=18),
-            Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
-            safe_text(task.task_description or "", max_length=26),
+            cells[heading] if heading != "Description" else safe_text(task.task_description or "", max_length=width)
+            for heading, width in self.columns
         ]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -63,6 +63,8 @@ async def test_enter_on_an_owner_opens_its_leased_tasks(frozen_store, make_app):
         assert tasks.task_query.owner == "worker-b2:5151"
         assert set(tasks.tasks) == {"email-002", "email-003"}
         assert {row.value for row in tasks.table.rows} == {"email-002", "email-003"}
+        headings = [str(column.label) for column in tasks.table.ordered_columns]
+        assert "Topic" in headings and "Owner" not in headings  # every topic's leases of one owner
         title = str(tasks.query_one("#title").render())
         assert "worker-b2:5151" in title
         await pilot.press("escape")
