@@ -83,7 +83,12 @@ class StoreScreen(ConsoleScreen[None]):
         Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
         Binding("y", "copy_task_id", "Copy id", show=False, id="task.copy"),
         Binding("A", "audit", "Audit trail", show=False, id="view.audit"),
+        # Before a table's own home/end (which scroll sideways): same keys, same meaning on every list.
+        Binding("home", "first_row", show=False, priority=True, id="view.first_row"),
+        Binding("end", "last_row", show=False, priority=True, id="view.last_row"),
     ]
+    #: Keys of this screen that move the cursor, listed in help.
+    HELP_MOVE_KEYS: tuple[tuple[str, str], ...] = (("home / end", "First / last row"),)
     #: The topic the leased panel shows (``None``: every topic).
     leased_topic: str | None = None
     #: A short name for help and notifications.
@@ -229,6 +234,20 @@ class StoreScreen(ConsoleScreen[None]):
     def _focused_table(self) -> DataTable | None:
         focused = self.focused
         return focused if isinstance(focused, DataTable) else None
+
+    def action_first_row(self) -> None:
+        """Home: the focused list's first row (anything else focused: its top)."""
+        if (table := self._focused_table()) is not None:
+            table.action_scroll_top()
+        elif self.focused is not None:
+            self.focused.scroll_home()
+
+    def action_last_row(self) -> None:
+        """End: the focused list's last row (anything else focused: its bottom)."""
+        if (table := self._focused_table()) is not None:
+            table.action_scroll_bottom()
+        elif self.focused is not None:
+            self.focused.scroll_end()
 
     def action_cursor_down(self) -> None:
         if (table := self._focused_table()) is not None:

@@ -89,11 +89,7 @@ class TasksScreen(StoreScreen):
         Binding("3", "stuck('wake-due')", "Wake overdue", show=False, id="tasks.stuck_wake"),
         Binding("X", "revoke_expired", "Revoke expired", id="tasks.revoke_expired"),
         Binding("o", "owners", "Owners", show=False, id="tasks.owners"),
-        # Before the table's own home/end (which scroll sideways); listed in help as HELP_MOVE_KEYS.
-        Binding("home", "first_row", show=False, priority=True, id="tasks.first_row"),
-        Binding("end", "last_row", show=False, priority=True, id="tasks.last_row"),
     ]
-    HELP_MOVE_KEYS = (("home / end", "First / last loaded row"),)
 
     def __init__(self, query: TaskQuery) -> None:
         super().__init__()
@@ -105,6 +101,7 @@ class TasksScreen(StoreScreen):
         self.paging = False  # a page is loading
         self.marking = Marking(self, self._redraw_marks)
         self._follow_pending = False  # a look at the view after it scrolled is scheduled
+        self._to_end = False  # End was pressed: page on to the last task
 
     # The window's state, as the rest of the console (and the tests) read it.
     @property
@@ -317,6 +314,7 @@ class TasksScreen(StoreScreen):
 
     def _page_failed(self) -> None:
         self.paging = False
+        self._to_end = False
 
     def _page_loaded(self, generation: int, done: Callable[[T], None], result: T) -> None:
         self.paging = False
@@ -332,6 +330,7 @@ class TasksScreen(StoreScreen):
             if dropped:
                 rebuild_rows(table, [(key, table.get_row(key)) for key in self.window.tasks], shift=-dropped)
         self._describe()
+        self._go_on_to_end()
 
     def _previous_page_done(self, pages: list[tuple[Cursor, list[Task]]] | None) -> None:
         if pages is None:
@@ -347,6 +346,7 @@ class TasksScreen(StoreScreen):
             rows = rows[: len(rows) - dropped_below]
         rebuild_rows(table, rows, shift=len(fresh))
         self._describe()
+        self._go_on_to_end()
 
     # -- selection and keys ------------------------------------------------------
     def current_task(self) -> Task | None:
@@ -364,12 +364,39 @@ class TasksScreen(StoreScreen):
         return focused if isinstance(focused, DataTable) else self.table
 
     def action_first_row(self) -> None:
-        """Home: the first row loaded (rows dropped above load again from there)."""
-        self._focused_table().action_scroll_top()
+        """Home: the first task of the list; when rows above were dropped, the
+        list loads again from the top (as R does deep in the list)."""
+        if self._focused_table() is not self.table:
+            super().action_first_row()
+            return
+        self._to_end = False
+        if self.window.has_above:
+            self._start_over()
+            self.tick()
+        else:
+            self.table.action_scroll_top()
 
     def action_last_row(self) -> None:
-        """End: the last row loaded (the next page loads from there)."""
-        self._focused_table().action_scroll_bottom()
+        """End: the last task of the list, in one press: the pages after the
+        last row load one after another through the window (which drops pages
+        above as usual, so it never holds more than its rows), the cursor on
+        the last row as they come."""
+        if self._focused_table() is not self.table:
+            super().action_last_row()
+            return
+        self.table.action_scroll_bottom()
+        self._to_end = self._pages() and self.window.next_cursor is not None
+        self.load_next_page()
+
+    def _go_on_to_end(self) -> None:
+        """After a page, while End is under way: the cursor on the last row, the next page."""
+        if not self._to_end:
+            return
+        self.table.move_cursor(row=self.table.row_count - 1, animate=False)
+        if self.window.next_cursor is None:
+            self._to_end = False
+        else:
+            self.load_next_page()
 
     def action_open_task(self) -> None:
         task = self.current_task()
@@ -408,6 +435,7 @@ class TasksScreen(StoreScreen):
 
     def _start_over(self) -> None:
         """Forget the rows loaded; the next load starts from the top."""
+        self._to_end = False
         self.window.start_over()
         self.table.clear()
 

@@ -11,6 +11,7 @@ from stores import scroll
 from stores.base import StoreOptions
 from stores.sqlite.store import SQLiteStore
 from tests.tui.conftest import SIZE, open_topic, settle
+from tests.waiting import until
 
 WINDOW, SLACK = 300, 100  # small, so a few pages of 100 rows fill it
 TASKS = 1_000
@@ -214,20 +215,37 @@ async def test_window_shifts_keep_the_view_still(many, make_app, monkeypatch):
         assert screen.rows_above == tasks_screen.PAGE_SIZE
 
 
-async def test_home_and_end_go_to_the_first_and_last_rows(many, make_app):
+async def test_home_and_end_go_to_the_first_and_last_tasks(many, make_app):
+    """One press of End: the topic's last task, its pages loaded through the
+    window (never more than its rows held); Home: the first task again."""
+    expected = order(many)
     app = make_app(many)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "bulk")
         table = screen.table
-        last = keys(table)[-1]
+        held = []
+        screen.window.add_page = _spy(screen.window.add_page, lambda: held.append(len(screen.tasks)))
         await pilot.press("end")
+        await until(pilot, lambda: screen.page_cursor is None and not screen.paging)
         await settle(pilot)
-        assert screen.current_task().task_id == last and table.scroll_x == 0
-        assert table.row_count == 2 * tasks_screen.PAGE_SIZE  # and the next page loaded
+        assert screen.current_task().task_id == expected[-1] and table.scroll_x == 0
+        assert table.cursor_row == table.row_count - 1 and cursor_in_view(table)
+        assert screen.loaded_rows == TASKS and keys(table) == expected[-table.row_count:]
+        assert held and max(held) <= WINDOW + tasks_screen.PAGE_SIZE and table.row_count <= WINDOW
         await pilot.press("home")
         await settle(pilot)
         assert table.cursor_row == 0 and table.scroll_x == 0
+        assert screen.current_task().task_id == expected[0] and screen.rows_above == 0
+
+
+def _spy(method, after):
+    def call(*args, **kwargs):
+        result = method(*args, **kwargs)
+        after()
+        return result
+
+    return call
 
 
 async def test_more_new_tasks_above_than_a_window_start_again_from_the_top(many, make_app, clock):
