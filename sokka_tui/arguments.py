@@ -8,6 +8,7 @@ password in a URL never echoed) and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -25,7 +26,16 @@ CONTEXT_HELP = (
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one clean line and exit code 2."""
+    """An ``ArgumentParser`` whose errors are one clean line and exit code 2.
+
+    A word that starts with ``-`` and a digit is a value, not an option (no
+    option here starts so): ``sokka snooze ID -5m`` reaches the duration's own
+    check ("cannot be negative") instead of "DURATION is missing"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse's own pattern takes only plain numbers (-5, -.5) as values.
+        self._negative_number_matcher = re.compile(r"^-\.?[0-9]")
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {clean(redact(message))} (see --help)\n")

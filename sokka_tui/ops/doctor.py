@@ -18,7 +18,7 @@ from typing import Any
 
 from sokka_tui.ops.errors import EXIT_OK, EXIT_REFUSED
 from sokka_tui.ops.output import Column, Output, Table, iso
-from sokka_tui.render import absolute, clean, format_duration, relative
+from sokka_tui.render import absolute, clean, counted, format_duration, relative
 from stores import DurabilityCheck, Store, StoreIdentity
 
 CHECK_COLUMNS = [Column("SETTING", 22), Column("VALUE", 14), Column("OK", 4), Column("AT RISK", 80)]
@@ -91,8 +91,12 @@ class Report:
         lines.append(table.getvalue().rstrip("\n"))
         lines.append("")
         unsafe = sum(1 for check in self.checks if not check.ok)
+        total = len(self.checks)
         if unsafe:
-            lines.append(f"{unsafe} of {len(self.checks)} settings put acknowledged writes at risk.")
+            verb = "puts" if unsafe == 1 else "put"
+            lines.append(f"{unsafe} of {counted(total, 'setting')} {verb} acknowledged writes at risk.")
+        elif total == 1:
+            lines.append("The one setting checked keeps acknowledged writes.")
         else:
-            lines.append(f"All {len(self.checks)} settings keep acknowledged writes.")
+            lines.append(f"All {total} settings keep acknowledged writes.")
         return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from collections import Counter
 from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.output import Output, dumps
 from sokka_tui.query import STUCK_EXPIRED, TaskQuery
-from sokka_tui.render import clean
+from sokka_tui.render import clean, counted
 from sokka_tui.selection import matching
 from stores.bulk import BULK_CHUNK, BulkItem, BulkOutcome
 from stores.protocol import Store
@@ -38,7 +38,7 @@ def revoke_expired(store: Store, args: argparse.Namespace, out: Output) -> int:
         out.document(_summary(args.topic, 0, Counter()), f"No expired lease in topic {topic!r}.")
         return 0
     sample = ", ".join(clean(item.task_id) for item in items[:3]) + (", …" if len(items) > 3 else "")
-    confirm(f"Revoke {len(items)} expired lease(s) of topic {topic!r} ({sample})?", args.yes)
+    confirm(f"Revoke {counted(len(items), 'expired lease')} of topic {topic!r} ({sample})?", args.yes)
     counts: Counter = Counter()
     for start in range(0, len(items), BULK_CHUNK):
         for result in store.apply_bulk("revoke", items[start : start + BULK_CHUNK]):
@@ -49,7 +49,7 @@ def revoke_expired(store: Store, args: argparse.Namespace, out: Output) -> int:
         if out.for_people and len(items) > BULK_CHUNK:
             print(f"… {min(start + BULK_CHUNK, len(items))} of {len(items)}", file=sys.stderr, flush=True)
     people = (
-        f"Revoked {counts[BulkOutcome.DONE]} of {len(items)} expired lease(s) of topic {topic!r}: "
+        f"Revoked {counts[BulkOutcome.DONE]:,} of {counted(len(items), 'expired lease')} of topic {topic!r}: "
         f"done {counts[BulkOutcome.DONE]}, skipped {counts[BulkOutcome.SKIPPED]} (changed since found), "
         f"refused {counts[BulkOutcome.REFUSED]}, gone {counts[BulkOutcome.GONE]}."
     )

@@ -106,6 +106,9 @@ TASK_COLUMNS = [
     Column("ID", 26), Column("TOPIC", 14), Column("SUB-TOPIC", 10), Column("STATUS", 10),
     Column("VER", 4, right=True), Column("OWNER", 16), Column("UPDATED (UTC)", 19), Column("NOTE", 40),
 ]
+_TOPIC_AT = 1  # where TASK_COLUMNS has the topic
+#: A single topic's tasks: the topic is the one asked for, not repeated on every line.
+TOPIC_TASK_COLUMNS = TASK_COLUMNS[:_TOPIC_AT] + TASK_COLUMNS[_TOPIC_AT + 1:]
 LEASED_COLUMNS = [
     Column("ID", 26), Column("TOPIC", 14), Column("STATUS", 8), Column("OWNER", 16),
     Column("VER", 4, right=True), Column("LEASE ENDS (UTC)", 19), Column("STATE", 24),
@@ -136,7 +139,17 @@ def audit_row(entry: AuditEntry) -> list[object]:
     before = f"{entry.status_before} → " if entry.status_before is not None else ""
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [absolute(entry.at)[:23], entry.operator, entry.tool, entry.action, entry.task_id, entry.topic,
-            f"{before}{entry.status_after}", version, entry.detail, entry.batch_id or ""]
+            f"{before}{entry.status_after}", version, audit_detail(entry), entry.batch_id or ""]
+
+
+def audit_detail(entry: AuditEntry) -> str:
+    """An audit record's detail as the console's audit screen says it: a snooze
+    ``for 30s`` (stored as ms), a reservation ``by`` its owner. JSON keeps the raw text."""
+    if entry.action == "snooze" and entry.detail.isdigit():
+        return f"for {format_duration(int(entry.detail))}"
+    if entry.action == "reserve":
+        return f"by {entry.detail}"
+    return entry.detail
 
 
 def short_time(ms: int | None) -> str:
@@ -161,6 +174,10 @@ def task_row(task: Task) -> list[object]:
     note = task.error if task.status == TaskStatus.FAILED and task.error else task.task_description
     return [task.task_id, task.topic, task.sub_topic, str(task.status), task.record_ver,
             task.pid or "—", short_time(task.updated_at), note or ""]
+
+
+def _without_topic(row: list[object]) -> list[object]:
+    return row[:_TOPIC_AT] + row[_TOPIC_AT + 1:]
 
 
 def leased_row(task: Task, now_ms: int) -> list[object]:
@@ -215,8 +232,12 @@ class Output:
         stream.write("\n]\n" if count else "]\n")
         return count
 
-    def tasks(self, tasks: Iterable[Task]) -> int:
-        return self.items(tasks, task_json, TASK_COLUMNS, task_row)
+    def tasks(self, tasks: Iterable[Task], *, topic_column: bool = True) -> int:
+        """A list of tasks; without ``topic_column`` (one topic's listing, named on the
+        command line) the table leaves out the TOPIC column. JSON keeps every field."""
+        if topic_column:
+            return self.items(tasks, task_json, TASK_COLUMNS, task_row)
+        return self.items(tasks, task_json, TOPIC_TASK_COLUMNS, lambda t: _without_topic(task_row(t)))
 
     def leased(self, tasks: Iterable[Task], now_ms: int) -> int:
         return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))

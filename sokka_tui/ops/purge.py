@@ -16,7 +16,7 @@ from functools import partial
 from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Interrupted, Usage
 from sokka_tui.ops.output import Output, iso
-from sokka_tui.render import absolute, clean, format_duration
+from sokka_tui.render import absolute, clean, counted, format_duration
 from stores import FINAL_STATUSES, scroll
 from stores.protocol import Store
 
@@ -34,9 +34,12 @@ def statuses_of(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def _scope(args: argparse.Namespace, statuses: tuple[str, ...]) -> str:
+def _scope(args: argparse.Namespace, statuses: tuple[str, ...], count: int | None = None) -> str:
+    """``failed tasks of topic 'x' last updated more than 30d ago``, with ``count``
+    in front (``1 failed task ...``) when given."""
     where = f" of topic {clean(args.topic)!r}" if args.topic else ""
-    return f"{' and '.join(statuses)} tasks{where} last updated more than {format_duration(args.older_than)} ago"
+    kind = counted(count, f"{' and '.join(statuses)} task") if count is not None else f"{' and '.join(statuses)} tasks"
+    return f"{kind}{where} last updated more than {format_duration(args.older_than)} ago"
 
 
 def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
@@ -52,7 +55,7 @@ def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
     out.document(
         {"would_purge": total, "by_status": counted, "cutoff_ms": cutoff, "cutoff_iso": iso(cutoff),
          "topic": args.topic},
-        f"Would purge {total} {_scope(args, statuses)} (before {absolute(cutoff)}): "
+        f"Would purge {_scope(args, statuses, total)} (before {absolute(cutoff)}): "
         + ", ".join(f"{s} {n}" for s, n in counted.items()) + ". Nothing was deleted.",
     )
     return 0
@@ -73,14 +76,14 @@ def purge(store: Store, args: argparse.Namespace, out: Output) -> int:
                 print(f"… purged {total}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         # The batch in flight either committed or not; what is counted is gone.
-        raise Interrupted(f"interrupted after purging {total} task(s) in {batches} batch(es)") from None
+        raise Interrupted(f"interrupted after purging {counted(total, 'task')} in {counted(batches, 'batch', 'batches')}") from None
     finally:
         if progress and batches:
             print(file=sys.stderr)
     out.document(
         {"purged": total, "batches": batches, "statuses": list(statuses), "topic": args.topic,
          "older_than_ms": args.older_than},
-        f"Purged {total} {_scope(args, statuses)}.",
+        f"Purged {_scope(args, statuses, total)}.",
     )
     return 0
 

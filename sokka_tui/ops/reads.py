@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 
 from sokka_tui.ops.errors import Refused
 from sokka_tui.ops.output import Output
@@ -45,6 +45,19 @@ def _limited(rows: Iterator[Row], limit: int | None) -> Iterator[Row]:
     return islice(rows, limit) if limit else rows
 
 
+def _of_a_topic(rows: Iterator[Row], store: Store, topic: str | None) -> Iterator[Row]:
+    """``rows``, a listing of ``topic``'s tasks; ``Refused`` when it is empty because
+    no task has that topic (a topic exists while it has tasks). An existing topic
+    with nothing matching is an empty list. Looks ahead one row, before anything
+    is written, so a refusal prints no header."""
+    first = next(rows, None)
+    if first is not None:
+        return chain([first], rows)
+    if topic is not None and not store.list_tasks({"topic": topic}, {"limit": 1}).data:
+        raise Refused(f"no such topic {clean(topic)!r}")
+    return iter(())
+
+
 def _page(limit: int | None) -> dict:
     return {"limit": min(limit, PAGE) if limit else PAGE}
 
@@ -67,7 +80,7 @@ def tasks(store: Store, args: argparse.Namespace, out: Output) -> int:
         if args.until is not None:
             filters["to_ms"] = parse_when(args.until, now)
     listing = scroll(lambda cursor: store.list_tasks(filters, cursor), _page(args.limit))
-    out.tasks(_limited(listing, args.limit))
+    out.tasks(_limited(_of_a_topic(listing, store, args.topic), args.limit), topic_column=False)
     return 0
 
 
@@ -90,7 +103,7 @@ def group(store: Store, args: argparse.Namespace, out: Output) -> int:
 def leased(store: Store, args: argparse.Namespace, out: Output) -> int:
     now = store.now_ms()
     listing = scroll(lambda cursor: store.list_leased_tasks(args.topic, cursor), _page(args.limit))
-    out.leased(_limited(listing, args.limit), now)
+    out.leased(_limited(_of_a_topic(listing, store, args.topic), args.limit), now)
     return 0
 
 

@@ -45,7 +45,7 @@ def test_the_report_says_what_is_at_risk():
     text = report.text()
     assert not report.healthy
     assert "RISK  a crash loses the last transactions" in text
-    assert "1 of 2 settings put acknowledged writes at risk." in text
+    assert "1 of 2 settings puts acknowledged writes at risk." in text
     assert "warning    the server requires no password" in text
     assert "0123456789abcdef, created 1970-01-01 00:00:01 UTC (1m 00s ago)" in text
     document = report.to_json()

@@ -55,8 +55,9 @@ def test_tasks_filters_and_limit(sokka, store):
     assert sokka("tasks", "mail", "--until", "1h", "--jsonl").out == ""
     assert len(sokka("tasks", "mail", "--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01 00:00",
                      "--jsonl").lines) == 7
-    empty = sokka("tasks", "nothing-here", "--json")
+    empty = sokka("tasks", "mail", "--status", "failed", "--json")
     assert empty.code == 0 and json.loads(empty.out) == []
+    assert sokka("tasks", "nothing-here", "--json").code == 1  # no such topic
     table = sokka("tasks", "mail", "--status", "running")
     assert table.lines[0].startswith("ID") and running.task_id in table.lines[1] and "w-1" in table.lines[1]
 
@@ -192,3 +193,41 @@ def test_audit_lists_the_trail_newest_first(sokka, store):
     only = json.loads(sokka("audit", "--task", task.task_id, "--json").out)
     assert [r["action"] for r in only] == ["revoke"]
     assert len(json.loads(sokka("audit", "--limit", "1", "--json").out)) == 1
+
+
+def test_tasks_of_a_topic_that_does_not_exist_is_refused(sokka, store):
+    store.create_task({"topic": "mail", "data": 0})
+    for fmt in ([], ["--json"], ["--jsonl"]):
+        missing = sokka("tasks", "nosuchtopic", *fmt)
+        assert (missing.code, missing.out) == (1, "")
+        assert missing.err == "sokka: refused: no such topic 'nosuchtopic'\n"
+        assert sokka("leased", "nosuchtopic", *fmt).code == 1
+    # An existing topic with nothing matching is an empty list, not an error.
+    empty = sokka("tasks", "mail", "--status", "failed")
+    assert (empty.code, empty.err) == (0, "") and empty.lines[0].startswith("ID")
+    assert len(empty.lines) == 1
+    assert json.loads(sokka("tasks", "mail", "--status", "failed", "--json").out) == []
+    assert sokka("leased", "mail").code == 0
+    assert sokka("leased").code == 0  # every topic: an empty store lists nothing
+
+
+def test_tasks_of_one_topic_does_not_repeat_the_topic_column(sokka, store):
+    long_topic = "notifications.email.transactional"
+    store.create_task({"topic": long_topic, "data": 0})
+    table = sokka("tasks", long_topic)
+    assert table.code == 0
+    assert "TOPIC" not in table.lines[0].split() and "SUB-TOPIC" in table.lines[0]
+    assert "notifications.…" not in table.out and long_topic not in table.lines[1]
+    # A group spans topics: its listing keeps the column.
+    group = store.tasks(store.list_tasks({"topic": long_topic}, {"limit": 1}).data[0].task_group_id)
+    assert "TOPIC" in sokka("group", group[0].task_group_id).lines[0].split()
+    # JSON is unchanged: every field, the topic too.
+    assert json.loads(sokka("tasks", long_topic, "--json").out)[0]["topic"] == long_topic
+
+
+def test_audit_shows_a_snooze_as_the_console_does(sokka, store):
+    task = _running(store, "mail")
+    assert sokka("snooze", task.task_id, "30s", "--yes").code == 0
+    table = sokka("audit")
+    assert "for 30s" in table.lines[1] and "30000" not in table.out
+    assert json.loads(sokka("audit", "--json").out)[0]["detail"] == "30000"

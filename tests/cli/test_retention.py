@@ -83,7 +83,7 @@ def test_revoke_expired(sokka, make_store, store):
 
     result = sokka("revoke-expired", "mail", "--json", stdin=Terminal("y\n", before_answer=finish_one))
     assert result.code == 0, result.err
-    assert "Revoke 3 expired lease(s) of topic 'mail'" in result.err
+    assert "Revoke 3 expired leases of topic 'mail'" in result.err
     assert json.loads(result.out) == {"topic": "mail", "found": 3, "done": 2, "skipped": 1, "refused": 0,
                                       "gone": 0}
     assert [store.task(t.task_id).status for t in stuck] == [

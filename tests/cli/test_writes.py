@@ -9,6 +9,7 @@ import pytest
 
 from stores import TaskStatus
 from tests.cli.conftest import Terminal
+from tests.waiting import wait_for
 
 
 def _running(store, topic: str = "mail", pid: str = "w-3"):
@@ -170,3 +171,32 @@ def test_an_answer_lost_mid_write_says_it_may_have_been_applied(store, capsys):
     assert proxy.swallowed.is_set()
     now = store.task(task.task_id)
     assert (now.status, now.record_ver) == (TaskStatus.STARTING, task.record_ver + 1)  # it was applied
+
+
+@pytest.mark.parametrize("duration", ["-5m", "-30s", "-1h30m"])
+def test_a_negative_snooze_says_it_cannot_be_negative(sokka, store, duration, capsys):
+    store.create_task({"topic": "mail", "data": 0})
+    task = store.reserve_task("mail", "w-1")
+    with pytest.raises(SystemExit) as exit_info:
+        sokka("snooze", task.task_id, duration, "--yes")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be negative" in err and "required" not in err, err
+    assert store.task(task.task_id).record_ver == task.record_ver
+
+
+def test_messages_count_in_the_right_number(sokka, store, make_store):
+    stale = make_store(lease_time_ms=1)
+    store.create_task({"topic": "mail", "data": 0})
+    stale.reserve_task("mail", "w-1")
+    assert wait_for(lambda: store.topics()[0].expired_leases == 1, timeout=5)
+    done = sokka("revoke-expired", "mail", "--yes")
+    assert done.code == 0 and "1 expired lease " in done.out and "lease(s)" not in done.out, done.out
+    store.create_task({"topic": "mail", "data": 1})
+    finished = store.reserve_task("mail", "w-1")
+    store.terminate(finished.task_id, "w-1")
+    assert wait_for(lambda: store.now_ms() - store.task(finished.task_id).updated_at > 1_000, timeout=5)
+    dry = sokka("purge", "--older-than", "1s", "--dry-run")
+    assert dry.out.startswith("Would purge 1 terminated and failed task last updated"), dry.out
+    purged = sokka("purge", "--older-than", "1s", "--yes")
+    assert purged.out.startswith("Purged 1 terminated and failed task last updated"), purged.out
