@@ -26,6 +26,7 @@ from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.settle import NOT_WRITTEN, UNTIMED, Attempt, Settlement, settle, settle_bulk
+from sokka_tui.stop_signals import exit_on_stop_signals
 from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
@@ -89,6 +90,8 @@ class SokkaApp(App[None]):
         self.reset_notice: str | None = None
 
     def on_mount(self) -> None:
+        if not self.is_headless:  # SIGTERM, SIGHUP, SIGINT: exit as ``q`` does (stop_signals.py)
+            exit_on_stop_signals(self.exit)
         self.push_screen(TopicsScreen())
         for warning in self.store.warnings:  # what opening the store found worth saying
             self.notify(plain(warning, 300), title="Store warning", severity="warning", timeout=20, markup=False)

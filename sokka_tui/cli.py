@@ -14,6 +14,8 @@ import stores
 from sokka_tui import arguments
 from sokka_tui.contexts import ENV_URL, ContextError, resolve
 from sokka_tui.proctitle import hide_secrets_from_process_title
+from sokka_tui.render import clean
+from sokka_tui.stop_signals import ignore_stop_signals
 from stores.audit import Operator
 from stores.errors import redact
 
@@ -41,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lease-time", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=None,
                          metavar="DURATION",
                          help="lease granted by reservations made through this store handle, e.g. 2m")
+    parser.add_argument_group("demo").add_argument(
+        "--store", metavar="PATH",
+        help="sokka-tui demo only: keep the demo's store in this SQLite file (kept on exit; "
+        "run again to go on with it) instead of a temporary one")
     console.add_argument("--stuck-after", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=5 * 60_000,
                          metavar="DURATION", help="a task 'starting' for longer than this counts as stuck (default 5m)")
     return parser
@@ -58,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.url == "demo":
         args.namespace = args.namespace or stores.DEFAULT_NAMESPACE
         return run_demo(args)
+    if args.store is not None:
+        return _fail("--store is for 'sokka-tui demo' only")
     try:
         target = resolve(args.url, args.context, namespace=args.namespace, read_only=args.read_only,
                          allow_write=args.allow_write)
@@ -80,27 +88,46 @@ def main(argv: list[str] | None = None) -> int:
         build_app(
             store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after
         ).run()
+        ignore_stop_signals()  # the console has exited: let the store close in peace
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """An embedded store, seeded, with simulated workers; they stop when the console exits."""
+    """An embedded store, seeded, with simulated workers; they stop when the console
+    exits (``q``, or a signal: see stop_signals.py). The store is a temporary file,
+    removed on exit (its WAL too), unless ``--store PATH`` keeps it."""
+    from sokka_tui.demo import NotADemoStore, demo_store
+
+    if args.store is None:
+        with tempfile.TemporaryDirectory(prefix="sokka-demo-") as directory:
+            return _demo_on(f"sqlite://{directory}/demo.db", args, fresh=True)
+    try:
+        url, fresh = demo_store(args.store, args.namespace)
+    except NotADemoStore as exc:
+        return _fail(clean(str(exc)))
+    code = _demo_on(url, args, fresh=fresh)
+    print(f"The demo's store stays in {args.store}; to read it: sokka --url {url} topics", file=sys.stderr)
+    return code
+
+
+def _demo_on(url: str, args: argparse.Namespace, *, fresh: bool) -> int:
     from sokka_tui.app import build_app
     from sokka_tui.demo import DemoFleet, seed
 
-    with tempfile.TemporaryDirectory(prefix="sokka-demo-") as directory:
-        url = f"sqlite://{directory}/demo.db"
-        lease = args.lease_time or DEMO_LEASE_MS
-        with stores.open_store(
-            url, lease_time_ms=lease, namespace=args.namespace, operator=Operator.current("sokka-tui")
-        ) as store:
+    lease = args.lease_time or DEMO_LEASE_MS
+    with stores.open_store(
+        url, lease_time_ms=lease, namespace=args.namespace, operator=Operator.current("sokka-tui")
+    ) as store:
+        if fresh:
             seed(url, namespace=args.namespace, lease_time_ms=lease)
-            with DemoFleet(url, namespace=args.namespace, lease_time_ms=lease):
-                build_app(
-                    store, store_label="demo (embedded SQLite, simulated workers)",
-                    refresh_interval=args.refresh, read_only=args.read_only or None,
-                    stuck_after_ms=args.stuck_after,
-                ).run()
+        with DemoFleet(url, namespace=args.namespace, lease_time_ms=lease):
+            build_app(
+                # The URL, so that `sokka --url URL ...` can be pointed at the demo's store.
+                store, store_label=f"demo {url}",
+                refresh_interval=args.refresh, read_only=args.read_only or None,
+                stuck_after_ms=args.stuck_after,
+            ).run()
+            ignore_stop_signals()  # the console has exited: the workers stop and the store goes
     return 0
 
 

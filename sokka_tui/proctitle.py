@@ -14,3 +14,9 @@ def hide_secrets_from_process_title(argv: list[str], prog: str) -> None:
     shown = [redact(arg) for arg in argv]
     if shown != argv:
         setproctitle(" ".join([prog, *shown]))
+
+
+def set_process_title(title: str) -> None:
+    """What ``ps`` and ``/proc/<pid>/cmdline`` show for this process from now on:
+    the demo's worker processes say what they are (``sokka-demo worker 0``)."""
+    setproctitle(title)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sokka_tui.demo.producer import start_producer
 from sokka_tui.demo.workers import start_workers
+from sokka_tui.proctitle import set_process_title
 from stores.errors import TaskStoreError
 from stores.registry import open_store
 
@@ -49,6 +50,11 @@ def _silence() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def process_title(config: ChildConfig) -> str:
+    """What ``ps`` shows for this process: ``sokka-demo worker 0``, ``sokka-demo producer``."""
+    return f"sokka-demo {config.role} {config.index}" if config.role == "worker" else f"sokka-demo {config.role}"
+
+
 def _open_store(config: ChildConfig):
     # A store briefly busy (the children start together) gets a few quick tries
     # before the fleet's slower restart takes over.
@@ -64,6 +70,7 @@ def _open_store(config: ChildConfig):
 
 def child_main(config: ChildConfig) -> None:
     """A fleet process: runs until the parent stops it, or exits when the parent is gone."""
+    set_process_title(process_title(config))
     _silence()
     try:
         store = _open_store(config)

@@ -76,7 +76,8 @@ def purge(store: Store, args: argparse.Namespace, out: Output) -> int:
                 print(f"… purged {total}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         # The batch in flight either committed or not; what is counted is gone.
-        raise Interrupted(f"interrupted after purging {counted(total, 'task')} in {counted(batches, 'batch', 'batches')}") from None
+        done = f"{counted(total, 'task')} in {counted(batches, 'batch', 'batches')}"
+        raise Interrupted(f"interrupted after purging {done}") from None
     finally:
         if progress and batches:
             print(file=sys.stderr)

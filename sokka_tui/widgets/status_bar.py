@@ -6,7 +6,18 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from sokka_tui.render import format_duration, safe_text
+from sokka_tui.render import clean, format_duration, safe_text
+
+#: The store label keeps at least this many cells, however narrow the terminal.
+MIN_LABEL_CELLS = 24
+
+
+def middle_cut(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` characters, its middle replaced by ``…`` when too long."""
+    if len(text) <= cells:
+        return text
+    tail = (cells - 1) // 2
+    return text[: cells - 1 - tail] + "…" + text[len(text) - tail:]
 
 
 class StatusBar(Static):
@@ -22,9 +33,17 @@ class StatusBar(Static):
         self.read_only_label = read_only_label
 
     def render(self) -> Text:
+        rest = self._after_label()
         text = Text.assemble(("sokka-tui", "bold"), "  ")
-        text.append_text(safe_text(self.store_label, "dim", max_length=60))
-        text.append("  ns ")
+        # The store (its URL, password hidden) in full when the line has room, so it
+        # can be copied (`sokka --url ...`); else cut in the middle, keeping the file name.
+        room = max(MIN_LABEL_CELLS, (self.size.width or 80) - len("sokka-tui  ") - rest.cell_len)
+        text.append(middle_cut(clean(self.store_label), room), style="dim")
+        text.append_text(rest)
+        return text
+
+    def _after_label(self) -> Text:
+        text = Text("  ns ", end="")
         text.append_text(safe_text(self.namespace, "bold"))
         if self.read_only_label:
             text.append("  ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import select
@@ -296,3 +297,242 @@ def test_demo_package_never_loads_textual():
     count, loaded = result.stdout.strip().split(" ", 1)
     assert int(count) >= 10  # the walk found the package's modules
     assert loaded == "[]"
+
+
+# -- the demo command, as a user runs it: in a terminal (a pty), stopped by a signal -------
+
+
+class DemoInTerminal:
+    """``sokka-tui demo ARGS`` on a pseudo-terminal (its controlling terminal, as
+    in a real one), with ``$TMPDIR`` at ``tmp`` so its temporary directory can be
+    watched; everything it writes to the terminal is kept in ``output``."""
+
+    def __init__(self, tmp: Path, *args: str) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+
+        self.tmp = tmp
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+
+        def own_terminal() -> None:  # in the child: a new session whose terminal is the pty
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        env = {**os.environ, "TMPDIR": str(tmp), "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "40"}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sokka_tui", "demo", *args], cwd=ROOT, env=env,
+            stdin=slave, stdout=slave, stderr=slave, preexec_fn=own_terminal, close_fds=True,
+        )
+        os.close(slave)
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: the other side is gone
+                return
+            if not chunk:
+                return
+            self._chunks.append(chunk)
+
+    @property
+    def output(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def demo_dirs(self) -> list[Path]:
+        return sorted(self.tmp.glob("sokka-demo-*"))
+
+    def fleet(self) -> list[int]:
+        """The pids of the demo's worker and producer processes (its children but
+        multiprocessing's resource tracker)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                title = (entry / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.process.pid and b"resource_tracker" not in title:
+                found.append(int(entry.name))
+        return found
+
+    def titles(self) -> list[str]:
+        titles = []
+        for pid in self.fleet():
+            with contextlib.suppress(OSError):
+                titles.append(Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").decode())
+        return sorted(titles)
+
+    def wait_until_running(self) -> list[int]:
+        ready = wait_for(lambda: b"Topics" in self.output and len(self.fleet()) == 4, timeout=30, interval=0.1)
+        assert ready, f"the demo did not start: {self.output[-2000:]!r}"
+        return self.fleet()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        with contextlib.suppress(OSError):
+            os.close(self.master)
+
+
+@pytest.fixture
+def short_tmp():
+    """A temporary directory with a short path (pytest's are long), so the demo's
+    store URL fits the header of a 160-column terminal."""
+    import shutil
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="sd-", dir="/tmp"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def demo_terminal(short_tmp):
+    started: list[DemoInTerminal] = []
+
+    def start(*args: str) -> DemoInTerminal:
+        started.append(DemoInTerminal(short_tmp, *args))
+        return started[-1]
+
+    yield start
+    for terminal in started:
+        terminal.close()
+
+
+RESTORE = {"leaves the alternate screen": b"\x1b[?1049l", "mouse reporting off": b"\x1b[?1000l",
+           "any-event mouse off": b"\x1b[?1003l", "cursor shown": b"\x1b[?25h"}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_stops_the_demo_as_q_does(demo_terminal, stop):
+    terminal = demo_terminal()
+    fleet = terminal.wait_until_running()
+    assert len(terminal.demo_dirs()) == 1
+    before = len(terminal.output)
+    os.kill(terminal.process.pid, stop)
+    assert terminal.process.wait(20) == 0
+    after = terminal.output[before:]
+    missing = [what for what, sequence in RESTORE.items() if sequence not in after]
+    assert not missing, f"the terminal was not restored ({missing}): {after[-500:]!r}"
+    assert b"Traceback" not in terminal.output
+    assert terminal.demo_dirs() == [], "the demo's temporary directory (and its WAL) was left behind"
+    assert wait_for(lambda: all(gone(pid) for pid in fleet), timeout=5), "a demo worker outlived the demo"
+
+
+def test_closing_the_terminal_stops_the_demo_and_removes_its_store(demo_terminal):
+    terminal = demo_terminal()
+    fleet = terminal.wait_until_running()
+    os.close(terminal.master)  # the terminal window closes: the kernel sends SIGHUP
+    assert terminal.process.wait(20) == 0
+    assert terminal.demo_dirs() == []
+    assert wait_for(lambda: all(gone(pid) for pid in fleet), timeout=5)
+
+
+def test_demo_processes_carry_a_recognisable_title(demo_terminal):
+    terminal = demo_terminal()
+    terminal.wait_until_running()
+    assert terminal.titles() == ["sokka-demo producer", "sokka-demo worker 0", "sokka-demo worker 1",
+                                 "sokka-demo worker 2"]
+    os.kill(terminal.process.pid, signal.SIGTERM)
+    assert terminal.process.wait(20) == 0
+
+
+# -- the demo's store, reachable from `sokka` ---------------------------------------------
+
+
+def test_the_header_shows_the_demo_store_url(demo_terminal):
+    terminal = demo_terminal()
+    terminal.wait_until_running()
+    (directory,) = terminal.demo_dirs()
+    url = f"sqlite://{directory}/demo.db".encode()
+    assert wait_for(lambda: url in terminal.output, timeout=10), "the header does not show the store's URL"
+    os.kill(terminal.process.pid, signal.SIGTERM)
+    assert terminal.process.wait(20) == 0
+
+
+def test_demo_store_keeps_the_demo_in_a_file_sokka_can_read(demo_terminal, short_tmp, capsys):
+    from sokka_tui.ops.main import main as sokka
+
+    path = short_tmp / "kept" / "demo.db"
+    path.parent.mkdir()
+    terminal = demo_terminal("--store", str(path))
+    terminal.wait_until_running()
+    url = f"sqlite://{path}"
+    assert wait_for(lambda: url.encode() in terminal.output, timeout=10)
+    os.kill(terminal.process.pid, signal.SIGTERM)
+    assert terminal.process.wait(20) == 0
+    assert f"sokka --url {url} topics".encode() in terminal.output
+    assert path.exists() and terminal.demo_dirs() == []
+    with stores.open_store(url) as store:
+        kept = {t.task_id for t in every_task(store)}
+    assert len(kept) >= 300
+    capsys.readouterr()
+    assert sokka(["--url", url, "topics"]) == 0
+    listed = capsys.readouterr().out
+    assert all(topic in listed for topic in demo.DEMO_TOPICS)
+
+    # Run again: the same store goes on (not seeded twice, nothing lost).
+    again = demo_terminal("--store", str(path))
+    again.wait_until_running()
+    os.kill(again.process.pid, signal.SIGTERM)
+    assert again.process.wait(20) == 0
+    with stores.open_store(url) as store:
+        assert kept <= {t.task_id for t in every_task(store)}
+
+
+def test_demo_store_refuses_what_is_not_a_demo_store(tmp_path):
+    import sqlite3
+
+    fresh, seeded = tmp_path / "new.db", tmp_path / "seeded.db"
+    assert demo.demo_store(str(fresh), "sokka") == (f"sqlite://{fresh}", True)
+    (tmp_path / "empty.db").touch()
+    assert demo.demo_store(str(tmp_path / "empty.db"), "sokka")[1] is True
+    demo.seed(f"sqlite://{seeded}")
+    assert demo.demo_store(str(seeded), "sokka") == (f"sqlite://{seeded}", False)
+
+    someones = tmp_path / "app.db"
+    with sqlite3.connect(someones) as db:
+        db.execute("CREATE TABLE customers (name TEXT)")
+    db.close()
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n" * 100)
+    foreign = tmp_path / "work.db"
+    with stores.open_store(f"sqlite://{foreign}") as store:
+        store.create_task({"topic": "payroll", "data": {}})
+    refused = {
+        str(tmp_path): "is a directory",
+        str(tmp_path / "no" / "such" / "dir.db"): "there is no directory",
+        str(someones): "is not a demo store",
+        str(text): "is not a demo store",
+        str(foreign): "topics the demo does not make: 'payroll'",
+    }
+    for path, reason in refused.items():
+        with pytest.raises(demo.NotADemoStore, match=reason):
+            demo.demo_store(path, "sokka")
+    with sqlite3.connect(someones) as db:  # refused, and left untouched
+        assert [row[0] for row in db.execute("SELECT name FROM sqlite_master")] == ["customers"]
+    db.close()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--store", "x.db"], "--store is for 'sokka-tui demo' only"),
+    (["demo", "--store", "/no/such/dir/demo.db"], "there is no directory /no/such/dir"),
+])
+def test_demo_store_usage_errors_are_one_line(args, message, capsys):
+    from sokka_tui.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err

@@ -1,0 +1,38 @@
+"""Stopping the console from outside the way ``q`` does.
+
+``SIGTERM`` (``kill``, a service manager), ``SIGHUP`` (the terminal window
+closed) and ``SIGINT`` (``kill -INT``; the ``ctrl+c`` key is a key press in the
+console, not a signal) make the app exit as ``q`` does: Textual restores the
+terminal (main screen, mouse reporting off, cursor shown), the store is closed,
+and ``sokka-tui demo`` stops its workers and removes its temporary store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+#: The signals that end the console as ``q`` does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def exit_on_stop_signals(exit_app: Callable[[], object]) -> None:
+    """Call ``exit_app`` on the running event loop when a stop signal arrives.
+    Only in the main thread of a real terminal app (call it from ``on_mount``);
+    the handlers go when the loop closes."""
+    loop = asyncio.get_running_loop()
+    for number in STOP_SIGNALS:
+        # Not in the main thread (tests), or no signals on this platform: nothing to do.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(number, exit_app)
+
+
+def ignore_stop_signals() -> None:
+    """Once the console has exited: a second signal must not cut the clean-up short
+    (stopping the demo's workers, removing its store). The clean-up is bounded
+    (the fleet stops within seconds), and the process ends right after it."""
+    for number in STOP_SIGNALS:
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(number, signal.SIG_IGN)
