@@ -2,6 +2,10 @@
 driven headless over a store seeded by the demo's seed.
 
     .venv/bin/python scripts/make_screenshots.py   # writes screenshots/*.svg
+
+Each SVG renders the same in a browser and outside one (rsvg-convert, image
+viewers), and runs of blank rows are cut to one, so a short screen makes a
+short picture (screenshot_svg.py says how and why).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from screenshot_svg import screen_svg  # this directory is on sys.path when run as a script
+
 import stores
 from sokka_tui.app import build_app
 from sokka_tui.demo import seed
@@ -19,6 +25,8 @@ from stores.audit import Operator
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (160, 48)
+#: What the header shows: the label a real `sokka-tui demo` shows (its store's URL).
+STORE_LABEL = "demo sqlite:///tmp/sokka-demo-4k2x9q1z/demo.db"
 
 
 async def settle(pilot) -> None:
@@ -36,12 +44,12 @@ def pick(store, topic: str, status: TaskStatus, *, with_traceback: bool = False)
 
 
 async def shoot(store, name: str, steps, **app_options) -> None:
-    app = build_app(store, store_label="demo (embedded SQLite)", refresh_interval=3600, **app_options)
+    app = build_app(store, store_label=STORE_LABEL, refresh_interval=3600, **app_options)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await steps(pilot, app)
         await settle(pilot)
-        app.save_screenshot(str(OUT / f"{name}.svg"))
+        (OUT / f"{name}.svg").write_text(screen_svg(app), encoding="utf-8")
     print(f"screenshots/{name}.svg")
 
 
