@@ -8,8 +8,9 @@ from textual.widgets import Static
 
 from sokka_tui.render import clean, format_duration, safe_text
 
-#: The store label keeps at least this many cells, however narrow the terminal.
-MIN_LABEL_CELLS = 24
+#: The store label keeps at least this many cells, however narrow the terminal
+#: (what comes after it goes off the edge first, as it always did).
+MIN_LABEL_CELLS = 60
 
 
 def middle_cut(text: str, cells: int) -> str:
