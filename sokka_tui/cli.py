@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 
 import stores
 from sokka_tui import arguments
 from sokka_tui.contexts import ENV_URL, ContextError, resolve
 from sokka_tui.proctitle import hide_secrets_from_process_title
 from sokka_tui.render import clean
-from sokka_tui.stop_signals import ignore_stop_signals
+from sokka_tui.stop_signals import clean_up_uninterrupted
 from stores.audit import Operator
 from stores.errors import redact
 
@@ -82,13 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         store = stores.open_store(url, **options)
     except stores.TaskStoreError as exc:
         return _fail(redact(str(exc)))
-    with store:
+    with clean_up_uninterrupted() as ignore_signals, store:
         from sokka_tui.app import build_app
 
         build_app(
             store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after
         ).run()
-        ignore_stop_signals()  # the console has exited: let the store close in peace
+        ignore_signals()  # the console has exited: let the store close in peace
     return 0
 
 
@@ -99,18 +100,19 @@ def run_demo(args: argparse.Namespace) -> int:
     from sokka_tui.demo import NotADemoStore, demo_store
 
     if args.store is None:
-        with tempfile.TemporaryDirectory(prefix="sokka-demo-") as directory:
-            return _demo_on(f"sqlite://{directory}/demo.db", args, fresh=True)
+        with clean_up_uninterrupted() as ignore_signals, tempfile.TemporaryDirectory(prefix="sokka-demo-") as directory:
+            return _demo_on(f"sqlite://{directory}/demo.db", args, ignore_signals, fresh=True)
     try:
         url, fresh = demo_store(args.store, args.namespace)
     except NotADemoStore as exc:
         return _fail(clean(str(exc)))
-    code = _demo_on(url, args, fresh=fresh)
+    with clean_up_uninterrupted() as ignore_signals:
+        code = _demo_on(url, args, ignore_signals, fresh=fresh)
     print(f"The demo's store stays in {args.store}; to read it: sokka --url {url} topics", file=sys.stderr)
     return code
 
 
-def _demo_on(url: str, args: argparse.Namespace, *, fresh: bool) -> int:
+def _demo_on(url: str, args: argparse.Namespace, ignore_signals: Callable[[], None], *, fresh: bool) -> int:
     from sokka_tui.app import build_app
     from sokka_tui.demo import DemoFleet, seed
 
@@ -127,7 +129,7 @@ def _demo_on(url: str, args: argparse.Namespace, *, fresh: bool) -> int:
                 refresh_interval=args.refresh, read_only=args.read_only or None,
                 stuck_after_ms=args.stuck_after,
             ).run()
-            ignore_stop_signals()  # the console has exited: the workers stop and the store goes
+            ignore_signals()  # the console has exited: the workers stop and the store goes
     return 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 #: The signals that end the console as ``q`` does.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -29,10 +29,24 @@ def exit_on_stop_signals(exit_app: Callable[[], object]) -> None:
             loop.add_signal_handler(number, exit_app)
 
 
-def ignore_stop_signals() -> None:
-    """Once the console has exited: a second signal must not cut the clean-up short
-    (stopping the demo's workers, removing its store). The clean-up is bounded
-    (the fleet stops within seconds), and the process ends right after it."""
-    for number in STOP_SIGNALS:
-        with contextlib.suppress(ValueError):  # not the main thread
-            signal.signal(number, signal.SIG_IGN)
+@contextlib.contextmanager
+def clean_up_uninterrupted() -> Iterator[Callable[[], None]]:
+    """Around the console's run and its clean-up; yields ``ignore``, to call once
+    the console has exited: from then on a second signal cannot cut the clean-up
+    short (stopping the demo's workers, removing its store), which is bounded
+    (the fleet stops within seconds). On leaving, every stop signal gets back
+    the handler it had, so a caller (a test calling ``main``) keeps its own."""
+    saved = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+
+    def ignore() -> None:
+        for number in STOP_SIGNALS:
+            with contextlib.suppress(ValueError):  # not the main thread
+                signal.signal(number, signal.SIG_IGN)
+
+    try:
+        yield ignore
+    finally:
+        for number, handler in saved.items():
+            if handler is not None:  # None: set from outside Python, cannot be put back
+                with contextlib.suppress(ValueError):
+                    signal.signal(number, handler)

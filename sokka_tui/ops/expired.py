@@ -27,7 +27,7 @@ def expired(store: Store, topic: str):
 
 
 def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
-    out.leased(expired(store, args.topic), store.now_ms())
+    out.leased(expired(store, args.topic), store.now_ms(), topic_column=False)
     return 0
 
 

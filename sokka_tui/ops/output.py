@@ -106,13 +106,14 @@ TASK_COLUMNS = [
     Column("ID", 26), Column("TOPIC", 14), Column("SUB-TOPIC", 10), Column("STATUS", 10),
     Column("VER", 4, right=True), Column("OWNER", 16), Column("UPDATED (UTC)", 19), Column("NOTE", 40),
 ]
-_TOPIC_AT = 1  # where TASK_COLUMNS has the topic
+_TOPIC_AT = 1  # where TASK_COLUMNS and LEASED_COLUMNS have the topic
 #: A single topic's tasks: the topic is the one asked for, not repeated on every line.
 TOPIC_TASK_COLUMNS = TASK_COLUMNS[:_TOPIC_AT] + TASK_COLUMNS[_TOPIC_AT + 1:]
 LEASED_COLUMNS = [
     Column("ID", 26), Column("TOPIC", 14), Column("STATUS", 8), Column("OWNER", 16),
     Column("VER", 4, right=True), Column("LEASE ENDS (UTC)", 19), Column("STATE", 24),
 ]
+TOPIC_LEASED_COLUMNS = LEASED_COLUMNS[:_TOPIC_AT] + LEASED_COLUMNS[_TOPIC_AT + 1:]
 TOPIC_COLUMNS = [
     Column("TOPIC", 24), Column("STARTING", 9, True), Column("RUNNING", 8, True), Column("SNOOZED", 8, True),
     Column("FAILED", 8, True), Column("TERMINATED", 10, True), Column("EXPIRED", 8, True),
@@ -239,8 +240,12 @@ class Output:
             return self.items(tasks, task_json, TASK_COLUMNS, task_row)
         return self.items(tasks, task_json, TOPIC_TASK_COLUMNS, lambda t: _without_topic(task_row(t)))
 
-    def leased(self, tasks: Iterable[Task], now_ms: int) -> int:
-        return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))
+    def leased(self, tasks: Iterable[Task], now_ms: int, *, topic_column: bool = True) -> int:
+        """Leased tasks; without ``topic_column`` (one topic's, named on the command
+        line) the table leaves out the TOPIC column. JSON keeps every field."""
+        if topic_column:
+            return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))
+        return self.items(tasks, task_json, TOPIC_LEASED_COLUMNS, lambda t: _without_topic(leased_row(t, now_ms)))
 
     def audit(self, entries: Iterable[AuditEntry]) -> int:
         return self.items(entries, audit_json, AUDIT_COLUMNS, audit_row)

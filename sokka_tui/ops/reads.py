@@ -103,7 +103,8 @@ def group(store: Store, args: argparse.Namespace, out: Output) -> int:
 def leased(store: Store, args: argparse.Namespace, out: Output) -> int:
     now = store.now_ms()
     listing = scroll(lambda cursor: store.list_leased_tasks(args.topic, cursor), _page(args.limit))
-    out.leased(_limited(_of_a_topic(listing, store, args.topic), args.limit), now)
+    out.leased(_limited(_of_a_topic(listing, store, args.topic), args.limit), now,
+               topic_column=args.topic is None)
     return 0
 
 

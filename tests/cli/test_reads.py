@@ -218,6 +218,12 @@ def test_tasks_of_one_topic_does_not_repeat_the_topic_column(sokka, store):
     assert table.code == 0
     assert "TOPIC" not in table.lines[0].split() and "SUB-TOPIC" in table.lines[0]
     assert "notifications.…" not in table.out and long_topic not in table.lines[1]
+    leased = store.reserve_task(long_topic, "w-1")
+    for args in (["leased", long_topic], ["revoke-expired", long_topic, "--dry-run"]):
+        header = sokka(*args).lines[0].split()
+        assert "TOPIC" not in header and "OWNER" in header, args
+    assert "TOPIC" in sokka("leased").lines[0].split()  # every topic: the column stays
+    assert json.loads(sokka("leased", long_topic, "--json").out)[0]["task_id"] == leased.task_id
     # A group spans topics: its listing keeps the column.
     group = store.tasks(store.list_tasks({"topic": long_topic}, {"limit": 1}).data[0].task_group_id)
     assert "TOPIC" in sokka("group", group[0].task_group_id).lines[0].split()
