@@ -6,6 +6,7 @@ import contextlib
 import multiprocessing
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -536,3 +537,35 @@ def test_demo_store_usage_errors_are_one_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_killing_the_tmux_session_stops_the_demo(short_tmp):
+    """tmux closing the window: a hangup (SIGHUP, then SIGCONT, on which Textual
+    would resume into the dead terminal and hang on its exit); twice, as it was a race."""
+    for attempt in range(2):
+        session = f"sokka-demo-test-{os.getpid()}-{attempt}"
+        command = f"cd {ROOT} && TMPDIR={short_tmp} exec {sys.executable} -m sokka_tui demo"
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True)
+        try:
+            pane_pid = int(subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
+                                          capture_output=True, text=True, check=True).stdout.split()[0])
+
+            def children(pane_pid: int = pane_pid) -> list[int]:
+                return [int(p) for p in Path(f"/proc/{pane_pid}/task/{pane_pid}/children").read_text().split()]
+
+            assert wait_for(lambda: len(list(short_tmp.glob("sokka-demo-*"))) == 1 and len(children()) >= 4,
+                            timeout=30, interval=0.2), "the demo did not start in tmux"
+            fleet = children()
+
+            def shown(session: str = session) -> bool:
+                screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True)
+                return "expired leases" in screen.stdout
+
+            assert wait_for(shown, timeout=30, interval=0.2), "the console did not show the topics"
+            time.sleep(2 + 1.5 * attempt)  # a few refreshes; the hangup lands at another moment of their cycle
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        assert wait_for(lambda pid=pane_pid: gone(pid), timeout=20), "the demo hung after its terminal closed"
+        assert list(short_tmp.glob("sokka-demo-*")) == []
+        assert wait_for(lambda pids=fleet: all(gone(pid) for pid in pids), timeout=5)
