@@ -29,7 +29,16 @@ from stores.errors import (
     TaskStoreError,
     WrongOwner,
 )
-from stores.model import DurabilityCheck, Page, StoreIdentity, Task, TaskStatus, TopicStats
+from stores.model import (
+    DurabilityCheck,
+    FailureGroup,
+    FailureGroups,
+    Page,
+    StoreIdentity,
+    Task,
+    TaskStatus,
+    TopicStats,
+)
 from stores.options import StoreOptions
 from stores.paging import scroll
 from stores.protocol import LeaseSupervision, Store, TaskStore
@@ -45,6 +54,8 @@ __all__ = [
     "TASK_STATUSES",
     "AlreadyDone",
     "DurabilityCheck",
+    "FailureGroup",
+    "FailureGroups",
     "InvalidArgument",
     "InvalidStatus",
     "InvalidStatusTransition",

@@ -66,8 +66,10 @@ class AuditEntry:
 
 
 #: The actions a trail records, and the ``detail`` each carries: the error text
-#: (fail), the snooze length in ms (snooze), the new owner (reserve), else "".
-ACTIONS = ("create", "reserve", "extend", "terminate", "fail", "snooze", "revoke")
+#: (fail), the snooze length in ms (snooze), the new owner (reserve), the new
+#: task's id (rerun, recorded on the original, which it leaves unchanged), the
+#: original's id (create of a re-run), else "".
+ACTIONS = ("create", "reserve", "extend", "terminate", "fail", "snooze", "revoke", "rerun")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResul
 from stores.constants import FINAL_STATUSES
 from stores.errors import (
     InvalidArgument,
+    InvalidStatus,
     InvalidStatusTransition,
     InvalidTask,
     ReadOnlyStore,
@@ -29,7 +30,8 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.identity import ASKED_READ_ONLY
-from stores.model import DurabilityCheck, Page, StoreIdentity, Task, TopicStats
+from stores.failures import DEFAULT_GROUP_LIMIT, DEFAULT_SCAN_LIMIT, check_group_args
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicStats
 from stores.options import StoreOptions
 from stores.rules import Write
 from stores.validation import Cursor
@@ -260,8 +262,10 @@ class BaseStore(abc.ABC):
         snooze_ms: int | None = None,
         batch_id: str | None = None,
     ) -> list[BulkResult]:
-        """Apply ``action`` (terminate, fail, snooze, revoke) to every item, each only
-        at its ``record_ver`` (and, but for revoke, its ``pid``), in bounded chunks.
+        """Apply ``action`` (terminate, fail, snooze, revoke, rerun) to every item, each
+        only at its ``record_ver`` (and, but for revoke and rerun, its ``pid``), in
+        bounded chunks. A rerun's result carries the new task; each re-run is
+        atomic on its own (``rerun_task``), not the chunk.
 
         Returns one ``BulkResult`` per item, in order: done, skipped (changed since
         marked), refused (its status does not allow it) or gone. Raises
@@ -296,9 +300,25 @@ class BaseStore(abc.ABC):
         try:
             for start in range(0, len(items), BULK_CHUNK):
                 chunk = items[start : start + BULK_CHUNK]
-                results.extend(self._apply_bulk(bulk_action, chunk, error=error, snooze_ms=snooze_ms))
+                if bulk_action is BulkAction.RERUN:
+                    results.extend(self._rerun_each(chunk))
+                else:
+                    results.extend(self._apply_bulk(bulk_action, chunk, error=error, snooze_ms=snooze_ms))
         finally:
             self._bulk_run.batch_id = None
+        return results
+
+    def _rerun_each(self, items: list[BulkItem]) -> list[BulkResult]:
+        """A chunk of re-runs: each one atomic on its own (a new task and its two
+        audit records, or nothing), as ``rerun_task`` makes it."""
+        results = []
+        for item in items:
+            try:
+                task = self._rerun(item.task_id, item.record_ver)
+            except (TaskNotFound, TaskConcurrentlyUpdated, InvalidStatus) as exc:
+                results.append(BulkResult(item.task_id, outcome_of(exc), str(exc)))
+            else:
+                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
         return results
 
     def _apply_bulk(
@@ -321,6 +341,35 @@ class BaseStore(abc.ABC):
             else:
                 results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
         return results
+
+    def rerun_task(self, task_id: str, record_ver: int) -> Task:
+        """Re-run a ``failed`` or ``terminated`` task, only at ``record_ver``: create a
+        new task (``starting``) with its topic, sub-topic, data, group and timeout,
+        described as ``"re-run of <id>: <description>"`` (``stores.failures``), and
+        return it. The original is left as it is: failed stays final.
+
+        Atomic: with an operator, the audit trail records a ``rerun`` on the
+        original (detail: the new id) and the ``create`` of the new task (detail:
+        the original's id) in the same transaction (Redis: script) as the insert.
+        Raises ``TaskNotFound``, ``TaskConcurrentlyUpdated``, ``InvalidStatus`` (not
+        failed or terminated), ``InvalidArgument``, ``ReadOnlyStore``,
+        ``StoreUnavailable``."""
+        v.check_task_id(task_id)
+        v.check_record_ver(record_ver, optional=False)
+        self._writable("re-run tasks")
+        return self._rerun(task_id, record_ver)
+
+    def failure_groups(
+        self, topic: str, *, limit: int = DEFAULT_GROUP_LIMIT, scan_limit: int = DEFAULT_SCAN_LIMIT
+    ) -> FailureGroups:
+        """The failed tasks of ``topic`` grouped by error key (the error's first line),
+        most tasks first (then the most recent), at most ``limit`` groups.
+
+        Bounded: only the newest ``scan_limit`` failures (by ``updated_at``) are
+        read, in one statement (Redis: one read-only script); ``complete`` is
+        False when older ones exist. Raises ``InvalidArgument``, ``StoreUnavailable``."""
+        checked_topic, checked_limit, checked_scan = check_group_args(topic, limit, scan_limit)
+        return self._failure_groups(checked_topic, checked_limit, checked_scan)
 
     def audit_log(
         self, task_id: str | None = None, cursor: Mapping[str, Any] | None = None
@@ -441,6 +490,15 @@ class BaseStore(abc.ABC):
 
     @abc.abstractmethod
     def _revoke(self, task_id: str, record_ver: int) -> Task: ...
+
+    @abc.abstractmethod
+    def _rerun(self, task_id: str, record_ver: int) -> Task:
+        """The new task made from the original by ``stores.failures.rerun_of``, after
+        ``stores.rules.check_rerun`` found nothing wrong, with its audit records."""
+
+    @abc.abstractmethod
+    def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:
+        """``failure_groups`` with checked arguments."""
 
     @abc.abstractmethod
     def _topics(self) -> list[TopicStats]: ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from stores.constants import ALLOWED_SOURCES
 from stores.errors import (
+    InvalidStatus,
     InvalidStatusTransition,
     TaskConcurrentlyUpdated,
     TaskNotFound,
@@ -20,7 +21,7 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import Task, TaskStatus
-from stores.rules import TARGET_STATUS, Write
+from stores.rules import RERUN_SOURCES, TARGET_STATUS, Write
 
 #: Items sent to a server in one go by ``apply_bulk`` implementations.
 BULK_CHUNK = 500
@@ -31,17 +32,21 @@ class BulkAction(enum.StrEnum):
     FAIL = "fail"
     SNOOZE = "snooze"
     REVOKE = "revoke"
+    #: Not a transition: each task is left as it is and a new task made from it
+    #: (``rerun_task``); allowed from the final statuses (``rules.RERUN_SOURCES``).
+    RERUN = "rerun"
 
     @property
     def target(self) -> TaskStatus:
-        if self is BulkAction.REVOKE:
+        """The status the action leaves the task in (a re-run: the new task's)."""
+        if self in (BulkAction.REVOKE, BulkAction.RERUN):
             return TaskStatus.STARTING
         return TARGET_STATUS[Write(self.value)]
 
     @property
     def checks_owner(self) -> bool:
         """Revoking is the operator's override; the other writes are the owner's."""
-        return self is not BulkAction.REVOKE
+        return self not in (BulkAction.REVOKE, BulkAction.RERUN)
 
 
 class BulkOutcome(enum.StrEnum):
@@ -63,7 +68,8 @@ class BulkItem:
 
 @dataclass(frozen=True)
 class BulkResult:
-    """What became of one item; ``task`` is the task after the write when done."""
+    """What became of one item; ``task`` is the task after the write when done
+    (for a re-run: the new task)."""
 
     task_id: str
     outcome: BulkOutcome
@@ -77,13 +83,15 @@ def outcome_of(error: TaskStoreError) -> BulkOutcome:
         return BulkOutcome.GONE
     if isinstance(error, TaskConcurrentlyUpdated):
         return BulkOutcome.SKIPPED
-    if isinstance(error, (InvalidStatusTransition, WrongOwner)):
+    if isinstance(error, (InvalidStatusTransition, InvalidStatus, WrongOwner)):
         return BulkOutcome.REFUSED
     raise error
 
 
 def allowed_from(action: BulkAction) -> list[str]:
     """The statuses the transition table lets ``action`` start from."""
+    if action is BulkAction.RERUN:
+        return sorted(str(s) for s in RERUN_SOURCES)
     return [str(s) for s in ALLOWED_SOURCES[action.target]]
 
 
@@ -98,5 +106,6 @@ def classify(item: BulkItem, current: tuple[int, str, str | None] | None, action
             f"Changed since marked: now version {record_ver} ({status}), not {item.record_ver}.",
         )
     if status not in allowed_from(action):
-        return BulkResult(item.task_id, BulkOutcome.REFUSED, f"A {status} task cannot be {action}d.")
+        verb = "re-run" if action is BulkAction.RERUN else f"{action}d"
+        return BulkResult(item.task_id, BulkOutcome.REFUSED, f"A {status} task cannot be {verb}.")
     return BulkResult(item.task_id, BulkOutcome.REFUSED, f"Held by {pid!r}, not {item.pid!r}.")

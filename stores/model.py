@@ -94,3 +94,35 @@ class DurabilityCheck:
     value: str
     ok: bool
     risk: str = ""
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """The failed tasks of a topic that share an error key (``stores.failures.error_key``:
+    the error's first line), among the failures a ``failure_groups`` call read.
+
+    ``first_seen_ms`` / ``last_seen_ms`` are the oldest and newest ``updated_at``
+    (the moment each failed) in the group; ``sample_task_id`` is its newest task."""
+
+    error_key: str
+    count: int
+    first_seen_ms: int
+    last_seen_ms: int
+    sample_task_id: str
+
+
+@dataclass(frozen=True)
+class FailureGroups:
+    """What ``failure_groups`` found: at most ``limit`` groups, most tasks first.
+
+    Only the newest ``scan_limit`` failed tasks of the topic are read: ``scanned``
+    is how many were, and ``complete`` is False when the topic has older failures
+    that were not (the groups then describe "the latest ``scanned`` failures").
+    ``group_count`` counts every group found in the scan, shown or not."""
+
+    topic: str
+    groups: tuple[FailureGroup, ...]
+    scanned: int
+    scan_limit: int
+    complete: bool
+    group_count: int

@@ -29,7 +29,7 @@ from stores.constants import (
     TASK_STATUSES,
     can_transition,
 )
-from stores.model import DurabilityCheck, Page, StoreIdentity, Task, TopicStats
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicStats
 from stores.options import StoreOptions
 
 # The constants live in ``stores.constants`` (which the modules this one names
@@ -130,6 +130,10 @@ class Store(TaskStore, LeaseSupervision, Protocol):
         snooze_ms: int | None = None,
         batch_id: str | None = None,
     ) -> list[BulkResult]: ...
+    def rerun_task(self, task_id: str, record_ver: int) -> Task: ...
+    def failure_groups(
+        self, topic: str, *, limit: int = ..., scan_limit: int = ...
+    ) -> FailureGroups: ...
     def audit_log(
         self, task_id: str | None = None, cursor: Mapping[str, Any] | None = None
     ) -> Page[AuditEntry]: ...

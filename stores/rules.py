@@ -13,6 +13,9 @@ operation's own checks:
 - ``terminate`` / ``fail`` / ``snooze``: ``InvalidStatusTransition``, then
   ``WrongOwner`` (skipped when the task is ``snoozed``).
 - ``revoke_lease``: ``InvalidStatusTransition`` (allowed from ``running`` and ``snoozed``).
+- ``rerun_task``: ``InvalidStatus`` (allowed from the final statuses only). A
+  re-run is not a transition: the original stays as it is ("failed is final")
+  and a new task is created from it.
 
 A lease or a snooze ends at ``lease_expires_at``: it has expired when
 ``lease_expires_at <= now``.
@@ -116,6 +119,22 @@ def check_revoke(task: Task | None, task_id: str, record_ver: int) -> Task:
     task = _found(task, task_id)
     check_version(task, record_ver)
     check_transition(task, TaskStatus.STARTING)
+    return task
+
+
+#: The statuses a task may be re-run from: the final ones.
+RERUN_SOURCES = FINAL_STATUSES
+
+
+def check_rerun(task: Task | None, task_id: str, record_ver: int | None) -> Task:
+    """Raise the error ``rerun_task`` must raise for ``task``, if any."""
+    task = _found(task, task_id)
+    check_version(task, record_ver)
+    if task.status not in RERUN_SOURCES:
+        raise InvalidStatus(
+            f"Task {task_id!r} is {task.status}; only a failed or terminated task can be re-run.",
+            task_id=task_id,
+        )
     return task
 
 

@@ -345,6 +345,9 @@ class TaskFilters:
     status: TaskStatus | None = None
     from_ms: int | None = None
     to_ms: int | None = None
+    #: Failed tasks whose error's first line is exactly this (``stores.failures.error_key``);
+    #: given, the status is ``failed`` and a topic is required.
+    error_key: str | None = None
 
 
 _FILTER_KEYS = frozenset(TaskFilters.__dataclass_fields__)
@@ -370,7 +373,16 @@ def check_filters(filters: object) -> TaskFilters:
         value = filters.get(name)
         if value is not None and not (_is_int(value) and 0 <= value <= MAX_MS):
             raise InvalidArgument(f"{name} must be a whole number of epoch milliseconds.")
-    return TaskFilters(topic, sub_topic, status, filters.get("from_ms"), filters.get("to_ms"))
+    error_key = filters.get("error_key")
+    if error_key is not None:
+        if not isinstance(error_key, str) or "\n" in error_key:
+            raise InvalidArgument("error_key must be text of one line (an error's first line).")
+        if topic is None:
+            raise InvalidArgument("The error_key filter needs a topic.")
+        if status not in (None, TaskStatus.FAILED):
+            raise InvalidArgument("The error_key filter lists failed tasks only.")
+        status = TaskStatus.FAILED
+    return TaskFilters(topic, sub_topic, status, filters.get("from_ms"), filters.get("to_ms"), error_key)
 
 
 @dataclass(frozen=True)

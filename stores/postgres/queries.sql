@@ -315,3 +315,66 @@ WITH doomed AS (
     FOR UPDATE SKIP LOCKED
 )
 DELETE FROM {schema}.tasks t USING doomed WHERE t.task_id = doomed.task_id;
+
+-- name: error_key_matches
+-- The list_tasks condition of the error_key filter: the error's first line is
+-- exactly %(error_key)s (as failure_groups computes it).
+split_part(coalesce(error, ''), E'\n', 1) = %(error_key)s
+
+-- name: failure_groups
+-- The newest %(scan_limit)s failed tasks of a topic (one range of the
+-- tasks_topic_status_updated index), grouped by the error's first line (the
+-- text before its first line feed: stores/failures.py's error_key); each
+-- group's newest task is its sample. `seen` counts the topic's failures up to
+-- scan_limit + 1, which says whether older ones were left out.
+WITH recent AS (
+    SELECT task_id, updated_at, split_part(coalesce(error, ''), E'\n', 1) COLLATE "C" AS error_key
+    FROM {schema}.tasks
+    WHERE topic = %(topic)s AND status = 'failed'
+    ORDER BY updated_at DESC, task_id DESC
+    LIMIT %(scan_limit)s
+)
+SELECT error_key, count(*) AS tasks, min(updated_at), max(updated_at),
+       (array_agg(task_id ORDER BY updated_at DESC, task_id DESC))[1],
+       count(*) OVER () AS groups,
+       (SELECT count(*) FROM recent) AS scanned,
+       (SELECT count(*) FROM (SELECT FROM {schema}.tasks WHERE topic = %(topic)s AND status = 'failed'
+                              LIMIT %(scan_limit)s + 1) s) AS seen
+FROM recent
+GROUP BY error_key
+ORDER BY tasks DESC, max(updated_at) DESC, error_key
+LIMIT %(limit)s;
+
+-- name: select_task_to_rerun
+-- The original of a re-run, kept from being deleted (a purge) until the
+-- re-run commits; a re-run does not change it.
+SELECT {columns} FROM {schema}.tasks WHERE task_id = %s FOR SHARE;
+
+-- name: skip_audit_trigger
+-- Until the end of the transaction: the row triggers record nothing; a re-run
+-- writes its own two records (insert_rerun_audit), each with its link.
+SELECT set_config('sokka.audit', '', true);
+
+-- name: insert_rerun
+-- The new task of a re-run, at the server's clock; the count_inserted
+-- statement trigger counts it.
+WITH clock AS (SELECT {now} AS now)
+INSERT INTO {schema}.tasks ({columns})
+SELECT %(task_id)s, %(group)s, %(description)s, %(topic)s, %(sub_topic)s, 'starting', NULL, 1,
+       %(data)s::json, NULL, NULL, %(timeout_ms)s, NULL, clock.now, clock.now
+FROM clock
+RETURNING {columns};
+
+-- name: insert_rerun_audit
+-- The two records of a re-run: "rerun" on the original (which it leaves as
+-- it is; detail: the new task's id) and "create" of the new task (detail: the
+-- original's id). %(audit)s is the operator's context (user, host, tool, batch).
+INSERT INTO {schema}.audit (at, op_user, op_host, tool, action, task_id, topic, status_before,
+                            status_after, record_ver_before, record_ver_after, detail, batch_id)
+SELECT %(at)s, ctx.c->>'user', ctx.c->>'host', ctx.c->>'tool', r.action, r.task_id, %(topic)s,
+       r.status_before, r.status_after, r.ver_before, r.ver_after, r.detail, nullif(ctx.c->>'batch', '')
+FROM (SELECT %(audit)s::json AS c) AS ctx,
+     (VALUES ('rerun', %(original)s::text, %(status)s::text, %(status)s::text,
+              %(record_ver)s::bigint, %(record_ver)s::bigint, %(new_id)s::text),
+             ('create', %(new_id)s::text, NULL, 'starting', NULL, 1, %(original)s::text))
+         AS r (action, task_id, status_before, status_after, ver_before, ver_after, detail);

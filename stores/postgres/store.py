@@ -41,11 +41,20 @@ from stores.identity import (
     STANDBY_MAY_ONLY_READ,
     parse_identity,
 )
-from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
+from stores.failures import rerun_of
+from stores.model import (
+    DurabilityCheck,
+    FailureGroup,
+    FailureGroups,
+    StoreIdentity,
+    Task,
+    TaskStatus,
+    TopicStats,
+)
 from stores.options import StoreOptions
 from stores.postgres import deadline
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
-from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
+from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
@@ -372,6 +381,9 @@ class PostgresStore(BaseStore):
         if filters.to_ms is not None:
             where.append(sql.SQL("updated_at <= %(to_ms)s"))
             params["to_ms"] = filters.to_ms
+        if filters.error_key is not None:
+            where.append(self._queries["error_key_matches"])
+            params["error_key"] = filters.error_key
         if cursor.after is not None:
             where.append(sql.SQL("(updated_at, task_id) < (%(after_at)s, %(after_id)s)"))
             params["after_at"], params["after_id"] = cursor.after
@@ -515,6 +527,41 @@ class PostgresStore(BaseStore):
             "set_error": False, "error": None, "snooze_ms": None,
         }
         return self._conditional_write(params, lambda task: check_revoke(task, task_id, record_ver))
+
+    def _rerun(self, task_id: str, record_ver: int) -> Task:
+        """The original read (and kept from a purge), checked, and the new task and
+        both audit records written, in one transaction."""
+        audit = self._audit_context()
+        with self._connection("write") as conn, conn.transaction():
+            row = conn.execute(self._queries["select_task_to_rerun"], (task_id,)).fetchone()
+            original = check_rerun(task_from_row(row) if row else None, task_id, record_ver)
+            new = rerun_of(original)
+            if audit is not None:
+                conn.execute(self._queries["skip_audit_trigger"])
+            params = {
+                "task_id": new.task_id, "group": new.task_group_id, "description": new.task_description,
+                "topic": new.topic, "sub_topic": new.sub_topic, "data": new.data_json,
+                "timeout_ms": new.timeout_ms,
+            }
+            inserted = conn.execute(self._queries["insert_rerun"], params).fetchone()
+            assert inserted is not None  # INSERT ... RETURNING of one row
+            task = task_from_row(inserted)
+            if audit is not None:
+                conn.execute(self._queries["insert_rerun_audit"], {
+                    "at": task.created_at, "audit": audit.to_json(), "topic": task.topic,
+                    "original": original.task_id, "status": str(original.status),
+                    "record_ver": original.record_ver, "new_id": task.task_id,
+                })
+        return task
+
+    def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:
+        params = {"topic": topic, "limit": limit, "scan_limit": scan_limit}
+        rows = self._fetch("failure summary", self._queries["failure_groups"], params)
+        if not rows:
+            return FailureGroups(topic, (), 0, scan_limit, True, 0)
+        groups = tuple(FailureGroup(key, n, first, last, sample) for key, n, first, last, sample, *_ in rows)
+        group_count, scanned, seen = rows[0][5:]
+        return FailureGroups(topic, groups, scanned, scan_limit, seen <= scan_limit, group_count)
 
     def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
         """A chunk in one conditional UPDATE, then one read to say why the rest missed."""

@@ -24,6 +24,7 @@ META_FIELDS = (
 #: sub_topic (the schema upgrade reads it).
 META_LEASE = META_FIELDS.index("lease_expires_at")
 META_UPDATED = META_FIELDS.index("updated_at")
+META_ERROR = META_FIELDS.index("error")
 META_SUB_TOPIC = META_FIELDS.index("sub_topic")
 #: A ``static`` for a task known only by its ``meta``: the checks of
 #: ``stores.rules`` read no static field.

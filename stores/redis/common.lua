@@ -174,7 +174,7 @@ end
 -- P..'audit:t:'..id, in the same script as the change it records. Scripts call
 -- it before save(): Redis does not undo a script's writes when it fails, so
 -- a failure here (a bad context) must come before the change.
-local function record(ctx, id, old, new, action)
+local function record(ctx, id, old, new, action, link)
   if ctx == nil or ctx == '' then
     return
   end
@@ -190,6 +190,8 @@ local function record(ctx, id, old, new, action)
     detail = num(new.snooze_time)
   elseif action == 'reserve' then
     detail = new.pid
+  elseif link then -- a re-run: the id of the task on the other side of it
+    detail = link
   end
   local fields = {
     'user', c.user, 'host', c.host, 'tool', c.tool, 'action', action, 'task_id', id,

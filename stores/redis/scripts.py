@@ -42,12 +42,12 @@ from stores.redis.keys import Keys
 
 SCRIPTS = (
     "create", "reserve", "extend", "write", "revoke", "bulk", "list", "stats", "purge", "upgrade", "claim",
-    "unclaim",
+    "unclaim", "rerun", "failures",
 )
 #: Scripts on one key that is not a topic: they need none of ``common.lua``.
 STANDALONE = frozenset({"claim", "unclaim"})
 #: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
-READ_SCRIPTS = frozenset({"list", "stats"})
+READ_SCRIPTS = frozenset({"list", "stats", "failures"})
 #: What a Redis user needs for a read-only store, after its key pattern ``~<namespace>:*``.
 READ_ONLY_ACL = (
     "resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname",

@@ -42,11 +42,21 @@ from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_o
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
-from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
+from stores.failures import error_key, rerun_of
+from stores.model import (
+    DurabilityCheck,
+    FailureGroup,
+    FailureGroups,
+    StoreIdentity,
+    Task,
+    TaskStatus,
+    TopicStats,
+)
 from stores.options import StoreOptions
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
+    META_ERROR,
     META_LEASE,
     META_UPDATED,
     Stored,
@@ -72,7 +82,7 @@ from stores.redis.connection import (
 )
 from stores.redis.keys import LEASED_INDEXES, Keys, lex, lex_time, list_indexes
 from stores.redis.scripts import Args, Call, Check, KeysCall, Reply, Scripts, refusal
-from stores.rules import TARGET_STATUS, Write, check_extend, check_revoke, check_write
+from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.validation import Cursor, NewTask, TaskFilters
 
@@ -103,7 +113,9 @@ R = TypeVar("R")
 #: A task, or none where a read found none.
 T = TypeVar("T", bound=Task | None)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
-_WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk"})
+_WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk", "_rerun"})
+#: Members of a topic's failed index one round trip of ``_list_failure_group`` reads.
+_GROUP_WALK = 500
 
 
 def _by_name(config: dict[str | None, str | None]) -> dict[str, str | None]:
@@ -352,6 +364,8 @@ class RedisStore(BaseStore):
 
     @_guarded("list tasks")
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        if filters.error_key is not None:
+            return self._list_failure_group(filters, cursor)
         indexes = list_indexes(filters.status, filters.sub_topic, _STATUSES)
         # Newest first: ZREVRANGEBYLEX from the upper bound down to the lower one.
         uppers = []
@@ -363,6 +377,45 @@ class RedisStore(BaseStore):
         lower = "[" + lex_time(filters.from_ms) if filters.from_ms is not None else "-"
         topics = [filters.topic] if filters.topic is not None else None
         return self._page(topics, indexes, "desc", upper, lower, cursor.limit + 1)
+
+    def _list_failure_group(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        """``list_tasks`` with the ``error_key`` filter (a topic's failed tasks): the
+        topic's failed index walked newest first, ``_GROUP_WALK`` members a round
+        trip, each task's error read and compared exactly, until a page is full.
+        A failed task never changes, so its place in the index is stable."""
+        assert filters.topic is not None and filters.error_key is not None  # validation requires them
+        topic = filters.topic
+        (index,) = list_indexes(str(TaskStatus.FAILED), filters.sub_topic, _STATUSES)
+        key = self._scripts.prefix(topic) + index
+        uppers = []
+        if cursor.after is not None:
+            uppers.append("(" + lex(*cursor.after))
+        if filters.to_ms is not None:
+            uppers.append("(" + lex_time(filters.to_ms + 1))
+        upper = min(uppers, key=lambda bound: bound[1:]) if uppers else "+"
+        lower = "[" + lex_time(filters.from_ms) if filters.from_ms is not None else "-"
+        wanted = cursor.limit + 1
+        found: list[tuple[str, str]] = []  # (task_id, meta)
+        while len(found) < wanted:
+            members = texts(self._client.zrevrangebylex(key, upper, lower, start=0, num=_GROUP_WALK))
+            if not members:
+                break
+            pipe = self._client.pipeline(transaction=False)
+            for member in members:
+                pipe.hget(self._keys.meta(topic), member[16:])
+            for member, meta in zip(members, pipe.execute(), strict=True):
+                if meta and error_key(json.loads(meta)[META_ERROR]) == filters.error_key:
+                    found.append((member[16:], meta))
+            upper = "(" + members[-1]
+        found = found[:wanted]
+        pipe = self._client.pipeline(transaction=False)
+        for task_id, _ in found:
+            pipe.hget(self._keys.static(topic), task_id)
+        statics = pipe.execute() if found else []
+        return self._remember([
+            task_from(task_id, topic, meta, static)
+            for (task_id, meta), static in zip(found, statics, strict=True) if static
+        ])
 
     @_guarded("list leased tasks")
     def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
@@ -600,6 +653,43 @@ class RedisStore(BaseStore):
 
         topic, reply = self._on_task("revoke", task_id, (task_id, record_ver, self._audit_arg()), check)
         return task_from(task_id, topic, *json.loads(reply[1]))
+
+    @_guarded("re-run a task")
+    def _rerun(self, task_id: str, record_ver: int) -> Task:
+        """The original read and checked, the new id claimed and its group entry
+        written (as a create on a cluster does), then ``rerun.lua`` on the topic:
+        it checks the original again and writes the new task and both audit
+        records atomically. A refused re-run releases the claim."""
+
+        def check(task: Task | None, _now: int) -> Task:
+            return check_rerun(task, task_id, record_ver)
+
+        original = check(self._get(task_id), 0)
+        new = rerun_of(original)
+        claimed_ms = time.time_ns() // 1_000_000
+        self._claims.claim([new], claimed_ms)
+        group = self._keys.group(new.task_group_id)
+        self._client.zadd(group, {new.task_id: claimed_ms}, nx=True)
+        args = (self._audit_arg(), task_id, record_ver, new.task_id, new.sub_topic, static_json(new))
+        reply = self._scripts.call("rerun", original.topic, *args)
+        if reply[0] != 1:
+            self._client.zrem(group, new.task_id)
+            self._client.delete(self._keys.claim(new.task_id))
+            raise refusal(reply, task_id, original.topic, check)
+        self._known.add(new.task_id, new.topic)
+        return task_from(new.task_id, new.topic, *json.loads(reply[1]))
+
+    @_guarded("read the failures of a topic")
+    def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:
+        scanned, total, reply = self._scripts.call("failures", topic, scan_limit)
+        groups = sorted(
+            (FailureGroup(key, int(n), int(first), int(last), sample) for key, n, first, last, sample
+             in json.loads(reply)),
+            key=lambda g: (-g.count, -g.last_seen_ms, g.error_key),
+        )
+        return FailureGroups(
+            topic, tuple(groups[:limit]), int(scanned), scan_limit, int(total) <= scan_limit, len(groups)
+        )
 
     @_guarded("apply a bulk action")
     def _apply_bulk(

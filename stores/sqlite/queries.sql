@@ -253,3 +253,35 @@ DELETE FROM {p}_tasks WHERE task_id IN (
     WHERE topic = :topic AND status IN (SELECT value FROM json_each(:statuses)) AND updated_at < :cutoff
     LIMIT :limit
 );
+
+-- name: failure_groups
+-- The newest :scan_limit failed tasks of a topic (one range of the
+-- topic_status_updated index), grouped by the error's first line (the text
+-- before its first line feed: stores/failures.py's error_key); each group's
+-- newest task is its sample. `seen` counts the topic's failures up to
+-- :scan_limit + 1, which says whether older ones were left out.
+WITH recent AS (
+    SELECT task_id, updated_at,
+           substr(coalesce(error, ''), 1, instr(coalesce(error, '') || char(10), char(10)) - 1) AS error_key
+    FROM {p}_tasks INDEXED BY {p}_tasks_topic_status_updated
+    WHERE topic = :topic AND status = 'failed'
+    ORDER BY updated_at DESC, task_id DESC
+    LIMIT :scan_limit
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY error_key ORDER BY updated_at DESC, task_id DESC) AS n
+    FROM recent
+)
+SELECT error_key, count(*) AS tasks, min(updated_at), max(updated_at), max(CASE WHEN n = 1 THEN task_id END),
+       count(*) OVER () AS groups,
+       (SELECT count(*) FROM recent) AS scanned,
+       (SELECT count(*) FROM (SELECT 1 FROM {p}_tasks INDEXED BY {p}_tasks_topic_status_updated
+                              WHERE topic = :topic AND status = 'failed' LIMIT :scan_limit + 1)) AS seen
+FROM ranked
+GROUP BY error_key
+ORDER BY tasks DESC, max(updated_at) DESC, error_key
+LIMIT :limit;
+
+-- name: error_key_matches
+-- The list_tasks condition of the error_key filter: the error's first line is
+-- exactly :error_key (as failure_groups computes it).
+substr(coalesce(error, ''), 1, instr(coalesce(error, '') || char(10), char(10)) - 1) = :error_key

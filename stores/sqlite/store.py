@@ -40,13 +40,23 @@ from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_o
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
 from stores.identity import new_identity, parse_identity
-from stores.model import DurabilityCheck, StoreIdentity, Task, TaskStatus, TopicStats
+from stores.failures import rerun_of
+from stores.model import (
+    DurabilityCheck,
+    FailureGroup,
+    FailureGroups,
+    StoreIdentity,
+    Task,
+    TaskStatus,
+    TopicStats,
+)
 from stores.options import StoreOptions
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
     Write,
     check_extend,
+    check_rerun,
     check_revoke,
     check_write,
     extended,
@@ -326,6 +336,9 @@ class SQLiteStore(BaseStore):
         if filters.to_ms is not None:
             where.append("updated_at <= :to_ms")
             params["to_ms"] = filters.to_ms
+        if filters.error_key is not None:
+            where.append(self._sql["error_key_matches"])
+            params["error_key"] = filters.error_key
         if cursor.after is not None:
             where.append("(updated_at, task_id) < (:after_at, :after_id)")
             params["after_at"], params["after_id"] = cursor.after
@@ -421,17 +434,21 @@ class SQLiteStore(BaseStore):
                 created.extend(tasks)
         return created
 
-    def _record(self, conn: sqlite3.Connection, before: Task | None, after: Task, action: str) -> Task:
-        """Record the write in the audit trail, in its transaction, if this store has an operator."""
+    def _record(
+        self, conn: sqlite3.Connection, before: Task | None, after: Task, action: str,
+        *, detail: str | None = None, at: int | None = None,
+    ) -> Task:
+        """Record the write in the audit trail, in its transaction, if this store has
+        an operator; ``detail`` and ``at`` default to ``audit_detail`` and ``after.updated_at``."""
         audit = self._audit_context()
         if audit is not None:
             op = audit.operator
             conn.execute(
                 self._sql["insert_audit"],
-                (after.updated_at, op.user, op.host, op.tool, action, after.task_id, after.topic,
-                 str(before.status) if before else None, str(after.status),
-                 before.record_ver if before else None, after.record_ver, audit_detail(action, after),
-                 audit.batch_id),
+                (after.updated_at if at is None else at, op.user, op.host, op.tool, action, after.task_id,
+                 after.topic, str(before.status) if before else None, str(after.status),
+                 before.record_ver if before else None, after.record_ver,
+                 audit_detail(action, after) if detail is None else detail, audit.batch_id),
             )
         return after
 
@@ -527,6 +544,30 @@ class SQLiteStore(BaseStore):
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
             return self._record(conn, task, self._save(conn, revoked(task, self.now_ms())), "revoke")
+
+    def _rerun(self, task_id: str, record_ver: int) -> Task:
+        """The new task, the count and both audit records in one write transaction."""
+        with self._transaction() as conn:
+            original = check_rerun(self._read_in_transaction(conn, task_id), task_id, record_ver)
+            new = rerun_of(original)
+            now = self.now_ms()
+            conn.execute(
+                self._sql["insert_task"],
+                (new.task_id, new.task_group_id, new.task_description, new.topic, new.sub_topic,
+                 new.data_json, new.timeout_ms, now, now),
+            )
+            conn.execute(self._sql["count_inserted"], (new.topic, 1))
+            task = new.created(now)
+            self._record(conn, original, original, "rerun", detail=task.task_id, at=now)
+            return self._record(conn, None, task, "create", detail=original.task_id)
+
+    def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:
+        rows = self._query("failure_groups", {"topic": topic, "limit": limit, "scan_limit": scan_limit})
+        groups = tuple(FailureGroup(key, n, first, last, sample) for key, n, first, last, sample, *_ in rows)
+        if not rows:
+            return FailureGroups(topic, (), 0, scan_limit, True, 0)
+        group_count, scanned, seen = rows[0][5:]
+        return FailureGroups(topic, groups, scanned, scan_limit, seen <= scan_limit, group_count)
 
     def _apply_bulk(self, action: BulkAction, items: list[BulkItem], *, error: str, snooze_ms: int) -> list[BulkResult]:
         """A chunk in one write transaction: the same rules as single writes."""

@@ -27,7 +27,7 @@ OWNER = "owner-1"
 LEASE_MS = 60_000
 SNOOZE_MS = 45_000
 ERROR = "why"
-WRITES = ("terminate", "fail", "snooze", "revoke_lease", "extend_lease", "reserve_task")
+WRITES = ("terminate", "fail", "snooze", "revoke_lease", "extend_lease", "reserve_task", "rerun_task")
 
 
 @pytest.fixture(params=[False, True], ids=["no-operator", "operator"])
@@ -67,6 +67,8 @@ def expected(before: Task, write: str, at: int) -> Task | type[TaskStoreError] |
             return rules.extended(checked, at, LEASE_MS)
         if write == "revoke_lease":
             return rules.revoked(rules.check_revoke(before, before.task_id, before.record_ver), at)
+        if write in ("rerun_task", "rerun"):  # not a transition: the original stays as it is
+            return rules.check_rerun(before, before.task_id, before.record_ver)
         owner_write = rules.Write(write)
         checked = rules.check_write(before, before.task_id, owner_write, before.pid, None)
         return rules.written(checked, owner_write, at, error=ERROR, snooze_ms=SNOOZE_MS)
@@ -85,6 +87,8 @@ def call(store: Store, before: Task, write: str) -> Any:
         return store.revoke_lease(before.task_id, before.record_ver)
     if write == "extend_lease":
         return store.extend_lease(before.task_id, OWNER)
+    if write == "rerun_task":
+        return store.rerun_task(before.task_id, before.record_ver)
     return store.reserve_task(before.topic, "other")
 
 
@@ -118,6 +122,9 @@ def test_each_write_from_each_status(table_store: Store, status: TaskStatus, wri
         assert result is None and after == before
         return
     assert after == expected(before, write, after.updated_at)  # every field as the rules make it
+    if write == "rerun_task":  # the original as it was, and a new task made from it
+        _check_rerun(store, before, result, trail)
+        return
     assert result == ("ok" if write == "extend_lease" else after)
     assert after.updated_at >= before.updated_at
     if store.operator is not None:
@@ -142,13 +149,29 @@ def test_each_bulk_action_on_every_status(table_store: Store, action: BulkAction
         after = store.task(before.task_id)
         assert after is not None
         probe = expected(before, write, after.updated_at)
-        if isinstance(probe, Task):
+        if isinstance(probe, Task) and action is BulkAction.RERUN:
+            assert result.outcome == BulkOutcome.DONE and after == probe == before
+            assert result.task is not None and store.task(result.task.task_id) == result.task
+        elif isinstance(probe, Task):
             assert (result.outcome, result.task) == (BulkOutcome.DONE, after), before.status
             assert after == probe
         else:
             assert probe is not None
             assert result.outcome == outcome_of(probe("")) == BulkOutcome.REFUSED, before.status
             assert result.task is None and after == before
+
+
+def _check_rerun(store: Store, before: Task, new: Task, trail: list[Any]) -> None:
+    assert store.task(new.task_id) == new and new.status == TaskStatus.STARTING
+    assert (new.topic, new.sub_topic, new.data, new.task_group_id) == (
+        before.topic, before.sub_topic, before.data, before.task_group_id)
+    if store.operator is not None:
+        entry = _trail(store, before)[0]
+        assert (entry.action, entry.status_before, entry.status_after, entry.detail) == (
+            "rerun", before.status, before.status, new.task_id)
+        assert len(_trail(store, before)) == len(trail) + 1
+    else:
+        assert _trail(store, before) == []
 
 
 def _trail(store: Store, task: Task) -> list[Any]:
