@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stores import ALLOWED_TRANSITIONS, Task
+from stores import ALLOWED_TRANSITIONS, FINAL_STATUSES, Task
 from stores.bulk import BulkAction, allowed_from
 
 #: The operator's actions are the store's bulk actions: one enum for both.
@@ -19,11 +19,18 @@ VERBS = {
     Action.FAIL: "Fail",
     Action.TERMINATE: "Terminate",
     Action.REVOKE: "Revoke the lease of",
+    Action.RERUN: "Re-run",
 }
+#: The word on a confirming button.
+BUTTONS = {**{action: action.capitalize() for action in Action}, Action.RERUN: "Re-run"}
 
 
 def refusal(action: Action, task: Task) -> str | None:
     """Why ``action`` can't be applied to ``task`` as seen, or ``None`` when it can."""
+    if action is Action.RERUN:  # not a transition: a new task, made from a finished one
+        if task.status in FINAL_STATUSES:
+            return None
+        return f"Only a failed or terminated task can be re-run; this one is {task.status}."
     if action.target in ALLOWED_TRANSITIONS[task.status]:
         return None
     if not ALLOWED_TRANSITIONS[task.status]:
@@ -47,7 +54,8 @@ def perform(store, request: Request) -> Task:
     """Send ``request`` to ``store`` (call from a worker thread).
 
     Raises the store's errors: ``TaskConcurrentlyUpdated`` when the task changed
-    since it was seen, ``InvalidStatusTransition``/``WrongOwner``, ``StoreUnavailable``.
+    since it was seen, ``InvalidStatusTransition``/``WrongOwner``/``InvalidStatus``,
+    ``StoreUnavailable``. A re-run returns the new task.
     """
     seen = request.seen
     if request.action == Action.SNOOZE:
@@ -56,6 +64,8 @@ def perform(store, request: Request) -> Task:
         return store.fail(seen.task_id, seen.pid, request.error, record_ver=seen.record_ver)
     if request.action == Action.TERMINATE:
         return store.terminate(seen.task_id, seen.pid, record_ver=seen.record_ver)
+    if request.action == Action.RERUN:  # the new task; the original stays as it is
+        return store.rerun_task(seen.task_id, seen.record_ver)
     return store.revoke_lease(seen.task_id, seen.record_ver)
 
 

@@ -135,6 +135,12 @@ class SokkaApp(App[None]):
 
         self.push_screen(OwnersScreen(topic))
 
+    def open_failures(self, topic: str) -> None:
+        """The failed tasks of ``topic`` grouped by error."""
+        from sokka_tui.screens.failures import FailuresScreen
+
+        self.push_screen(FailuresScreen(topic))
+
     # -- store health, shown on every screen ---------------------------------------
     def report_outage(self, error: TaskStoreError, started_at: int | None = None) -> None:
         """The store failed; ``started_at`` is when the failed attempt began (local

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.render import absolute, clean
 from stores import TaskStatus
+from stores.failures import error_key
 
 #: The stuck classes, each a filter one key away.
 STUCK_STARTING = "starting-too-long"
@@ -37,20 +38,25 @@ class TaskQuery:
     group: str | None = None
     stuck: str | None = None
     owner: str | None = None
+    #: One failures group: failed tasks whose error's first line is exactly this.
+    error_key: str | None = None
 
     def filters(self) -> dict:
         """The ``list_tasks`` filters of this query."""
-        names = ("topic", "status", "sub_topic", "from_ms", "to_ms")
+        names = ("topic", "status", "sub_topic", "from_ms", "to_ms", "error_key")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     @property
     def filtered(self) -> bool:
         return any(
-            v is not None for v in (self.status, self.sub_topic, self.from_ms, self.to_ms, self.text, self.stuck)
+            v is not None
+            for v in (self.status, self.sub_topic, self.from_ms, self.to_ms, self.text, self.stuck, self.error_key)
         )
 
     def cleared(self) -> TaskQuery:
-        return replace(self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None, stuck=None)
+        return replace(
+            self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None, stuck=None, error_key=None
+        )
 
     def matches(self, task) -> bool:
         """Whether ``task`` passes the plain filters (for tasks found by id, group or lease)."""
@@ -58,6 +64,8 @@ class TaskQuery:
         if any(value is not None and getattr(task, name) != value for name, value in exact.items()):
             return False
         if self.from_ms is not None and task.updated_at < self.from_ms:
+            return False
+        if self.error_key is not None and (task.status != TaskStatus.FAILED or error_key(task.error) != self.error_key):
             return False
         return self.to_ms is None or task.updated_at <= self.to_ms
 
@@ -70,6 +78,8 @@ class TaskQuery:
         parts = []
         if self.status is not None:
             parts.append(f"status={self.status}")
+        if self.error_key is not None:
+            parts.append(f"error {clean(self.error_key)[:80]!r}")
         if self.sub_topic is not None:
             parts.append(f"sub-topic={clean(self.sub_topic)!r}")
         if self.from_ms is not None:

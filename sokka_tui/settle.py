@@ -55,6 +55,8 @@ class Settlement:
         task = self.task
         now = f"now {task.status}, v{task.record_ver}" if task is not None else "the task no longer exists"
         if self.applied and self.record is not None:
+            if self.request.action == Action.RERUN:
+                now += f"; the new task is {plain(self.record.detail, 60)}"
             return f"{what} {applied_when(self.record, self.attempt)}; {now}."
         if self.applied is False and task is not None and task.record_ver == seen.record_ver:
             return f"{what} was NOT applied: the task is unchanged ({now}). Nothing was written; you can try again."
@@ -93,6 +95,8 @@ def settle(store: Store, request: Request, attempt: Attempt = UNTIMED) -> Settle
     Raises ``StoreUnavailable`` while the store does not answer."""
     seen = request.seen
     task = store.task(seen.task_id)
+    if request.action == Action.RERUN:  # the original never changes: only its trail can tell
+        return _settle_rerun(store, request, task, attempt)
     if task is not None and task.record_ver == seen.record_ver:
         return Settlement(request, False, task, attempt=attempt)  # a write would have moved the version on
     operator = store.operator
@@ -111,6 +115,24 @@ def settle(store: Store, request: Request, attempt: Attempt = UNTIMED) -> Settle
     return Settlement(request, None if looks_applied else False, task, attempt=attempt)
 
 
+def _settle_rerun(store: Store, request: Request, task: Task | None, attempt: Attempt) -> Settlement:
+    """A re-run leaves the original as it was: it was applied when the original's
+    trail has this operator's ``rerun`` record of that version, made after it was
+    sent; ``None`` (can't tell) on a store without an audit trail."""
+    operator = store.operator
+    if operator is None:
+        return Settlement(request, None, task, attempt=attempt)
+    for entry in store.audit_log(request.seen.task_id, {"limit": RECORDS_SEARCHED}).data:
+        if (
+            entry.action == Action.RERUN
+            and entry.record_ver_before == request.seen.record_ver
+            and (attempt.sent_at is None or entry.at >= attempt.sent_at)
+            and (entry.user, entry.host, entry.tool) == (operator.user, operator.host, operator.tool)
+        ):
+            return Settlement(request, True, task, entry, attempt)
+    return Settlement(request, False, task, attempt=attempt)
+
+
 def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_id: str) -> list[BulkResult]:
     """What became of ``items``, sent in the bulk run ``batch_id`` when the store
     failed (call from a worker thread): one result per item, in order.
@@ -127,6 +149,8 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
         task = store.task(item.task_id)
         if task is None:
             results.append(BulkResult(item.task_id, BulkOutcome.GONE, "The task no longer exists."))
+        elif action == Action.RERUN:  # the original never changes: only its trail can tell
+            results.append(_settle_bulk_rerun(store, item, batch_id, audited))
         elif task.record_ver == item.record_ver:
             results.append(BulkResult(item.task_id, BulkOutcome.SKIPPED, NOT_WRITTEN))
         elif audited:
@@ -150,6 +174,22 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
         else:
             results.append(_changed_elsewhere(item, task))
     return results
+
+
+def _settle_bulk_rerun(store: Store, item: BulkItem, batch_id: str, audited: bool) -> BulkResult:
+    if not audited:
+        return BulkResult(
+            item.task_id, BulkOutcome.SKIPPED,
+            "Whether it was re-run is not known: this store keeps no audit trail (look for a task "
+            "described \"re-run of\" this one).",
+        )
+    record = _record_of_run(store, Action.RERUN, item, batch_id)
+    if record is None:
+        return BulkResult(item.task_id, BulkOutcome.SKIPPED, NOT_WRITTEN)
+    return BulkResult(
+        item.task_id, BulkOutcome.DONE,
+        f"Re-run before the run stopped, as new task {plain(record.detail, 60)} (recorded at {absolute(record.at)}).",
+    )
 
 
 def _record_of_run(store: Store, action: Action, item: BulkItem, batch_id: str) -> AuditEntry | None:

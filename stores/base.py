@@ -318,7 +318,7 @@ class BaseStore(abc.ABC):
             except (TaskNotFound, TaskConcurrentlyUpdated, InvalidStatus) as exc:
                 results.append(BulkResult(item.task_id, outcome_of(exc), str(exc)))
             else:
-                results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
+                results.append(BulkResult(item.task_id, BulkOutcome.DONE, f"Re-run as {task.task_id}.", task))
         return results
 
     def _apply_bulk(

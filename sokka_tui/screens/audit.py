@@ -108,7 +108,7 @@ class AuditScreen(StoreScreen):
             self.action_open_task()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):
+        if action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease", "rerun_task"):
             panel_task = super().selected_task()  # only the leased panel selects a task here
             return super().check_action(action, parameters) if panel_task is not None else False
         if action == "open_task":

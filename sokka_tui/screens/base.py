@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from sokka_tui.actions import VERBS, Action, Request, perform, refusal
+from sokka_tui.actions import BUTTONS, VERBS, Action, Request, perform, refusal
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
 from sokka_tui.render import format_duration, plain, safe_text, sentence
 from sokka_tui.settle import Attempt
@@ -48,6 +48,7 @@ _TASK_ACTIONS = {
     "fail_task": Action.FAIL,
     "terminate_task": Action.TERMINATE,
     "revoke_lease": Action.REVOKE,
+    "rerun_task": Action.RERUN,
 }
 # Refusals that mean "the task is not as you saw it": show what changed.
 _CHANGED = (TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner, TaskNotFound)
@@ -81,6 +82,7 @@ class StoreScreen(ConsoleScreen[None]):
         Binding("f", "fail_task", "Fail", id="task.fail"),
         Binding("t", "terminate_task", "Terminate", id="task.terminate"),
         Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
+        Binding("N", "rerun_task", "Re-run as new", id="task.rerun"),
         Binding("y", "copy_task_id", "Copy id", show=False, id="task.copy"),
         Binding("A", "audit", "Audit trail", show=False, id="view.audit"),
         # Before a table's own home/end (which scroll sideways): same keys, same meaning on every list.
@@ -316,6 +318,9 @@ class StoreScreen(ConsoleScreen[None]):
     def action_revoke_lease(self) -> None:
         self.start_action(Action.REVOKE)
 
+    def action_rerun_task(self) -> None:
+        self.start_action(Action.RERUN)
+
     def start_action(self, action: Action) -> None:
         """Ask what is needed, confirm naming the task and its status, then send."""
         task = self.selected_task()
@@ -357,15 +362,22 @@ class StoreScreen(ConsoleScreen[None]):
         if request.error is not None:
             question.append(" with error ")
             question.append_text(safe_text(repr(request.error), max_length=120))
+        if request.action == Action.RERUN:
+            question.append(" as a new task")
         question.append("?\nIt is sent only if the task is still at version ")
         question.append(str(request.seen.record_ver), style="bold")
         question.append(".")
+        if request.action == Action.RERUN:
+            question.append(
+                f"\nIt stays {request.seen.status}; a new task with its topic, sub-topic, data and group "
+                "starts, its description linking this one."
+            )
         def send_if_confirmed(yes: bool | None) -> None:
             if yes:
                 self._send(request)
 
         self.app.push_screen(
-            ConfirmModal(f"{VERBS[request.action]} this task?", question, request.action.capitalize()),
+            ConfirmModal(f"{VERBS[request.action]} this task?", question, BUTTONS[request.action]),
             send_if_confirmed,
         )
 
@@ -394,7 +406,14 @@ class StoreScreen(ConsoleScreen[None]):
 
     def on_action_finished(self, message: ActionFinished) -> None:
         request = message.request
-        if message.result is not None:
+        if message.result is not None and request.action == Action.RERUN:
+            self.notify(
+                f"Re-ran {plain(request.seen.task_id, 60)} as new task {plain(message.result.task_id, 60)}"
+                f" ({message.result.status}); the original stays {request.seen.status}.",
+                title="Done",
+                markup=False,
+            )
+        elif message.result is not None:
             self.notify(
                 f"{VERBS[request.action]} {plain(request.seen.task_id, 60)}: now {message.result.status}"
                 f" (v{message.result.record_ver}).",

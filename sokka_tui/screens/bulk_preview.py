@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from sokka_tui.actions import VERBS, Action
+from sokka_tui.actions import BUTTONS, VERBS, Action
 from sokka_tui.marks import Marks
 from sokka_tui.render import counted, format_duration, safe_text
 
@@ -80,7 +80,7 @@ class BulkPreviewModal(ModalScreen[bool]):
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button(f"{self.action.capitalize()} {count:,}", id="confirm", variant="warning")
+                yield Button(f"{BUTTONS[self.action]} {count:,}", id="confirm", variant="warning")
 
     def on_mount(self) -> None:
         if self.needs_typing:

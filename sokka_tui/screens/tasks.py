@@ -26,7 +26,7 @@ from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
-from sokka_tui.widgets.task_table import TaskTable
+from sokka_tui.widgets.task_table import TaskTable, error_cell
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
 from stores import Page, Store, Task, TaskStatus, TaskStoreError
 
@@ -42,10 +42,11 @@ STATUS_STYLES = {
     TaskStatus.FAILED: "red",
     TaskStatus.TERMINATED: "green",
 }
-#: (heading, width): fixed widths, so columns never jump as rows change.
+#: (heading, width): fixed widths, so columns never jump as rows change. Error: the
+#: first line of a failed task's error (widgets/task_table.error_cell).
 COLUMNS = (
-    ("", 1), ("Task", 28), ("Status", 10), ("Sub-topic", 12), ("Group", 14), ("Updated", 11), ("Ver", 4),
-    ("Owner", 18), ("Lease / wake", 16), ("Description", 26),
+    ("", 1), ("Task", 26), ("Status", 10), ("Error", 20), ("Sub-topic", 10), ("Group", 12), ("Updated", 11),
+    ("Ver", 4), ("Owner", 14), ("Lease / wake", 16), ("Description", 14),
 )
 #: The group view spans topics: Topic (by the sub-topic) in place of Group, which the title names.
 GROUP_COLUMNS = (
@@ -89,6 +90,7 @@ class TasksScreen(StoreScreen):
         Binding("3", "stuck('wake-due')", "Wake overdue", show=False, id="tasks.stuck_wake"),
         Binding("X", "revoke_expired", "Revoke expired", id="tasks.revoke_expired"),
         Binding("o", "owners", "Owners", show=False, id="tasks.owners"),
+        Binding("E", "failures", "Failures", show=False, id="tasks.failures"),
     ]
 
     def __init__(self, query: TaskQuery) -> None:
@@ -224,6 +226,9 @@ class TasksScreen(StoreScreen):
             "Owner": safe_text(task.pid or "—", max_length=18),
             "Lease / wake": Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
         }
+        widths = dict(self.columns)
+        if "Error" in widths:
+            cells["Error"] = error_cell(task, widths["Error"])
         return [
             cells[heading] if heading != "Description" else safe_text(task.task_description or "", max_length=width)
             for heading, width in self.columns
@@ -474,6 +479,10 @@ class TasksScreen(StoreScreen):
     def action_owners(self) -> None:
         self.app.open_owners(self.task_query.topic)
 
+    def action_failures(self) -> None:
+        if self.task_query.topic is not None:
+            self.app.open_failures(self.task_query.topic)
+
     def start_action(self, action: Action) -> None:
         if self.marks:
             self.marking.run(action)
@@ -481,13 +490,15 @@ class TasksScreen(StoreScreen):
             super().start_action(action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.marks and action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease"):
+        if self.marks and action in ("snooze_task", "fail_task", "terminate_task", "revoke_lease", "rerun_task"):
             return not self.app.read_only
         if action in ("mark_task", "mark_all", "revoke_expired") and self.app.read_only:
             return False
         # A group, or one owner's leases: a set of its own, not a topic's list to filter.
         one_set = self.task_query.group is not None or self.task_query.owner is not None
         if action in ("revoke_expired", "owners", "stuck", "filter") and one_set:
+            return False
+        if action == "failures" and self.task_query.topic is None:
             return False
         if action in ("show_group", "open_task") and self.current_task() is None:
             return None

@@ -27,6 +27,7 @@ class TopicsScreen(StoreScreen):
         Binding("enter", "open_topic", "Open", id="topics.open"),
         Binding("X", "revoke_expired", "Revoke expired", id="topics.revoke_expired"),
         Binding("o", "owners", "Owners", id="topics.owners"),
+        Binding("E", "failures", "Failures", id="topics.failures"),
     ]
 
     def __init__(self) -> None:
@@ -103,9 +104,17 @@ class TopicsScreen(StoreScreen):
     def action_owners(self) -> None:
         self.app.open_owners(None)
 
+    def action_failures(self) -> None:
+        """The selected topic's failures, grouped by error."""
+        topic = selected_key(self.query_one("#topics", DataTable))
+        if topic is not None:
+            self.app.open_failures(topic)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "revoke_expired" and self.app.read_only:
             return False
+        if action == "failures" and selected_key(self.query_one("#topics", DataTable)) is None:
+            return None
         return super().check_action(action, parameters)
 
     def open_topic(self, topic: str) -> None:

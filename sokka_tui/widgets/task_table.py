@@ -1,4 +1,5 @@
-"""The task list's table: a ``DataTable`` that says when the mouse wheel moved it.
+"""The task list's table: a ``DataTable`` that says when the mouse wheel moved it,
+and the cell of its Error column.
 
 The wheel scrolls a table's view and leaves its cursor where it was, so the
 task screen could not tell a scroll of the operator's from one the table made
@@ -9,9 +10,25 @@ next to the view and bring the selection into it.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
+
+from sokka_tui.render import safe_text
+from stores import Task
+from stores.failures import error_key
+
+
+def error_cell(task: Task, width: int) -> Text:
+    """The Error column: the first line of a failed task's error (the key its
+    failures group goes by), cut to ``width`` with "…"; empty for the others."""
+    if task.error is None:
+        return Text("")
+    first = error_key(task.error)
+    if not first:
+        return Text("(no error text)", style="dim")
+    return safe_text(first, "red", max_length=width)
 
 
 class TaskTable(DataTable):
