@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task_id", metavar="ID")
     _write_options(p)
 
+    p = command("rerun", "run a failed or terminated task again, as a new task (the original stays as it is)",
+                writes.rerun, write=True)
+    p.add_argument("task_id", metavar="ID")
+    _write_options(p)
+
     p = command("revoke-expired", "revoke every running task of a topic whose lease ended",
                 expired.revoke_expired, write=True)
     p.add_argument("topic")

@@ -104,3 +104,36 @@ def what_changed(store: Store, seen: Task) -> str:
     diffs = changes(seen, store.task(seen.task_id))
     shown = [f"{name} {value(name, old)} → {value(name, new)}" for name, old, new in diffs if name != "updated_at"]
     return ", ".join(shown) or "it was updated"
+
+
+def rerun(store: Store, args: argparse.Namespace, out: Output) -> int:
+    """``sokka rerun ID``: a failed or terminated task runs again as a new task
+    (the original stays as it is); read, check, confirm, re-run at the version shown."""
+    seen = store.task(args.task_id)
+    if seen is None:
+        raise Refused(f"task {clean(args.task_id)!r} not found; nothing was written")
+    if args.if_version is not None and seen.record_ver != args.if_version:
+        raise Refused(
+            f"task {task_line(seen)} is at version {seen.record_ver}, not {args.if_version}; nothing was written"
+        )
+    reason = refusal(Action.RERUN, seen)
+    if reason is not None:
+        raise Refused(f"{reason} Task {task_line(seen)}; nothing was written")
+    confirm(f"Re-run task {task_line(seen)} as a new task (it stays {seen.status})?", args.yes)
+    try:
+        new = perform(store, Request(Action.RERUN, seen))
+    except TaskConcurrentlyUpdated:
+        raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({what_changed(store, seen)}); "
+                      "nothing was written") from None
+    except StoreUnavailable as exc:
+        raise Usage(
+            f"the store did not answer ({plain(exc, 160)}); the re-run of task {clean(seen.task_id)!r} "
+            f"(sent at v{seen.record_ver}) may or may not have been applied: check with "
+            f"'sokka audit --task ID' before trying again"
+        ) from None
+    out.document(
+        task_json(new),
+        f"Re-ran task {clean(seen.task_id)!r} as new task {clean(new.task_id)} in topic {clean(new.topic)!r} "
+        f"({new.status} v{new.record_ver}); the original stays {seen.status} v{seen.record_ver}.",
+    )
+    return 0

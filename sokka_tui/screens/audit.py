@@ -34,6 +34,7 @@ class AuditScreen(StoreScreen):
     BINDINGS = [
         Binding("slash", "filter_task", "Filter by task", id="audit.filter"),
         Binding("enter", "open_task", "Open task", id="audit.open"),
+        Binding("L", "open_linked", "Open linked task", id="audit.open_linked"),
     ]
 
     def __init__(self, task_id: str | None = None) -> None:
@@ -73,11 +74,18 @@ class AuditScreen(StoreScreen):
         title.append(f"  {counted(shown, 'record')}, newest first")
         if self.more:
             title.append(f" (the newest {shown:,}; scroll down for more)", style="dim")
-        title.append("  Every write made through sokka-tui or sokka, recorded with it.", style="dim")
+        linked = self._linked() if self.is_mounted else None
+        if linked is not None:  # a re-run's record: say whom it links to (its Detail cell is short)
+            title.append("  re-run link: ", style="bold")
+            title.append_text(safe_text(linked, "bold", max_length=60))
+            title.append(" (L opens it)", style="dim")
+        else:
+            title.append("  Every write made through sokka-tui or sokka, recorded with it.", style="dim")
         self.query_one("#audit-title", Static).update(title)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         super().on_data_table_row_highlighted(event)
+        self._describe()
         table = event.data_table
         if table.id == "audit" and self.more and table.cursor_row >= table.row_count - 1:
             self.limit = min(self.limit + PAGE, MAX_PAGE_LIMIT)
@@ -102,6 +110,17 @@ class AuditScreen(StoreScreen):
         if key is not None and key in self.entries:
             self.app.open_task(self.entries[key].task_id)
 
+    def _linked(self) -> str | None:
+        """The task on the other side of the selected record's re-run, if it is one."""
+        key = selected_key(self.query_one("#audit", DataTable))
+        entry = self.entries.get(key) if key is not None else None
+        return linked_task(entry) if entry is not None else None
+
+    def action_open_linked(self) -> None:
+        task_id = self._linked()
+        if task_id is not None:
+            self.app.open_task(task_id)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "audit":
             event.stop()
@@ -113,6 +132,8 @@ class AuditScreen(StoreScreen):
             return super().check_action(action, parameters) if panel_task is not None else False
         if action == "open_task":
             return bool(self.entries) or None
+        if action == "open_linked":
+            return self._linked() is not None or None
         if action == "audit":
             return False  # already here
         return super().check_action(action, parameters)
@@ -141,7 +162,19 @@ def _cells(entry: AuditEntry) -> list[Text]:
     ]
 
 
+def linked_task(entry: AuditEntry) -> str | None:
+    """A re-run links two tasks: its ``rerun`` record (on the original) names the
+    new task, and the new task's ``create`` record names the original."""
+    if entry.action in ("rerun", "create") and entry.detail:
+        return entry.detail
+    return None
+
+
 def _detail(entry: AuditEntry) -> Text:
+    if entry.action == "rerun":
+        return safe_text(f"→ {entry.detail}", "bold", max_length=12)
+    if entry.action == "create" and entry.detail:
+        return safe_text(f"← {entry.detail}", max_length=12)
     if entry.action == "snooze" and entry.detail.isdigit():
         return Text(f"for {format_duration(int(entry.detail))}")
     if entry.action == "reserve":

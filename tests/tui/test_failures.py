@@ -166,3 +166,51 @@ async def test_rerun_marked_tasks(make_store, live_app):
         run = pilot.app.screen
         await until(pilot, lambda: not run.running)
         assert {r.task_id for r in run.results if r.outcome == BulkOutcome.DONE} == {t.task_id for t in failed}
+
+
+async def test_audit_view_links_a_rerun_both_ways(make_store, live_app):
+    from sokka_tui.screens.audit import AuditScreen
+    from stores.audit import Operator
+
+    store = make_store(operator=Operator("ops", "console", "test"))
+    (original,) = fail_all(store, "ra", ["boom"])
+    new = store.rerun_task(original.task_id, original.record_ver)
+    async with live_app(store).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pilot.app.open_audit(original.task_id)
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AuditScreen)
+        table = screen.query_one("#audit", DataTable)
+        table.move_cursor(row=0)  # newest first: the re-run
+        await pilot.pause()
+        assert str(table.get_row_at(0)[3]) == "rerun"
+        assert new.task_id in str(screen.query_one("#audit-title").content)
+        await pilot.press("L")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TaskDetailScreen)
+        assert pilot.app.screen.task_id == new.task_id
+        await pilot.press("A")
+        await settle(pilot)
+        table = pilot.app.screen.query_one("#audit", DataTable)
+        assert str(table.get_row_at(0)[8]).startswith("← ")
+        await pilot.press("L")
+        await settle(pilot)
+        assert pilot.app.screen.task_id == original.task_id
+
+
+async def test_a_lost_rerun_is_settled_from_the_trail(make_store):
+    from sokka_tui.actions import Action, Request
+    from sokka_tui.settle import Attempt, settle as settle_request
+    from stores.audit import Operator
+
+    store = make_store(operator=Operator("ops", "console", "test"))
+    first, second = fail_all(store, "rs", ["a", "b"])
+    sent_at = store.now_ms()
+    new = store.rerun_task(first.task_id, first.record_ver)
+    applied = settle_request(store, Request(Action.RERUN, first), Attempt(sent_at, None))
+    assert applied.applied is True and new.task_id in applied.message()
+    not_applied = settle_request(store, Request(Action.RERUN, second), Attempt(sent_at, None))
+    assert not_applied.applied is False
+    blind = make_store(namespace=store.namespace)  # no operator: no trail to tell
+    assert settle_request(blind, Request(Action.RERUN, first)).applied is None
