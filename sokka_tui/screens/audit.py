@@ -34,7 +34,7 @@ class AuditScreen(StoreScreen):
     BINDINGS = [
         Binding("slash", "filter_task", "Filter by task", id="audit.filter"),
         Binding("enter", "open_task", "Open task", id="audit.open"),
-        Binding("L", "open_linked", "Open linked task", id="audit.open_linked"),
+        Binding("L", "open_linked", "Open linked task", show=False, id="audit.open_linked"),
     ]
 
     def __init__(self, task_id: str | None = None) -> None:

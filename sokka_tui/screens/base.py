@@ -82,7 +82,7 @@ class StoreScreen(ConsoleScreen[None]):
         Binding("f", "fail_task", "Fail", id="task.fail"),
         Binding("t", "terminate_task", "Terminate", id="task.terminate"),
         Binding("r", "revoke_lease", "Revoke", id="task.revoke"),
-        Binding("N", "rerun_task", "Re-run as new", id="task.rerun"),
+        Binding("N", "rerun_task", "Re-run as new", show=False, id="task.rerun"),
         Binding("y", "copy_task_id", "Copy id", show=False, id="task.copy"),
         Binding("A", "audit", "Audit trail", show=False, id="view.audit"),
         # Before a table's own home/end (which scroll sideways): same keys, same meaning on every list.

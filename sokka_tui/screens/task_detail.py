@@ -45,6 +45,8 @@ class TaskDetailScreen(StoreScreen):
         Binding("g", "show_group", "Group", id="task.group"),
         Binding("A", "audit", "Audit", id="task.audit"),
         Binding("enter", "open_member", "Open member", show=False, id="task.open_member"),
+        # Shown here (elsewhere only in help and the palette): the one screen about one task.
+        Binding("N", "rerun_task", "Re-run as new", id="task.rerun"),
     ]
 
     def __init__(self, task_id: str) -> None:
