@@ -20,6 +20,9 @@ from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: How many of the task's newest records are searched for the action's own.
 RECORDS_SEARCHED = 50
+#: How much earlier than its send time (both on the store's clock, the console's
+#: through a measured offset) a re-run's record may seem to be and still be its own.
+CLOCK_MARGIN_MS = 2_000
 #: Why a task of a failed bulk run ends skipped when the store did not write it.
 NOT_WRITTEN = "Nothing was written: the store failed before writing it (m marks it again)."
 
@@ -118,7 +121,8 @@ def settle(store: Store, request: Request, attempt: Attempt = UNTIMED) -> Settle
 def _settle_rerun(store: Store, request: Request, task: Task | None, attempt: Attempt) -> Settlement:
     """A re-run leaves the original as it was: it was applied when the original's
     trail has this operator's ``rerun`` record of that version, made after it was
-    sent; ``None`` (can't tell) on a store without an audit trail."""
+    sent (an earlier re-run of the same version is another one); ``None`` (can't
+    tell) on a store without an audit trail."""
     operator = store.operator
     if operator is None:
         return Settlement(request, None, task, attempt=attempt)
@@ -126,7 +130,7 @@ def _settle_rerun(store: Store, request: Request, task: Task | None, attempt: At
         if (
             entry.action == Action.RERUN
             and entry.record_ver_before == request.seen.record_ver
-            and (attempt.sent_at is None or entry.at >= attempt.sent_at)
+            and (attempt.sent_at is None or entry.at >= attempt.sent_at - CLOCK_MARGIN_MS)
             and (entry.user, entry.host, entry.tool) == (operator.user, operator.host, operator.tool)
         ):
             return Settlement(request, True, task, entry, attempt)
