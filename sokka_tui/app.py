@@ -20,13 +20,16 @@ from sokka_tui.actions import Action, Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands
 from sokka_tui.identity_watch import IdentityWatch
+from sokka_tui.leases import DEFAULT_GRACE_MS
 from sokka_tui.messages import ActionSettled, BulkSettled, StoreReset
 from sokka_tui.render import absolute, counted, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.settle import NOT_WRITTEN, UNTIMED, Attempt, Settlement, settle, settle_bulk
+from sokka_tui.state import remember, remembered_share
 from sokka_tui.stop_signals import exit_on_stop_signals
+from sokka_tui.widgets.leased_panel import DEFAULT_SHARE, SHARE_RANGE
 from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
@@ -70,9 +73,14 @@ class SokkaApp(App[None]):
         read_only: bool | None = None,
         operator: str | None = None,
         stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
+        expiring_grace_ms: int = DEFAULT_GRACE_MS,
     ) -> None:
         super().__init__()
         self.stuck_after_ms = stuck_after_ms
+        #: A lease that ended less than this ago is "expiring", not stuck (sokka_tui.leases).
+        self.expiring_grace_ms = expiring_grace_ms
+        #: The leased panel's most share of the screen (``+`` / ``-``), remembered between runs.
+        self.leased_share = remembered_share(DEFAULT_SHARE, *SHARE_RANGE)
         self.store = store
         self.store_label = store_label
         self.clock = StoreClock(clock)
@@ -95,6 +103,12 @@ class SokkaApp(App[None]):
         self.push_screen(TopicsScreen())
         for warning in self.store.warnings:  # what opening the store found worth saying
             self.notify(plain(warning, 300), title="Store warning", severity="warning", timeout=20, markup=False)
+
+    def set_leased_share(self, share: float) -> None:
+        """The leased panel's share, within ``SHARE_RANGE``; remembered for the next run."""
+        low, high = SHARE_RANGE
+        self.leased_share = round(min(high, max(low, share)), 2)
+        remember("leased_share", self.leased_share)
 
     @property
     def read_only_label(self) -> str:
@@ -310,6 +324,7 @@ def build_app(
     read_only: bool | None = None,
     operator: str | None = None,
     stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
+    expiring_grace_ms: int = DEFAULT_GRACE_MS,
 ) -> SokkaApp:
     """The console over ``store`` (already open). ``clock`` is the local clock in epoch ms."""
     return SokkaApp(
@@ -320,4 +335,5 @@ def build_app(
         read_only=read_only,
         operator=operator,
         stuck_after_ms=stuck_after_ms,
+        expiring_grace_ms=expiring_grace_ms,
     )

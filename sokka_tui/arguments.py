@@ -56,12 +56,15 @@ def seconds(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
-def duration(maximum_ms: int, *, bare_ms: bool = False) -> Callable[[str], int]:
+def duration(maximum_ms: int, *, bare_ms: bool = False, zero: bool = False) -> Callable[[str], int]:
     """An argument type: a duration (``30s``, ``5m``, ``1h30m``) in ms, at most
-    ``maximum_ms``; with ``bare_ms`` a plain number is taken as milliseconds."""
+    ``maximum_ms``; with ``bare_ms`` a plain number is taken as milliseconds;
+    with ``zero``, ``0`` (or ``0s``...) is allowed and means off."""
 
     def parse(text: str) -> int:
         try:
+            if zero and re.fullmatch(r"0+(ms|s|m|h|d)?", text.strip().lower()):
+                return 0
             if bare_ms and text.isdigit():
                 return int(text)
             return parse_duration(text, maximum_ms=maximum_ms)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import stores
 from sokka_tui import arguments
 from sokka_tui.contexts import ENV_URL, ContextError, resolve
+from sokka_tui.leases import DEFAULT_GRACE_MS, MAX_GRACE_MS
 from sokka_tui.proctitle import hide_secrets_from_process_title
 from sokka_tui.render import clean
 from sokka_tui.stop_signals import clean_up_uninterrupted
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run again to go on with it) instead of a temporary one")
     console.add_argument("--stuck-after", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=5 * 60_000,
                          metavar="DURATION", help="a task 'starting' for longer than this counts as stuck (default 5m)")
+    console.add_argument("--expiring-grace", type=arguments.duration(MAX_GRACE_MS, zero=True), default=DEFAULT_GRACE_MS,
+                         metavar="DURATION", help="a lease that ended less than this ago shows as 'expiring', not "
+                         "STUCK, and is not revoked by X (default 2s; 0 turns it off)")
     return parser
 
 
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         from sokka_tui.app import build_app
 
         build_app(
-            store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after
+            store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after,
+            expiring_grace_ms=args.expiring_grace,
         ).run()
         ignore_signals()  # the console has exited: let the store close in peace
     return 0
@@ -127,7 +132,7 @@ def _demo_on(url: str, args: argparse.Namespace, ignore_signals: Callable[[], No
                 # The URL, so that `sokka --url URL ...` can be pointed at the demo's store.
                 store, store_label=f"demo {url}",
                 refresh_interval=args.refresh, read_only=args.read_only or None,
-                stuck_after_ms=args.stuck_after,
+                stuck_after_ms=args.stuck_after, expiring_grace_ms=args.expiring_grace,
             ).run()
             ignore_signals()  # the console has exited: the workers stop and the store goes
     return 0

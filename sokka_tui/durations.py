@@ -42,7 +42,8 @@ def parse_duration(text: str, *, maximum_ms: int = MAX_SNOOZE_MS) -> int:
     if total <= 0:
         raise DurationError("A duration must be longer than zero.")
     if total > maximum_ms:
-        raise DurationError(f"At most {maximum_ms // 86_400_000} days.")
+        days, rest = divmod(maximum_ms, 86_400_000)
+        raise DurationError(f"At most {days} days." if days and not rest else f"At most {format_duration(maximum_ms)}.")
     return total
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from textual.message import Message
 
 from sokka_tui.actions import Request
+from sokka_tui.leases import LeaseSnapshot
 from sokka_tui.settle import UNTIMED, Attempt, Settlement
-from stores import Page, Task, TaskStoreError
+from stores import Task, TaskStoreError
 from stores.bulk import BulkResult
 
 
@@ -22,7 +23,7 @@ class DataLoaded(Message):
     """A screen's refresh finished: its own payload and, if shown, the leased tasks."""
 
     payload: Any
-    leased: Page | None
+    leased: LeaseSnapshot | None
     bubble = False
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sokka_tui.leases import stuck_cutoff
 from sokka_tui.query import STUCK_EXPIRED, STUCK_STARTING, STUCK_WAKE_DUE, TaskQuery
 from stores import Task, TaskStatus, scroll
 
 PAGE = 500
 
 
-def matching(store, query: TaskQuery, now_ms: int, stuck_after_ms: int) -> Iterator[Task]:
+def matching(store, query: TaskQuery, now_ms: int, stuck_after_ms: int, grace_ms: int = 0) -> Iterator[Task]:
     """The tasks ``query`` shows, newest first for filters, soonest expiry first for
-    leases (an owner's, the stuck ones)."""
+    leases (an owner's, the stuck ones). A lease that ended less than ``grace_ms``
+    ago is not stuck (``sokka_tui.leases``)."""
     if query.group is not None:
         yield from store.tasks(query.group)
         return
@@ -34,7 +36,7 @@ def matching(store, query: TaskQuery, now_ms: int, stuck_after_ms: int) -> Itera
     if query.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE):
         wanted = TaskStatus.RUNNING if query.stuck == STUCK_EXPIRED else TaskStatus.SNOOZED
         for task in scroll(lambda c: store.list_leased_tasks(query.topic, c), {"limit": PAGE}):
-            if task.lease_expires_at is None or task.lease_expires_at > now_ms:
+            if task.lease_expires_at is None or task.lease_expires_at > stuck_cutoff(now_ms, grace_ms):
                 return  # soonest first: everything after this is still live
             if task.status == wanted and query.matches(task):
                 yield task

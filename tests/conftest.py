@@ -17,6 +17,13 @@ from tests.private_servers import private_postgres, private_redis  # noqa: F401 
 from tests.servers import BACKENDS, SERVER_NAMES, drop_namespace, in_ci, new_namespace, unreachable, url_for
 
 
+@pytest.fixture(autouse=True)
+def _console_state_in_tmp(tmp_path_factory, monkeypatch):
+    """What the console remembers between runs (sokka_tui.state) goes to a fresh
+    directory per test, never the real home."""
+    monkeypatch.setenv("SOKKA_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for server, name in SERVER_NAMES.items():
         config.addinivalue_line(

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from sokka_tui.render import absolute, counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
+from sokka_tui.styles import status_style
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Page, Store
 from stores.audit import AuditEntry
@@ -24,7 +25,6 @@ COLUMNS = (
     ("When (UTC)", 14), ("Operator", 14), ("Tool", 9), ("Action", 9), ("Task", 26), ("Topic", 13),
     ("Status", 21), ("Ver", 5), ("Detail", 12), ("Bulk run", 15),
 )
-_STATUS_STYLE = {"terminated": "green", "failed": "red", "snoozed": "magenta", "running": "cyan", "starting": "yellow"}
 
 
 class AuditScreen(StoreScreen):
@@ -144,9 +144,9 @@ def _cells(entry: AuditEntry) -> list[Text]:
     when.stylize("dim", 0, 6)
     change = Text()
     if entry.status_before is not None:
-        change.append(str(entry.status_before), _STATUS_STYLE.get(entry.status_before, ""))
+        change.append(str(entry.status_before), status_style(entry.status_before))
         change.append(" → ")
-    change.append(str(entry.status_after), "bold " + _STATUS_STYLE.get(entry.status_after, ""))
+    change.append(str(entry.status_after), f"bold {status_style(entry.status_after)}".strip())
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [
         when,

@@ -4,6 +4,11 @@ and the operator's actions on the selected task.
 Refresh: one load in flight at a time, in a thread worker. The next tick is
 armed only when the last load has finished, so polls never pile up on a slow
 server; a tick is skipped while a modal or another screen is on top.
+
+One snapshot per refresh: the load reads the store's clock once, then the
+screen's data and the leased tasks (``LeaseSnapshot``) at that one ``now``;
+every count the screen and the leased panel show comes from it, so they
+never disagree.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from sokka_tui.actions import BUTTONS, VERBS, Action, Request, perform, refusal
+from sokka_tui.leases import LeaseSnapshot, read_leases
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
 from sokka_tui.render import format_duration, plain, safe_text, sentence
 from sokka_tui.settle import Attempt
 from sokka_tui.widgets.footer import Footer
-from sokka_tui.widgets.leased_panel import LeasedPanel
+from sokka_tui.widgets.leased_panel import SHARE_STEP, LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
 from stores import (
     InvalidStatusTransition,
@@ -34,6 +40,7 @@ from stores import (
     TaskConcurrentlyUpdated,
     TaskNotFound,
     TaskStoreError,
+    TopicStats,
     WrongOwner,
 )
 
@@ -42,7 +49,6 @@ if TYPE_CHECKING:
 
     from sokka_tui.app import SokkaApp
 
-LEASED_PAGE = 200
 _TASK_ACTIONS = {
     "snooze_task": Action.SNOOZE,
     "fail_task": Action.FAIL,
@@ -76,6 +82,8 @@ class StoreScreen(ConsoleScreen[None]):
         Binding("escape", "back", "Back", id="view.back"),
         Binding("R", "refresh_now", "Refresh", show=False, id="view.refresh"),
         Binding("l", "toggle_leased", "Leased", id="view.leased"),
+        Binding("plus,equals_sign", "resize_leased(1)", "Grow leased panel", show=False, id="view.leased_grow"),
+        Binding("minus", "resize_leased(-1)", "Shrink leased panel", show=False, id="view.leased_shrink"),
         Binding("j", "cursor_down", "Down", show=False, id="view.down"),
         Binding("k", "cursor_up", "Up", show=False, id="view.up"),
         Binding("s", "snooze_task", "Snooze", id="task.snooze"),
@@ -95,6 +103,9 @@ class StoreScreen(ConsoleScreen[None]):
     leased_topic: str | None = None
     #: A short name for help and notifications.
     SCREEN_NAME = ""
+    #: Read the leased tasks on every refresh, even with the panel hidden (the
+    #: screen shows their counts).
+    NEEDS_LEASES = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,6 +114,8 @@ class StoreScreen(ConsoleScreen[None]):
         self._timer: Timer | None = None
         self._started = False
         self._first_resume = True
+        #: The leased tasks as the last refresh read them (``None``: not read).
+        self.leases: LeaseSnapshot | None = None
 
     # -- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -110,7 +123,7 @@ class StoreScreen(ConsoleScreen[None]):
         yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, id="status-bar")
         yield OutageBanner(id="outage")
         yield from self.compose_body()
-        panel = LeasedPanel(app.clock, id="leased")
+        panel = LeasedPanel(app.clock, share=app.leased_share, id="leased")
         panel.display = app.show_leased
         yield panel
         yield Footer()
@@ -128,7 +141,11 @@ class StoreScreen(ConsoleScreen[None]):
         self.tick()
 
     def on_screen_resume(self) -> None:
-        self.query_one(LeasedPanel).display = self.app.show_leased
+        panel = self.query_one(LeasedPanel)
+        panel.display = self.app.show_leased
+        if panel.share != self.app.leased_share:  # changed on another screen
+            panel.share = self.app.leased_share
+            panel.fit()
         self.app.show_outage_on(self)
         first, self._first_resume = self._first_resume, False
         if first and self._loading:
@@ -139,6 +156,11 @@ class StoreScreen(ConsoleScreen[None]):
     def fetch(self, store: Store) -> Any:
         """This screen's data (runs in a worker thread)."""
         raise NotImplementedError
+
+    def topic_stats(self, payload: Any) -> list[TopicStats] | None:
+        """The topics' stats in ``payload``, if ``fetch`` read them (the leased
+        counts fall back on them past a backlog of thousands)."""
+        return None
 
     def show(self, payload: Any) -> None:
         """Show what ``fetch`` returned (on the event loop)."""
@@ -153,7 +175,7 @@ class StoreScreen(ConsoleScreen[None]):
             self._arm()  # paused while a modal or another screen is on top
             return
         self._loading = True
-        show_leased = self.app.show_leased
+        show_leased = self.app.show_leased or self.NEEDS_LEASES
         # When this attempt began: an outage is dated from it, not from when its
         # error came back (a refused or hung connection can take the whole timeout).
         started_at = self.app.clock.local()
@@ -165,9 +187,16 @@ class StoreScreen(ConsoleScreen[None]):
     def _load(self, show_leased: bool, started_at: int) -> None:
         store = self.app.store
         try:
-            self.app.clock.measure(store)
+            clock = self.app.clock
+            clock.measure(store)
+            local = clock.local()
+            now = local + (clock.offset_ms or 0)  # the refresh's one store-clock now
             payload = self.fetch(store)
-            leased = store.list_leased_tasks(self.leased_topic, {"limit": LEASED_PAGE}) if show_leased else None
+            leased = None
+            if show_leased:
+                leased = read_leases(
+                    store, self.leased_topic, now, local, self.app.expiring_grace_ms, self.topic_stats(payload)
+                )
             # After the reads: unchanged now, they came from the store shown so far.
             reset = self.app.identity_watch.check(store)
         except TaskStoreError as exc:
@@ -201,9 +230,10 @@ class StoreScreen(ConsoleScreen[None]):
     def on_data_loaded(self, message: DataLoaded) -> None:
         self.app.report_recovered()
         self.query_one(StatusBar).skew_ms = self.app.clock.offset_ms
+        self.leases = message.leased
         self.show(message.payload)
         if message.leased is not None:
-            self.query_one(LeasedPanel).show_page(message.leased)
+            self.query_one(LeasedPanel).show_snapshot(message.leased)
         self.refresh_bindings()
 
     def on_store_failed(self, message: StoreFailed) -> None:
@@ -223,6 +253,17 @@ class StoreScreen(ConsoleScreen[None]):
 
     def action_audit(self) -> None:
         self.app.open_audit(self.audit_task_id())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(LeasedPanel).fit()
+
+    def action_resize_leased(self, step: int) -> None:
+        """``+`` / ``-``: a larger or smaller share of the screen for the leased
+        panel, on every screen, remembered for the next run."""
+        self.app.set_leased_share(self.app.leased_share + step * SHARE_STEP)
+        panel = self.query_one(LeasedPanel)
+        panel.share = self.app.leased_share
+        panel.fit()
 
     def action_toggle_leased(self) -> None:
         self.app.show_leased = not self.app.show_leased

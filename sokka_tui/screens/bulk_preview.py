@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Static
 from sokka_tui.actions import BUTTONS, VERBS, Action
 from sokka_tui.marks import Marks
 from sokka_tui.render import counted, format_duration, safe_text
+from sokka_tui.widgets.dialog_button import DialogButton
 
 TYPE_TO_CONFIRM_ABOVE = 100
 
@@ -79,8 +80,8 @@ class BulkPreviewModal(ModalScreen[bool]):
                 yield Static(Text("y to confirm, esc to cancel", style="dim"))
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(f"{BUTTONS[self.action]} {count:,}", id="confirm", variant="warning")
+                yield DialogButton("Cancel", id="cancel")
+                yield DialogButton(f"{BUTTONS[self.action]} {count:,}", id="confirm", variant="warning")
 
     def on_mount(self) -> None:
         if self.needs_typing:

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from sokka_tui.widgets.dialog_button import DialogButton
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Yes or no. Focus starts on Cancel, so a stray Enter writes nothing."""
@@ -30,8 +32,8 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(self.question, classes="dialog-body")
             yield Static(Text("y to confirm, n or esc to cancel", style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.confirm_label, id="confirm", variant="warning")
+                yield DialogButton("Cancel", id="cancel")
+                yield DialogButton(self.confirm_label, id="confirm", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

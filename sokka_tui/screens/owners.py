@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from sokka_tui.actions import Action
+from sokka_tui.leases import LeaseState, lease_state
 from sokka_tui.marks import Marks
 from sokka_tui.render import counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
@@ -56,14 +57,15 @@ class OwnersScreen(StoreScreen):
         self.query_one("#owners", DataTable).focus()
 
     def fetch(self, store: Store) -> dict[str, Owner]:
-        now = self.app.clock.now()
+        now, grace = self.app.clock.now(), self.app.expiring_grace_ms
         by_pid: dict[str, list[Task]] = defaultdict(list)
         for task in scroll(lambda c: store.list_leased_tasks(self.leased_topic, c), {"limit": 1000}):
             if task.status == TaskStatus.RUNNING and task.pid:
                 by_pid[task.pid].append(task)
         return {
             pid: Owner(
-                pid, tasks, sum(1 for t in tasks if (t.lease_expires_at or 0) <= now), max(t.updated_at for t in tasks)
+                pid, tasks, sum(1 for t in tasks if lease_state(t, now, grace) == LeaseState.STUCK),
+                max(t.updated_at for t in tasks),
             )
             for pid, tasks in by_pid.items()
         }

@@ -11,6 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from sokka_tui.durations import DurationError, format_hint, parse_duration
 from sokka_tui.render import safe_text
+from sokka_tui.widgets.dialog_button import DialogButton
 from stores import InvalidArgument, Task
 from stores.validation import check_task_id
 
@@ -44,8 +45,8 @@ class _PromptModal(ModalScreen):
             yield Input(value=self.initial, placeholder=self.PLACEHOLDER, id="value")
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("OK", id="ok", variant="primary")
+                yield DialogButton("Cancel", id="cancel")
+                yield DialogButton("OK", id="ok", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#value", Input).focus()

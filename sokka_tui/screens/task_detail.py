@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 from sokka_tui.render import absolute, clean, counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.action_hints import action_hints
-from sokka_tui.widgets.leased_panel import lease_state
+from sokka_tui.widgets.leased_panel import lease_label
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Store, Task
 
@@ -181,7 +181,7 @@ class TaskDetailScreen(StoreScreen):
         if task is None or task.lease_expires_at is None:
             line.update("")
             return
-        label, style = lease_state(task, self.app.clock.now())
+        label, style = lease_label(task, self.app.clock.now(), self.app.expiring_grace_ms)
         line.update(Text.assemble(("Lease: " if task.status == "running" else "Snooze: ", "bold"), (label, style)))
 
     def current_task(self) -> Task | None:

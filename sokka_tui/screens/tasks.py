@@ -24,24 +24,19 @@ from sokka_tui.render import counted, relative, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
+from sokka_tui.styles import STATUS_STYLES
 from sokka_tui.widgets.action_hints import action_hints
+from sokka_tui.widgets.leased_panel import lease_label
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable, error_cell
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
-from stores import Page, Store, Task, TaskStatus, TaskStoreError
+from stores import Page, Store, Task, TaskStoreError
 
 T = TypeVar("T")
 
 #: Load the next page when the cursor comes this close to the last row (or the
 #: previous one, when pages above were dropped, this close to the first).
 PREFETCH_ROWS = 15
-STATUS_STYLES = {
-    TaskStatus.STARTING: "",
-    TaskStatus.RUNNING: "cyan",
-    TaskStatus.SNOOZED: "magenta",
-    TaskStatus.FAILED: "red",
-    TaskStatus.TERMINATED: "green",
-}
 #: (heading, width): fixed widths, so columns never jump as rows change. Error: the
 #: first line of a failed task's error (widgets/task_table.error_cell).
 COLUMNS = (
@@ -190,7 +185,8 @@ class TasksScreen(StoreScreen):
         q = self.task_query
         now = self.app.clock.now()
         if not self._pages():
-            tasks = list(islice(matching(store, q, now, self.app.stuck_after_ms), LIVE_ROWS))
+            tasks = list(islice(matching(store, q, now, self.app.stuck_after_ms, self.app.expiring_grace_ms),
+                                LIVE_ROWS))
             if q.stuck is None and q.owner is None:
                 tasks.sort(key=lambda t: (t.updated_at, t.task_id), reverse=True)
             return Listing(tasks, None)
@@ -209,11 +205,11 @@ class TasksScreen(StoreScreen):
 
     def _cells(self, task: Task) -> list[Text]:
         now = self.app.clock.now()
-        lease = "—"
+        lease, lease_style = "—", ""
         if task.lease_expires_at is not None:
-            lease = relative(task.lease_expires_at, now)
+            lease, lease_style = relative(task.lease_expires_at, now), ""
             if task.lease_expires_at <= now:
-                lease = ("STUCK " if task.status == TaskStatus.RUNNING else "WAKE DUE ") + lease
+                lease, lease_style = lease_label(task, now, self.app.expiring_grace_ms)
         cells = {
             "": Text("●" if task.task_id in self.marks else "", style="bold yellow"),
             "Task": safe_text(task.task_id, max_length=28),
@@ -224,7 +220,7 @@ class TasksScreen(StoreScreen):
             "Updated": Text(relative(task.updated_at, now)),
             "Ver": Text(str(task.record_ver), justify="right"),
             "Owner": safe_text(task.pid or "—", max_length=18),
-            "Lease / wake": Text(lease, style="bold red" if lease.startswith("STUCK") else ""),
+            "Lease / wake": Text(lease, style=lease_style),
         }
         widths = dict(self.columns)
         if "Error" in widths:

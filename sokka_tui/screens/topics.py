@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from sokka_tui.leases import LeaseState
 from sokka_tui.render import counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
-from sokka_tui.widgets.tables import selected_key, sync_rows
+from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
+from sokka_tui.widgets.leased_panel import stuck_words
+from sokka_tui.widgets.tables import rebuild_rows, selected_key, sync_rows
 from stores import Store, TaskStatus, TopicStats
 
-#: (heading, width): fixed widths, so columns never jump as counts change.
+#: (heading, width): the counts' widths are fixed, so columns never jump as counts
+#: change; the topic column's follows the longest name, within ``TOPIC_WIDTH``
+#: (and a quarter of the screen). Stuck (running tasks whose lease ended) next
+#: to Running: at 80 columns everything up to Terminated is in sight.
 COLUMNS = (
-    ("Topic", 40), ("Starting", 10), ("Running", 10), ("Snoozed", 10), ("Failed", 10),
-    ("Terminated", 12), ("Leased", 10), ("Expired", 10), ("Oldest waiting", 15),
+    ("Topic", 40), ("Starting", 8), ("Running", 7), ("Stuck", 7), ("Snoozed", 7), ("Failed", 7),
+    ("Terminated", 10), ("Leased", 7), ("Oldest waiting", 14),
 )
+TOPIC_WIDTH = (12, 40)
+STUCK_COLUMN = 3
 
 
 class TopicsScreen(StoreScreen):
     """Every topic of the store, refreshed live; enter opens one."""
 
     SCREEN_NAME = "Topics"
+    NEEDS_LEASES = True  # the stuck counts come from the refresh's leased tasks
     BINDINGS = [
         Binding("enter", "open_topic", "Open", id="topics.open"),
         Binding("X", "revoke_expired", "Revoke expired", id="topics.revoke_expired"),
@@ -33,6 +43,7 @@ class TopicsScreen(StoreScreen):
     def __init__(self) -> None:
         super().__init__()
         self.stats: list[TopicStats] = []
+        self.topic_width = TOPIC_WIDTH[1]
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary", classes="screen-title")
@@ -48,11 +59,18 @@ class TopicsScreen(StoreScreen):
     def fetch(self, store: Store) -> list[TopicStats]:
         return store.topics()
 
+    def topic_stats(self, payload: list[TopicStats]) -> list[TopicStats]:
+        return payload
+
     def show(self, payload: list[TopicStats]) -> None:
         self.stats = payload
         # What a reset of the store would lose, as far as this console has seen.
         self.app.identity_watch.tasks_shown = sum(sum(stats.counts.values()) for stats in payload)
-        now = self.app.clock.now()
+        leases = self.leases
+        now = leases.now_ms if leases is not None else self.app.clock.now()
+        stuck_by_topic = leases.stuck if leases is not None else {s.topic: s.expired_leases for s in payload}
+        stuck_style = LEASE_STYLES[LeaseState.STUCK]
+        widened = self._fit_topic_column(payload)
         rows = []
         for stats in payload:
             counts = stats.counts
@@ -60,26 +78,50 @@ class TopicsScreen(StoreScreen):
             rows.append((
                 stats.topic,
                 [
-                    safe_text(stats.topic, "bold", max_length=40),
+                    safe_text(stats.topic, "bold", max_length=self.topic_width),
                     _count(counts[TaskStatus.STARTING]),
-                    _count(counts[TaskStatus.RUNNING], "cyan"),
-                    _count(counts[TaskStatus.SNOOZED], "magenta"),
-                    _count(counts[TaskStatus.FAILED], "red"),
-                    _count(counts[TaskStatus.TERMINATED], "green"),
+                    _count(counts[TaskStatus.RUNNING], STATUS_STYLES[TaskStatus.RUNNING]),
+                    _count(stuck_by_topic.get(stats.topic, 0), stuck_style),
+                    _count(counts[TaskStatus.SNOOZED], STATUS_STYLES[TaskStatus.SNOOZED]),
+                    _count(counts[TaskStatus.FAILED], STATUS_STYLES[TaskStatus.FAILED]),
+                    _count(counts[TaskStatus.TERMINATED], STATUS_STYLES[TaskStatus.TERMINATED]),
                     _count(leased),
-                    _count(stats.expired_leases, "bold red") if stats.expired_leases else _count(0),
                     Text(format_duration(now - stats.oldest_starting_at) if stats.oldest_starting_at else "—",
                          justify="right"),
                 ],
             ))
-        sync_rows(self.query_one("#topics", DataTable), rows)
-        expired = sum(s.expired_leases for s in payload)
+        table = self.query_one("#topics", DataTable)
+        if widened:  # the cells are cut to the new width and laid out again
+            rebuild_rows(table, rows, shift=0)
+        else:
+            sync_rows(table, rows)
+        stuck = sum(stuck_by_topic.values())
         summary = Text.assemble(("Topics", "bold"), f"  {counted(len(payload), 'topic')}")
-        if expired:
-            summary.append(f"  {counted(expired, 'expired lease')}", style="bold red")
+        if stuck:
+            summary.append(f"  {stuck_words(stuck)}", style=stuck_style)
+        if leases is not None and leases.expiring_total:
+            expiring = f"  {counted(leases.expiring_total, 'lease')} expiring"
+            summary.append(expiring, style=LEASE_STYLES[LeaseState.EXPIRING])
         if not payload:
             summary.append("  — the store has no tasks yet")
         self.query_one("#summary", Static).update(summary)
+
+    def _fit_topic_column(self, payload: list[TopicStats]) -> bool:
+        """The topic column as wide as the longest name, within ``TOPIC_WIDTH``
+        and a quarter of the screen; whether its width changed."""
+        low, high = TOPIC_WIDTH
+        high = max(low, min(high, self.size.width // 4 if self.size.width else high))
+        width = max(low, min(high, max((len(s.topic) for s in payload), default=0)))
+        column = next(iter(self.query_one("#topics", DataTable).columns.values()))
+        if column.width == width:
+            return False
+        column.width = self.topic_width = width
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual calls StoreScreen's on_resize too: it fits the leased panel.)
+        if self.stats:
+            self.show(self.stats)  # the topic column follows the screen's width
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "topics" and event.row_key.value is not None:

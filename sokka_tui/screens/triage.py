@@ -86,6 +86,7 @@ def run_bulk(screen: StoreScreen, action: Action, marks: Marks, done: Callable[[
 def revoke_expired_leases(screen: StoreScreen, topic: str | None) -> None:
     """One command: every running task of ``topic`` whose lease has ended, previewed, revoked."""
     query, now, after = TaskQuery(topic=topic, stuck=STUCK_EXPIRED), screen.app.clock.now(), screen.app.stuck_after_ms
+    grace = screen.app.expiring_grace_ms  # a lease that ended within it may be finishing: not taken
 
     def marked(marks: Marks) -> None:
         if not marks:
@@ -94,7 +95,7 @@ def revoke_expired_leases(screen: StoreScreen, topic: str | None) -> None:
             return
         run_bulk(screen, Action.REVOKE, marks, lambda _remark: screen.tick())
 
-    capture(screen, lambda store: matching(store, query, now, after), marked)
+    capture(screen, lambda store: matching(store, query, now, after, grace), marked)
 
 
 class Marking:
@@ -114,9 +115,10 @@ class Marking:
 
     def mark_matching(self, query: TaskQuery) -> None:
         """Freeze every task ``query`` matches, as it is now, page by page."""
-        now, after = self.screen.app.clock.now(), self.screen.app.stuck_after_ms
+        app = self.screen.app
+        now, after, grace = app.clock.now(), app.stuck_after_ms, app.expiring_grace_ms
         self._capture(
-            lambda store: matching(store, query, now, after),
+            lambda store: matching(store, query, now, after, grace),
             lambda n: f"{counted(n, 'task')} marked, frozen at the versions seen now.",
         )
 

@@ -13,27 +13,39 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from sokka_tui.clock import StoreClock
-from sokka_tui.render import format_duration, safe_text
+from sokka_tui.leases import LeaseSnapshot, LeaseState, lease_state
+from sokka_tui.render import counted, format_duration, safe_text
+from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
 from sokka_tui.widgets.tables import selected_key, sync_rows
-from stores import Page, Task, TaskStatus
+from stores import Task, TaskStatus
 
 BAR_WIDTH = 12
-#: (heading, width): fixed widths, so countdowns never shift the columns.
+#: (heading, width): fixed widths, so countdowns never shift the columns. The
+#: task comes third: at 80 columns the countdown, the bar and the task are in sight.
 COLUMNS = (
-    ("Lease", 22), ("Left", BAR_WIDTH), ("Status", 8), ("Topic", 24), ("Task", 30), ("Owner", 24), ("Ver", 5),
+    ("Lease", 22), ("Left", BAR_WIDTH), ("Task", 30), ("Status", 8), ("Topic", 24), ("Owner", 24), ("Ver", 5),
 )
+#: The table's width, with each column's padding.
+_TABLE_WIDTH = sum(width + 2 for _, width in COLUMNS)
 
 
-def lease_state(task: Task, now_ms: int) -> tuple[str, str]:
-    """(label, style) for a leased task's countdown: live, stuck, or wake due."""
+def lease_label(task: Task, now_ms: int, grace_ms: int) -> tuple[str, str]:
+    """(label, style) for a leased task's countdown: live, expiring, stuck, waking
+    or wake due (``sokka_tui.leases.lease_state`` says which)."""
+    state = lease_state(task, now_ms, grace_ms)
     remaining = (task.lease_expires_at or 0) - now_ms
-    if remaining > 0:
+    if state in (None, LeaseState.LIVE):
         verb = "wakes in" if task.status == TaskStatus.SNOOZED else "expires in"
         return f"{verb} {format_duration(remaining)}", "green" if remaining > 5_000 else "yellow"
-    overdue = format_duration(-remaining)
-    if task.status == TaskStatus.SNOOZED:
-        return f"WAKE DUE {overdue} ago", "bold yellow"
-    return f"STUCK {overdue} ago", "bold red"
+    return f"{_LABELS[state]} {format_duration(-remaining)} ago", LEASE_STYLES[state]
+
+
+_LABELS = {
+    LeaseState.EXPIRING: "expiring",
+    LeaseState.WAKING: "waking",
+    LeaseState.STUCK: "STUCK",
+    LeaseState.WAKE_DUE: "WAKE DUE",
+}
 
 
 def granted_ms(task: Task) -> int | None:
@@ -61,18 +73,47 @@ def lease_bar(task: Task, now_ms: int) -> Text:
     return Text("█" * filled + "░" * (BAR_WIDTH - filled), style=style)
 
 
+#: The panel's share of the screen's height: ``+`` / ``-`` step it within these bounds.
+DEFAULT_SHARE = 0.4
+SHARE_RANGE = (0.15, 0.8)
+SHARE_STEP = 0.05
+#: Lines around the rows: the border, the title, the column headings.
+_CHROME = 3
+#: The fewest lines the panel takes while it has rows (two rows show).
+_MIN_LINES = _CHROME + 2
+
+
+def panel_lines(rows: int, screen_lines: int, share: float, *, scrollbar: bool = False) -> int:
+    """How many lines the panel takes: one when it has no rows, else its rows
+    (and chrome, and a horizontal ``scrollbar`` when the screen is narrower than
+    the table) up to ``share`` of the screen, never fewer than ``_MIN_LINES``."""
+    if rows == 0:
+        return 1
+    chrome = _CHROME + scrollbar
+    most = max(_MIN_LINES + scrollbar, int(screen_lines * share))
+    return max(min(_MIN_LINES + scrollbar, chrome + rows), min(chrome + rows, most))
+
+
 class LeasedPanel(Vertical):
-    """Leased tasks with countdowns; actions on the highlighted one work from here."""
+    """Leased tasks with countdowns; actions on the highlighted one work from here.
+
+    Its height follows its rows, up to ``share`` of the screen; with none it is
+    one line. Its counts are the refresh's (``LeaseSnapshot``): the same numbers
+    the rest of the screen shows; the countdowns go on every second between
+    refreshes."""
 
     DEFAULT_CSS = """
-    LeasedPanel { height: 14; border-top: solid $accent; }
+    LeasedPanel { height: 1; border-top: solid $accent; }
+    LeasedPanel.-empty { border-top: none; }
     LeasedPanel > #leased-title { height: 1; padding: 0 1; }
     LeasedPanel > DataTable { height: 1fr; }
     """
 
-    def __init__(self, clock: StoreClock, **kwargs) -> None:
+    def __init__(self, clock: StoreClock, *, share: float = DEFAULT_SHARE, **kwargs) -> None:
         super().__init__(**kwargs)
         self.clock = clock
+        self.share = share
+        self.snapshot: LeaseSnapshot | None = None
         self.tasks: dict[str, Task] = {}
         self.more = False
 
@@ -84,45 +125,79 @@ class LeasedPanel(Vertical):
         yield table
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.redraw)
+        self.set_interval(1.0, self._countdown)
+        self.fit()
+
+    def _countdown(self) -> None:
+        # Not while its screen is hidden: rows last read minutes ago, counted down
+        # since, would flash STUCK on the way back until the refresh lands.
+        if self.screen.is_current:
+            self.redraw()
 
     @property
     def table(self) -> DataTable:
         return self.query_one("#leased-table", DataTable)
 
-    def show_page(self, page: Page) -> None:
-        self.tasks = {task.task_id: task for task in page.data}
-        self.more = page.cursor is not None
-        self.redraw()
+    def show_snapshot(self, snapshot: LeaseSnapshot) -> None:
+        """Show what one refresh read, at its time."""
+        self.snapshot = snapshot
+        self.tasks = {task.task_id: task for task in snapshot.page.data}
+        self.more = snapshot.page.cursor is not None
+        self.redraw(snapshot.now_ms)
+        self.fit()
 
-    def redraw(self) -> None:
-        now = self.clock.now()
-        stuck = sum(
-            1 for t in self.tasks.values()
-            if t.status == TaskStatus.RUNNING and (t.lease_expires_at or 0) <= now
-        )
-        shown = f"{len(self.tasks)}{'+' if self.more else ''}"
-        title = Text.assemble(("Leased tasks", "bold"), f"  {shown} shown, soonest first")
-        if stuck:
-            title.append(f"  {stuck} stuck (lease{'' if stuck == 1 else 's'} expired)", style="bold red")
-        self.query_one("#leased-title", Static).update(title)
+    def fit(self) -> None:
+        """Size to the rows, within ``share`` of the screen (one line when empty)."""
+        empty = not self.tasks
+        self.set_class(empty, "-empty")
+        table = self.table
+        if empty and table.has_focus:
+            self.screen.focus_next()  # not left on a list that is gone
+        table.display = not empty
+        screen = self.screen.size if self.screen.size.height else self.app.size
+        scrollbar = screen.width < _TABLE_WIDTH
+        self.styles.height = panel_lines(len(self.tasks), screen.height, self.share, scrollbar=scrollbar)
+
+    def redraw(self, now: int | None = None) -> None:
+        now = self.clock.now() if now is None else now
+        self.query_one("#leased-title", Static).update(self._title())
         rows = []
         for task in self.tasks.values():
-            label, style = lease_state(task, now)
+            label, style = lease_label(task, now, self.snapshot.grace_ms if self.snapshot else 0)
             rows.append((
                 task.task_id,
                 [
                     Text(label, style=style),
                     lease_bar(task, now),
-                    Text(str(task.status)),
-                    safe_text(task.topic, max_length=24),
                     safe_text(task.task_id, max_length=30),
+                    Text(str(task.status), style=STATUS_STYLES.get(task.status, "")),
+                    safe_text(task.topic, max_length=24),
                     safe_text(task.pid or "—", max_length=24),
                     Text(str(task.record_ver)),
                 ],
             ))
         sync_rows(self.table, rows)
 
+    def _title(self) -> Text:
+        title = Text("Leased tasks", style="bold")
+        if not self.tasks:
+            title.append("  no leased tasks", style="dim")
+            return title
+        shown = f"{len(self.tasks)}{'+' if self.more else ''}"
+        title.append(f"  {shown} shown, soonest first")
+        if self.snapshot is not None:
+            stuck, expiring = self.snapshot.stuck_total, self.snapshot.expiring_total
+            if stuck:
+                title.append(f"  {stuck_words(stuck)}", style=LEASE_STYLES[LeaseState.STUCK])
+            if expiring:
+                title.append(f"  {counted(expiring, 'lease')} expiring", style=LEASE_STYLES[LeaseState.EXPIRING])
+        return title
+
     def selected_task(self) -> Task | None:
         key = selected_key(self.table)
         return self.tasks.get(key) if key is not None else None
+
+
+def stuck_words(stuck: int) -> str:
+    """``3 stuck (leases expired)``: what the panel and the topics screen both say."""
+    return f"{stuck:,} stuck (lease{'' if stuck == 1 else 's'} expired)"

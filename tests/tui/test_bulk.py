@@ -211,7 +211,7 @@ async def test_stuck_classes_and_revoke_expired(make_store, live_app):
     store.snooze(napping.task_id, "w", 200)
     healthy = store.reserve_task("stuck", "live")  # s4, leased for a minute
     await asyncio.sleep(0.5)  # the short leases and the snooze end by the store's clock; s5 waits
-    app = live_app(store, stuck_after_ms=100)
+    app = live_app(store, stuck_after_ms=100, expiring_grace_ms=0)  # ended is stuck at once (no grace)
 
     def shown(screen) -> set[str]:
         return {screen.table.get_row_at(i)[1].plain for i in range(screen.table.row_count)}

@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 import stores
 from sokka_tui.clock import system_clock
+from sokka_tui.leases import DEFAULT_GRACE_MS
 from sokka_tui.screens.bulk_preview import BulkPreviewModal
 from sokka_tui.screens.bulk_run import BulkRunScreen
 from stores.bulk import BulkOutcome
@@ -44,7 +45,7 @@ def expired_store():
     with ThreadPoolExecutor(8) as pool:
         latest = max(pool.map(take_all, range(8)))
     t2 = time.monotonic()
-    while store.now_ms() <= latest:  # every lease ends, by the store's clock
+    while store.now_ms() <= latest + DEFAULT_GRACE_MS:  # every lease ends, and is past the console's grace
         time.sleep(0.2)
     (stats,) = store.topics()
     assert stats.expired_leases == TASKS, stats

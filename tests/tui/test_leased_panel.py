@@ -53,7 +53,7 @@ async def test_x_acts_on_the_topic_of_the_focused_leased_row(make_store, make_ap
     short.create_tasks([{"task_id": f"b{i}", "topic": "beta"} for i in range(3)])
     stuck = {short.reserve_task("beta", "dead").task_id for _ in range(2)}
     await asyncio.sleep(0.5)  # beta's leases end by the store's clock
-    app = make_app(store, clock=system_clock)
+    app = make_app(store, clock=system_clock, expiring_grace_ms=0)  # ended is stuck at once (no grace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen

@@ -40,9 +40,10 @@ async def test_topics_screen(frozen_store, make_app):
         table = screen.query_one("#topics", DataTable)
         assert cell_texts(table) == ["[bold red]hostile[/] ␛]0;title␇", "billing.invoices", "emails"]
         emails = [str(c) for c in table.get_row("emails")]
-        assert emails[1:8] == ["5", "3", "1", "1", "2", "4", "1"]  # starting..terminated, leased, expired
+        assert emails[1:8] == ["5", "3", "1", "1", "1", "2", "4"]  # starting, running, stuck, snoozed..., leased
         assert emails[8] == "1m 42s"  # the oldest starting task has waited that long
-        assert "1 expired lease" in static_text(screen, "#summary") and "leases" not in static_text(screen, "#summary")
+        summary = static_text(screen, "#summary")
+        assert "1 stuck (lease expired)" in summary and "leases" not in summary
         assert "READ-ONLY" not in str(screen.query_one(StatusBar).render())
 
 
