@@ -11,6 +11,7 @@ short picture (screenshot_svg.py says how and why).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from screenshot_svg import screen_svg  # this directory is on sys.path when run 
 import stores
 from sokka_tui.app import build_app
 from sokka_tui.demo import seed
+from sokka_tui.state import ENV_STATE_DIR
 from stores import TaskStatus
 from stores.audit import Operator
 
@@ -137,4 +139,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
+    # The default layout, not this machine's remembered one (sokka_tui.state).
+    os.environ[ENV_STATE_DIR] = tempfile.mkdtemp(prefix="sokka-screenshots-")
     sys.exit(asyncio.run(main()))
