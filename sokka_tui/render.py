@@ -9,8 +9,16 @@ replaced by visible glyphs; a ``Text`` is never parsed as markup.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from rich.text import Text
+
+#: How a value longer than its room is cut: ``words`` for prose (descriptions,
+#: errors, reasons: at a word boundary), ``middle`` for identifiers whose end
+#: matters (owners keep their pid, ids and topics their last characters).
+Cut = Literal["words", "middle"]
+#: Separators an identifier's end is kept from, when it fits: ``host:pid``.
+_ID_TAIL_SEPARATORS = (":", "@", "/")
 
 # C0 controls map to the Unicode "control pictures" block (U+2400...), DEL to
 # U+2421; C1 controls (U+0080-U+009F) and other invisible format characters
@@ -31,26 +39,69 @@ def clean(value: object, *, multiline: bool = False) -> str:
     return text.translate(_MULTILINE_TABLE if multiline else _TABLE)
 
 
+def truncate(text: str, width: int, how: Cut = "words") -> str:
+    """``text`` in at most ``width`` characters; when it is cut, an ellipsis says so.
+
+    ``words``: cut at the last word boundary that keeps at least half the room
+    (else mid-word), punctuation before the cut dropped: ``"Sales by day,…"``.
+    ``middle``: the start and the end kept, the middle dropped; an end after a
+    separator (``:pid``, ``@host``, ``/leaf``) is kept whole when it leaves the
+    start 3 characters: ``"demo-wor…:23741"``.
+    """
+    if len(text) <= width:
+        return text
+    room = width - 1  # one cell is the ellipsis
+    if room <= 0:
+        return "…"[: max(width, 1)]
+    if how == "middle":
+        tail_len = room // 2
+        cut_at = max(text.rfind(sep) for sep in _ID_TAIL_SEPARATORS)
+        if cut_at > 0 and len(text) - cut_at <= room - 3:
+            tail_len = len(text) - cut_at
+        head = text[: room - tail_len]
+        return head + "…" + (text[len(text) - tail_len :] if tail_len else "")
+    head = text[:room]
+    space = head.rfind(" ")
+    if text[room] != " " and space >= room // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
 def safe_text(
     value: object,
     style: str = "",
     *,
     multiline: bool = False,
     max_length: int | None = None,
+    cut: Cut = "words",
 ) -> Text:
     """A ``Text`` showing ``value`` literally: never markup, no control characters.
 
-    ``max_length`` cuts long values with an ellipsis (tables stay one line).
+    ``max_length`` cuts long values with an ellipsis (tables stay one line),
+    ``cut`` says how (``truncate``): ``middle`` for ids, owners and topics.
     """
     text = clean(value, multiline=multiline)
-    if max_length is not None and len(text) > max_length:
-        text = text[: max(max_length - 1, 0)] + "…"
+    if max_length is not None:
+        text = truncate(text, max_length, cut)
     return Text(text, style=style, no_wrap=not multiline, end="")
+
+
+def safe_id(value: object, max_length: int, style: str = "") -> Text:
+    """An identifier (task id, owner, topic, group, operator) cut in the middle."""
+    return safe_text(value, style, max_length=max_length, cut="middle")
 
 
 def plain(value: object, max_length: int = 200) -> str:
     """For notifications (sent with ``markup=False``): one clean line, cut short."""
     return safe_text(value, max_length=max_length).plain
+
+
+def about_row(reason: str, task_id: str) -> str:
+    """A store's reason shown on the row of ``task_id``: the row names the task,
+    so the reason does not again (``Task 'x' cannot move…`` → ``The task cannot move…``)."""
+    for quoted in (repr(task_id), f'"{task_id}"', task_id):
+        reason = reason.replace(f"Task {quoted}", "The task").replace(f"task {quoted}", "the task")
+    return reason
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -81,14 +132,23 @@ def format_duration(ms: int) -> str:
     return f"{days}d {hours}h"
 
 
+def ago(ms: int) -> str:
+    """``ms`` milliseconds in the past: ``3m 05s ago``; under a second, ``now``
+    (never ``0ms ago``: the clocks shown tick by the second)."""
+    return "now" if abs(ms) < 1000 else f"{format_duration(ms)} ago"
+
+
+def ahead(ms: int) -> str:
+    """``ms`` milliseconds in the future: ``in 42s``; under a second, ``now``."""
+    return "now" if abs(ms) < 1000 else f"in {format_duration(ms)}"
+
+
 def relative(at_ms: int | None, now_ms: int) -> str:
     """``at_ms`` relative to ``now_ms``: ``3m 05s ago`` or ``in 42s``; ``—`` for none."""
     if at_ms is None:
         return "—"
     delta = at_ms - now_ms
-    if abs(delta) < 1000:
-        return "now"
-    return f"in {format_duration(delta)}" if delta > 0 else f"{format_duration(delta)} ago"
+    return ahead(delta) if delta > 0 else ago(delta)
 
 
 def absolute(at_ms: int | None) -> str:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from sokka_tui.clock import StoreClock
 from sokka_tui.leases import LeaseSnapshot, LeaseState, lease_state
-from sokka_tui.render import counted, format_duration, safe_text
+from sokka_tui.render import ago, ahead, counted, safe_id
 from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import Task, TaskStatus
@@ -35,9 +35,9 @@ def lease_label(task: Task, now_ms: int, grace_ms: int) -> tuple[str, str]:
     state = lease_state(task, now_ms, grace_ms)
     remaining = (task.lease_expires_at or 0) - now_ms
     if state in (None, LeaseState.LIVE):
-        verb = "wakes in" if task.status == TaskStatus.SNOOZED else "expires in"
-        return f"{verb} {format_duration(remaining)}", "green" if remaining > 5_000 else "yellow"
-    return f"{_LABELS[state]} {format_duration(-remaining)} ago", LEASE_STYLES[state]
+        verb = "wakes" if task.status == TaskStatus.SNOOZED else "expires"
+        return f"{verb} {ahead(remaining)}", "green" if remaining > 5_000 else "yellow"
+    return f"{_LABELS[state]} {ago(remaining)}", LEASE_STYLES[state]
 
 
 _LABELS = {
@@ -169,10 +169,10 @@ class LeasedPanel(Vertical):
                 [
                     Text(label, style=style),
                     lease_bar(task, now),
-                    safe_text(task.task_id, max_length=30),
+                    safe_id(task.task_id, 30),
                     Text(str(task.status), style=STATUS_STYLES.get(task.status, "")),
-                    safe_text(task.topic, max_length=24),
-                    safe_text(task.pid or "—", max_length=24),
+                    safe_id(task.topic, 24),
+                    safe_id(task.pid or "—", 24),
                     Text(str(task.record_ver)),
                 ],
             ))

@@ -30,3 +30,15 @@ def test_a_snoozed_task_is_measured_against_its_snooze():
 def test_a_task_without_a_lease_has_an_empty_bar():
     starting = make_task()
     assert granted_ms(starting) is None and filled(starting, AT) == 0
+
+
+def test_countdowns_under_a_second_say_now_not_0ms():
+    from sokka_tui.widgets.leased_panel import lease_label
+
+    snoozed = make_task(status=TaskStatus.SNOOZED, snooze_time=10_000, updated_at=AT, lease_expires_at=AT + 10_000)
+    assert lease_label(snoozed, AT + 10_000, 0)[0] == "WAKE DUE now"
+    assert lease_label(snoozed, AT + 10_400, 0)[0] == "WAKE DUE now"
+    assert lease_label(snoozed, AT + 12_000, 0)[0] == "WAKE DUE 2s ago"
+    assert lease_label(snoozed, AT + 9_600, 0)[0] == "wakes now"
+    running = make_task(status=TaskStatus.RUNNING, pid="w1", updated_at=AT, lease_expires_at=AT + 5_000)
+    assert lease_label(running, AT + 5_000, 0)[0] == "STUCK now" and lease_label(running, AT, 0)[0] == "expires in 5s"

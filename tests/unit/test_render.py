@@ -6,7 +6,21 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
-from sokka_tui.render import absolute, clean, counted, format_duration, plain, relative, safe_text, sentence
+from sokka_tui.render import (
+    about_row,
+    absolute,
+    ago,
+    ahead,
+    clean,
+    counted,
+    format_duration,
+    plain,
+    relative,
+    safe_id,
+    safe_text,
+    sentence,
+    truncate,
+)
 
 HOSTILE = ["[/]", "[@click=app.quit]x[/]", "\x1b]0;title\x07", "\x1b[2J", "[bold red]boom[/]", "🚀 ok"]
 
@@ -90,3 +104,71 @@ def test_counted_takes_an_irregular_plural_and_a_phrase():
 )
 def test_sentence_ends_in_one_full_stop(text, expected):
     assert sentence(text) == expected
+
+
+# -- truncation: the useful end kept, never a cut without an ellipsis ----------------
+
+
+@pytest.mark.parametrize(
+    ("value", "width", "expected"),
+    [
+        ("demo-worker-0:23741", 15, "demo-wor…:23741"),  # the pid end kept whole
+        ("demo-worker-0:23741", 19, "demo-worker-0:23741"),  # fits: untouched
+        ("demo-worker-0:23741", 18, "demo-worker…:23741"),
+        ("host.example.com:1234567890123", 12, "host.e…90123"),  # end too long for the room: halves
+        ("ci@runner-with-a-long-name", 10, "ci@ru…name"),
+        ("6shqmkzkxzc7lbrsa3ubzptcpm", 12, "6shqmk…ptcpm"),  # no separator: both ends
+    ],
+)
+def test_identifiers_are_cut_in_the_middle_keeping_their_end(value, width, expected):
+    cut = truncate(value, width, "middle")
+    assert cut == expected and len(cut) <= width
+    if len(value) > width:
+        assert "…" in cut and value.endswith(cut.split("…")[1])
+
+
+def test_safe_id_cuts_in_the_middle_and_keeps_the_style():
+    assert safe_id("demo-worker-0:23741", 15, "bold").plain == "demo-wor…:23741"
+    assert safe_id("demo-worker-0:23741", 15, "bold").style == "bold"
+
+
+@pytest.mark.parametrize(
+    ("value", "width", "expected"),
+    [
+        ("Sales by day, eu-west, 2026-11-17", 20, "Sales by day…"),  # no dangling comma
+        ("Welcome email to someone@example.com", 22, "Welcome email to…"),
+        ("Password reset", 14, "Password reset"),
+        ("Password reset for a", 15, "Password reset…"),  # the cut falls on a space
+        ("Supercalifragilisticexpialidocious", 10, "Supercali…"),  # one long word: cut in it, with …
+        ("ab cdefghijklmnop", 8, "ab cdef…"),  # a boundary that would lose over half the room is not used
+    ],
+)
+def test_prose_is_cut_at_a_word_with_an_ellipsis(value, width, expected):
+    cut = truncate(value, width)
+    assert cut == expected and len(cut) <= width
+
+
+@pytest.mark.parametrize("how", ["words", "middle"])
+@pytest.mark.parametrize("width", [0, 1, 2, 3, 5, 8])
+def test_every_cut_says_so(how, width):
+    for value in ("x" * 20, "a b c d e f g h i j", "host:12345678", "  spaces   "):
+        cut = truncate(value, width, how)
+        assert len(cut) <= max(width, 1) and (cut == value or cut.endswith("…") or "…" in cut)
+
+
+def test_ago_and_ahead_say_now_under_a_second():
+    assert ago(0) == "now" and ago(-999) == "now" and ago(-1_000) == "1s ago" and ago(-185_000) == "3m 05s ago"
+    assert ahead(0) == "now" and ahead(999) == "now" and ahead(42_000) == "in 42s"
+
+
+def test_a_reason_on_its_row_does_not_name_the_row_again():
+    task_id = "6shqmkzkxzc7lbrsa3ubzptcpm"
+    assert about_row(f"Task {task_id!r} cannot move from failed to terminated.", task_id) == (
+        "The task cannot move from failed to terminated."
+    )
+    assert about_row(f"The lease on task {task_id!r} has already expired.", task_id) == (
+        "The lease on the task has already expired."
+    )
+    assert about_row("Changed since marked: now version 3 (running), not 2.", task_id) == (
+        "Changed since marked: now version 3 (running), not 2."
+    )
