@@ -145,13 +145,26 @@ class Window:
         return min(max(self.page_size, len(self.tasks)), self.live_rows)
 
     # -- changes ---------------------------------------------------------------------
-    def reset(self, tasks: list[Task], cursor: Cursor | None) -> None:
+    def reset(self, tasks: list[Task], cursor: Cursor | None) -> int:
         """The rows a load from the top returned (the first load, a live refresh),
-        and the cursor of the page after them."""
+        and the cursor of the page after them. Returns how many rows came above
+        the rows shown before: the leading rows that are new, or changed (and so
+        moved up), down to the first row shown before as it was (0 on a first load)."""
+        before = self.tasks
+        newer = 0
+        if before:
+            for task in tasks:
+                seen = before.get(task.task_id)
+                if seen is not None and seen.updated_at == task.updated_at:
+                    break
+                newer += 1
+            else:
+                newer = 0  # no row shown before is still there as it was: nothing to count from
         self.tasks = {task.task_id: task for task in tasks}
         self.next_cursor = cursor
         self._chunks = [Chunk({"limit": max(len(self.tasks), self.page_size)}, list(self.tasks))]
         self._deepest, self._more_below_deepest = len(self.tasks), cursor is not None
+        return newer
 
     def start_over(self) -> None:
         """Forget the rows loaded; the next load starts from the top."""

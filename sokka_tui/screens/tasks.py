@@ -20,7 +20,7 @@ from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
-from sokka_tui.render import counted, relative, safe_text
+from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
@@ -99,6 +99,9 @@ class TasksScreen(StoreScreen):
         self.marking = Marking(self, self._redraw_marks)
         self._follow_pending = False  # a look at the view after it scrolled is scheduled
         self._to_end = False  # End was pressed: page on to the last task
+        #: Rows a refresh brought above the view, out of sight: the title says so
+        #: until the operator goes up to them (the view never moves by itself).
+        self.newer_above = 0
 
     # The window's state, as the rest of the console (and the tests) read it.
     @property
@@ -140,6 +143,7 @@ class TasksScreen(StoreScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#tasks", DataTable).focus()
+        self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self._describe()
 
     @property
@@ -151,19 +155,22 @@ class TasksScreen(StoreScreen):
         title = Text()
         if q.group is not None:
             title.append("Group ", style="bold")
-            title.append_text(safe_text(q.group, "bold", max_length=60))
+            title.append_text(safe_id(q.group, 60, "bold"))
         elif q.owner is not None:
             title.append("Leases of ", style="bold")
-            title.append_text(safe_text(q.owner, "bold", max_length=60))
+            title.append_text(safe_id(q.owner, 60, "bold"))
             title.append(" in ")
-            title.append_text(safe_text(q.topic or "every topic", "bold", max_length=60))
+            title.append_text(safe_id(q.topic or "every topic", 60, "bold"))
         else:
             title.append("Tasks of ", style="bold")
-            title.append_text(safe_text(q.topic, "bold", max_length=60))
+            title.append_text(safe_id(q.topic, 60, "bold"))
         leases = q.owner is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE)
         order = "soonest expiry first" if leases else "newest first"
         title.append(f"  {self.window.loaded_label()}, {order}")
         self.marking.describe(title)
+        if self.newer_above:
+            title.append(f"  ↑ {counted(self.newer_above, 'newer task')} above", style="bold cyan")
+            title.append(" (home)", style="dim")
         if self.deep:
             title.append(
                 f"  live refresh paused: {counted(self.window.deepest_row, 'row')} loaded (R reloads from the top)",
@@ -198,8 +205,10 @@ class TasksScreen(StoreScreen):
 
     def show(self, payload: Listing | None) -> None:
         if payload is not None and not self.deep:  # (it may have gone deep while this loaded)
-            self.window.reset(payload.tasks, payload.cursor)
+            hidden = self.newer_above  # (a rebuild passes the table by its top: counted again below)
+            hidden += self.window.reset(payload.tasks, payload.cursor)
             sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
+            self.newer_above = min(hidden, round(self.table.scroll_y))  # the ones out of sight
         self._describe()
         self.selection_changed()
 
@@ -212,14 +221,14 @@ class TasksScreen(StoreScreen):
                 lease, lease_style = lease_label(task, now, self.app.expiring_grace_ms)
         cells = {
             "": Text("●" if task.task_id in self.marks else "", style="bold yellow"),
-            "Task": safe_text(task.task_id, max_length=28),
-            "Topic": safe_text(task.topic, max_length=18),
+            "Task": safe_id(task.task_id, 28),
+            "Topic": safe_id(task.topic, 18),
             "Status": Text(str(task.status), style=STATUS_STYLES[task.status]),
-            "Sub-topic": safe_text(task.sub_topic, max_length=12),
-            "Group": safe_text("" if task.task_group_id == task.task_id else task.task_group_id, max_length=14),
+            "Sub-topic": safe_id(task.sub_topic, 12),
+            "Group": safe_id("" if task.task_group_id == task.task_id else task.task_group_id, 14),
             "Updated": Text(relative(task.updated_at, now)),
             "Ver": Text(str(task.record_ver), justify="right"),
-            "Owner": safe_text(task.pid or "—", max_length=18),
+            "Owner": safe_id(task.pid or "—", 18),
             "Lease / wake": Text(lease, style=lease_style),
         }
         widths = dict(self.columns)
@@ -434,9 +443,16 @@ class TasksScreen(StoreScreen):
             self._start_over()
         self.tick()
 
+    def _scrolled(self, scroll_y: float) -> None:
+        """Scrolled up to rows that came above: they are in sight, no longer news."""
+        if self.newer_above > round(scroll_y):
+            self.newer_above = round(scroll_y)
+            self._describe()
+
     def _start_over(self) -> None:
         """Forget the rows loaded; the next load starts from the top."""
         self._to_end = False
+        self.newer_above = 0
         self.window.start_over()
         self.table.clear()
 

@@ -4,6 +4,8 @@ lists them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sokka_tui.window import Cursor, Window
 from stores import Page, Task
 from tests.unit.values import make_task
@@ -266,3 +268,17 @@ def test_a_refresh_from_the_top_keeps_one_chunk_for_the_rows_it_read():
     result = page_up(topic, window, keep=keys(window)[0])
     assert result is not None and [t.task_id for t in result[0]] == topic.ids()[:300]
     assert topic.calls[-2] == {"limit": 300}  # fetched again by the cursor that loaded them
+
+
+def test_a_refresh_from_the_top_counts_the_rows_that_came_above():
+    window = Window(page_size=PAGE)
+    first = [task(n) for n in range(20, 0, -1)]
+    assert window.reset(first, None) == 0  # a first load: nothing to count from
+    assert window.reset(first, None) == 0  # the same rows: none came
+    moved = replace(task(3), updated_at=2_000_000)  # changed since: listed first now
+    fresh = [task(n) for n in range(23, 20, -1)]
+    assert window.reset([*fresh[:1], moved, *fresh[1:], *first[:17], *first[18:]], None) == 4
+    assert window.reset([task(n) for n in range(50, 30, -1)], None) == 0  # no row as it was: no count
+
+
+
