@@ -59,5 +59,14 @@ class Marks:
 
     def refused_by_table(self, action: BulkAction) -> int:
         """How many the transition table will refuse, judged on the statuses as marked."""
+        return len(self.by_table(action)[1])
+
+    def by_table(self, action: BulkAction) -> tuple[list[BulkItem], list[BulkItem]]:
+        """The items the transition table lets ``action`` write (to send), and
+        those it refuses (never sent), judged on the statuses as marked."""
         allowed = set(allowed_from(action))
-        return sum(1 for mark in self._marks.values() if str(mark.item.status) not in allowed)
+        sent: list[BulkItem] = []
+        refused: list[BulkItem] = []
+        for mark in self._marks.values():
+            (sent if str(mark.item.status) in allowed else refused).append(mark.item)
+        return sent, refused

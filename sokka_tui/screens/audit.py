@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import absolute, counted, format_duration, safe_text
+from sokka_tui.render import absolute, counted, format_duration, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.styles import status_style
@@ -69,7 +69,7 @@ class AuditScreen(StoreScreen):
         title = Text("Audit trail", style="bold")
         if self.task_id is not None:
             title.append(" of task ")
-            title.append_text(safe_text(self.task_id, "bold", max_length=60))
+            title.append_text(safe_id(self.task_id, 60, "bold"))
         shown = len(self.entries)
         title.append(f"  {counted(shown, 'record')}, newest first")
         if self.more:
@@ -150,15 +150,15 @@ def _cells(entry: AuditEntry) -> list[Text]:
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [
         when,
-        safe_text(entry.operator, max_length=14),
+        safe_id(entry.operator, 14),
         safe_text(entry.tool, "dim", max_length=9),
         Text(entry.action, style="bold"),
-        safe_text(entry.task_id, max_length=26),
-        safe_text(entry.topic, max_length=13),
+        safe_id(entry.task_id, 26),
+        safe_id(entry.topic, 13),
         change,
         Text(version),
         _detail(entry),
-        safe_text(entry.batch_id or "", "dim", max_length=15),
+        safe_id(entry.batch_id or "", 15, "dim"),
     ]
 
 
@@ -178,7 +178,7 @@ def _detail(entry: AuditEntry) -> Text:
     if entry.action == "snooze" and entry.detail.isdigit():
         return Text(f"for {format_duration(int(entry.detail))}")
     if entry.action == "reserve":
-        return safe_text(f"by {entry.detail}", max_length=12)
+        return Text("by ").append_text(safe_id(entry.detail, 9))
     return safe_text(entry.detail, "red" if entry.action == "fail" else "", max_length=12)
 
 

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from sokka_tui.actions import BUTTONS, VERBS, Action, Request, perform, refusal
 from sokka_tui.leases import LeaseSnapshot, read_leases
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
-from sokka_tui.render import format_duration, plain, safe_text, sentence
+from sokka_tui.render import format_duration, plain, safe_id, safe_text, sentence
 from sokka_tui.settle import Attempt
 from sokka_tui.widgets.footer import Footer
 from sokka_tui.widgets.leased_panel import SHARE_STEP, LeasedPanel
@@ -397,7 +397,7 @@ class StoreScreen(ConsoleScreen[None]):
         question.append_text(task_line(request.seen))
         if request.seen.pid:
             question.append(", held by ")
-            question.append_text(safe_text(request.seen.pid, "bold", max_length=40))
+            question.append_text(safe_id(request.seen.pid, 40, "bold"))
         if request.snooze_ms is not None:
             question.append(f" for {format_duration(request.snooze_ms)}")
         if request.error is not None:

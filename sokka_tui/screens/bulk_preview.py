@@ -1,6 +1,7 @@
 """Before a bulk action: what it is, on how many, which statuses, a sample, and
-how many the transition table will refuse. Over 100 tasks, the operator types
-the topic's name (or, across topics, the count) to confirm."""
+how many the transition table will refuse (those are never sent: the confirm
+button names how many will be). Over 100 tasks, the operator types the topic's
+name (or, across topics, the count) to confirm."""
 
 from __future__ import annotations
 
@@ -27,10 +28,18 @@ class BulkPreviewModal(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="bulk.cancel"),
     ]
 
-    def __init__(self, action: Action, marks: Marks, *, snooze_ms: int | None = None, error: str | None = None):
+    def __init__(
+        self, action: Action, marks: Marks, *, snooze_ms: int | None = None, error: str | None = None,
+        headline: Text | None = None,
+    ):
+        """``headline`` says what the action is on (``Revoke the lease of 3 tasks held
+        by w-1:42``); by default, the marked tasks."""
         super().__init__()
         self.action = action
         self.marks = marks
+        self.headline = headline or Text(f"{VERBS[action]} {counted(len(marks), 'marked task')}")
+        #: The tasks the transition table lets through: only those are sent.
+        self.sendable = len(marks) - marks.refused_by_table(action)
         self.snooze_ms = snooze_ms
         self.error = error
         topics = marks.topics()
@@ -50,25 +59,31 @@ class BulkPreviewModal(ModalScreen[bool]):
         if self.error is not None:
             head.append(" with error ")
             head.append_text(safe_text(repr(self.error), max_length=80))
-        statuses = Text("Statuses as marked: ")
+        statuses = Text("Statuses as seen: ")
         statuses.append(" · ".join(f"{status} {n:,}" for status, n in self.marks.statuses().most_common()))
-        refused = self.marks.refused_by_table(self.action)
-        table = Text(
-            f"The transition table will refuse {refused:,} of them; they are reported, not written.",
-            style="bold yellow" if refused else "",
-        )
+        refused = count - self.sendable
+        if not refused:
+            allowed = "it" if count == 1 else f"all {count:,}"
+            table = Text(f"The transition table allows {allowed}.")
+        elif not self.sendable:
+            table = Text("The transition table refuses every one of them: nothing to send.", style="bold yellow")
+        else:
+            table = Text(
+                f"The transition table refuses {refused:,} of them: not sent, listed as refused. "
+                f"{counted(self.sendable, 'task')} will be sent.",
+                style="bold yellow",
+            )
         sample = Text("Sample: ")
         sample.append_text(safe_text(", ".join(self.marks.sample()), max_length=150))
         if count > 5:
             sample.append(f" and {count - 5:,} more")
         with Vertical(classes="dialog"):
-            yield Static(Text(f"{VERBS[self.action]} {counted(count, 'marked task')}?", style="bold"),
-                         classes="dialog-title")
+            yield Static(Text.assemble(self.headline, "?", style="bold"), classes="dialog-title")
             yield Static(head)
             yield Static(statuses)
             yield Static(table)
             yield Static(sample, classes="dialog-body")
-            yield Static(Text("Each is written only if it is still at the version you marked; "
+            yield Static(Text("Each is written only if it is still at the version seen here; "
                               "the rest are skipped.", style="dim"))
             if self.needs_typing:
                 prompt = Text("Type ")
@@ -81,7 +96,8 @@ class BulkPreviewModal(ModalScreen[bool]):
             yield Static("", id="reason", classes="reason")
             with Horizontal(classes="dialog-buttons"):
                 yield DialogButton("Cancel", id="cancel")
-                yield DialogButton(f"{BUTTONS[self.action]} {count:,}", id="confirm", variant="warning")
+                yield DialogButton(f"{BUTTONS[self.action]} {self.sendable:,}", id="confirm", variant="warning",
+                                   disabled=not self.sendable)
 
     def on_mount(self) -> None:
         if self.needs_typing:
@@ -90,6 +106,10 @@ class BulkPreviewModal(ModalScreen[bool]):
             self.query_one("#cancel", Button).focus()
 
     def _confirm(self) -> None:
+        if not self.sendable:
+            nothing = "The transition table refuses every one: nothing is sent (esc to go back)."
+            self.query_one("#reason", Static).update(Text(nothing, style="bold red"))
+            return
         if self.needs_typing and self.query_one("#confirm-word", Input).value.strip() != self.confirm_word:
             reason = Text("That is not ")
             reason.append_text(safe_text(self.confirm_word, max_length=60))

@@ -22,9 +22,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from sokka_tui.actions import VERBS, Action
-from sokka_tui.render import counted, plain, safe_text, sentence
-from sokka_tui.screens.base import ConsoleScreen
-from stores import StoreUnavailable, TaskStoreError
+from sokka_tui.render import about_row, counted, plain, safe_id, safe_text, sentence
+from sokka_tui.screens.base import LEASED_PAGE, ConsoleScreen
+from sokka_tui.widgets.leased_panel import LeasedPanel
+from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
+from stores import Page, StoreUnavailable, Task, TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: Items per store call: small enough that progress moves and cancel is prompt
@@ -74,18 +76,33 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         Binding("4", "show('refused')", "Refused", id="bulk.refused"),
         Binding("5", "show('gone')", "Gone", id="bulk.gone"),
         Binding("6", "show('unknown')", "Unknown", id="bulk.unknown"),
+        Binding("l", "toggle_leased", "Leased", id="view.leased"),
     ]
     SCREEN_NAME = "Bulk action"
 
-    def __init__(self, action: Action, items: list[BulkItem], *, snooze_ms: int | None, error: str | None):
+    def __init__(
+        self, action: Action, items: list[BulkItem], *, snooze_ms: int | None, error: str | None,
+        leased_topic: str | None = None, refused: list[BulkItem] | None = None,
+    ):
+        """``items`` are sent; ``refused`` (the transition table refuses them, as
+        marked) are never sent, and listed as refused from the start."""
         super().__init__()
+        #: The topic the leased panel shows, as on the screen the run started from (``None``: every topic).
+        self.leased_topic = leased_topic
+        self._loading_leased = False
         self.action = action
         self.items = items
         # One id for the whole run, so its records in the audit trail belong together.
         self.batch_id = f"{action}-{secrets.token_hex(4)}"
         self.snooze_ms = snooze_ms
         self.error = error
-        self.results: list[BulkResult] = []
+        done = "re-run" if action is Action.RERUN else f"{action}d"
+        self.results: list[BulkResult] = [
+            BulkResult(item.task_id, BulkOutcome.REFUSED, f"Not sent: a {item.status} task cannot be {done}.")
+            for item in refused or []
+        ]
+        #: Every task the run is about: the ones sent and the ones never sent.
+        self.total = len(items) + len(self.results)
         self.unsent: list[BulkItem] = []
         #: The tasks whose outcome is not known yet (the store failed while writing them).
         self.unknown: dict[str, BulkItem] = {}
@@ -97,6 +114,9 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self._cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
+        app = self.app
+        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, id="status-bar")
+        yield OutageBanner(id="outage")
         yield Static(id="bulk-title", classes="screen-title")
         yield ProgressBar(total=len(self.items), show_eta=False, id="bulk-progress")
         yield Static(id="bulk-counts", classes="action-line")
@@ -104,12 +124,53 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
             table.add_column(heading, width=width)
         yield table
+        panel = LeasedPanel(app.clock, id="leased")
+        panel.display = app.show_leased
+        yield panel
         yield Footer(show_command_palette=False)  # as every screen: the palette keys are in help
 
     def on_mount(self) -> None:
+        self.query_one(OutageBanner).display = False
+        self.app.show_outage_on(self)
         self._describe()
         self.query_one("#bulk-results", DataTable).focus()
         self.run_worker(self._run, thread=True, group="bulk", exit_on_error=False, name=f"bulk {self.action}")
+        self._load_leased()
+        self.set_interval(self.app.refresh_interval, self._load_leased, name="leased refresh")
+
+    def on_screen_resume(self) -> None:
+        self.query_one(LeasedPanel).display = self.app.show_leased
+        self.app.show_outage_on(self)
+
+    # -- the leased panel, as on every screen (its own worker: the run keeps going) --
+    def _load_leased(self) -> None:
+        if not self.app.show_leased or self._loading_leased or self.app.screen is not self:
+            return
+        self._loading_leased = True
+        store, topic = self.app.store, self.leased_topic
+
+        def load() -> None:
+            try:
+                page = store.list_leased_tasks(topic, {"limit": LEASED_PAGE})
+            except TaskStoreError:
+                page = None  # the run says when the store fails; the panel keeps what it showed
+            self.app.call_from_thread(self._leased_loaded, page)
+
+        self.run_worker(load, thread=True, exclusive=True, group="leased", exit_on_error=False)
+
+    def _leased_loaded(self, page: Page[Task] | None) -> None:
+        self._loading_leased = False
+        if page is not None and self.is_mounted:
+            self.query_one(LeasedPanel).show_page(page)
+
+    def action_toggle_leased(self) -> None:
+        self.app.show_leased = not self.app.show_leased
+        panel = self.query_one(LeasedPanel)
+        panel.display = self.app.show_leased
+        if self.app.show_leased:
+            self._load_leased()
+        elif panel.table.has_focus:
+            self.query_one("#bulk-results", DataTable).focus()
 
     # -- the run (worker thread) -----------------------------------------------------
     def _run(self) -> None:
@@ -181,13 +242,13 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
             shown += [(task_id, UNKNOWN, "bold red", UNKNOWN_REASON) for task_id in self.unknown]
         self.listed, self.matching = min(len(shown), MAX_ROWS), len(shown)
         table.add_rows(
-            (safe_text(task_id, max_length=30), Text(outcome, style=style), safe_text(reason, max_length=100))
+            (safe_id(task_id, 30), Text(outcome, style=style), safe_text(about_row(reason, task_id), max_length=100))
             for task_id, outcome, style, reason in shown[:MAX_ROWS]
         )
 
     def _describe(self) -> None:
         counts = Counter(result.outcome for result in self.results)
-        title = Text.assemble((f"{VERBS[self.action]} {counted(len(self.items), 'task')}", "bold"))
+        title = Text.assemble((f"{VERBS[self.action]} {counted(self.total, 'task')}", "bold"))
         if self.running:
             title.append("  running… (c cancels after the chunk in flight; results are listed at the end)",
                          style="yellow")

@@ -15,6 +15,9 @@ from sokka_tui.render import absolute, safe_text
 from sokka_tui.screens.prompt import task_line
 from stores import Task
 
+#: Cells an absolute time takes: ``2026-11-18 11:06:40.123 UTC``.
+MOMENT_WIDTH = len(absolute(0))
+
 
 class ChangedModal(ModalScreen[None]):
     """What the operator saw, what the task is now, and that nothing was written."""
@@ -33,18 +36,20 @@ class ChangedModal(ModalScreen[None]):
         head.append_text(task_line(seen))
         head.append(" was refused: ")
         head.append_text(safe_text(self.reason, max_length=300))
-        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
-        table.add_column("field")
-        table.add_column("you saw")
-        table.add_column("now")
+        # Sized so a time is never cut before "UTC": the dialog's 78 cells hold the
+        # longest field name and two whole times, one cell apart.
+        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1), collapse_padding=True)
+        table.add_column("field", no_wrap=True)
+        table.add_column("you saw", min_width=MOMENT_WIDTH, overflow="fold")
+        table.add_column("now", min_width=MOMENT_WIDTH, overflow="fold")
         for name, before, after in changes(seen, self.now):
             if name in ("lease_expires_at", "updated_at"):
                 before, after = _moment(before), _moment(after)
-            table.add_row(name, safe_text(before, max_length=40), safe_text(after, max_length=40))
+            table.add_row(name, _value(before), _value(after))
         with Vertical(classes="dialog"):
             yield Static(Text("Task changed meanwhile", style="bold red"), classes="dialog-title")
             yield Static(head, classes="dialog-body")
-            yield Static(table)
+            yield Static(table, id="changes")
             yield Static(Text("The view now shows the task as it is. Act again if you still want to.", style="dim"))
             yield Button("OK", id="ok", variant="primary")
 
@@ -56,6 +61,13 @@ class ChangedModal(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _value(value: object) -> Text:
+    """A field's value as seen or now: ``—`` when it has none (no owner, no error)."""
+    if value is None or value == "":
+        return Text("—", style="dim")
+    return safe_text(value, max_length=MOMENT_WIDTH * 2)
 
 
 def _moment(at_ms: object) -> str:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from sokka_tui.actions import Action
 from sokka_tui.leases import LeaseState, lease_state
 from sokka_tui.marks import Marks
-from sokka_tui.render import counted, relative, safe_text
+from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import run_bulk
 from sokka_tui.widgets.tables import selected_key, sync_rows
@@ -76,7 +76,7 @@ class OwnersScreen(StoreScreen):
         ordered = sorted(payload.values(), key=lambda o: (-o.expired, -len(o.tasks), o.pid))
         sync_rows(self.query_one("#owners", DataTable), [
             (owner.pid, [
-                safe_text(owner.pid, "bold", max_length=40),
+                safe_id(owner.pid, 40, "bold"),
                 Text(f"{len(owner.tasks):,}", justify="right"),
                 Text(f"{owner.expired:,}", justify="right", style="bold red" if owner.expired else "dim"),
                 Text(relative(owner.newest_renewal, now)),
@@ -86,7 +86,7 @@ class OwnersScreen(StoreScreen):
         ])
         title = Text("Lease owners", style="bold")
         title.append(" of ")
-        title.append_text(safe_text(self.leased_topic or "every topic", "bold", max_length=60))
+        title.append_text(safe_id(self.leased_topic or "every topic", 60, "bold"))
         title.append(f"  {counted(len(payload), 'owner')}; all expired = likely dead. r revokes all leases of one.")
         self.query_one("#owners-title", Static).update(title)
 
@@ -109,7 +109,10 @@ class OwnersScreen(StoreScreen):
             return
         marks = Marks()
         marks.add(owner.tasks)
-        run_bulk(self, Action.REVOKE, marks, lambda _remark: self.tick())
+        leases = "lease" if len(marks) == 1 else "leases"
+        headline = Text(f"Revoke the {leases} of {counted(len(marks), 'task')} held by ")
+        headline.append_text(safe_id(owner.pid, 60))
+        run_bulk(self, Action.REVOKE, marks, lambda _remark: self.tick(), headline)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_owner":

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import absolute, clean, counted, relative, safe_text
+from sokka_tui.render import absolute, clean, counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_label
@@ -160,7 +160,7 @@ class TaskDetailScreen(StoreScreen):
     def _show_group(self) -> None:
         others = [t for t in self.group if t.task_id != self.task_id]
         title = Text("Group ", style="bold")
-        title.append_text(safe_text(self.shown_task.task_group_id if self.shown_task else "", max_length=60))
+        title.append_text(safe_id(self.shown_task.task_group_id if self.shown_task else "", 60))
         title.append(f"  {counted(len(others), 'other task')}")
         if len(self.group) >= GROUP_LIMIT:
             title.append(f" (first {GROUP_LIMIT})", style="dim")
@@ -168,7 +168,7 @@ class TaskDetailScreen(StoreScreen):
         now = self.app.clock.now()
         sync_rows(self.query_one("#group", DataTable), [
             (t.task_id, [
-                safe_text(t.task_id, max_length=30), safe_text(t.topic, max_length=24), Text(str(t.status)),
+                safe_id(t.task_id, 30), safe_id(t.topic, 24), Text(str(t.status)),
                 Text(relative(t.updated_at, now)), Text(str(t.record_ver)),
             ])
             for t in others

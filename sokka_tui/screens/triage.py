@@ -17,7 +17,7 @@ from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
 from sokka_tui.query import STUCK_EXPIRED, TaskQuery
-from sokka_tui.render import counted, plain
+from sokka_tui.render import counted, plain, safe_id
 from sokka_tui.selection import matching
 from stores import Store, Task, TaskStoreError
 
@@ -46,9 +46,13 @@ def capture(screen: StoreScreen, source: Source, then: Callable[[Marks], None]) 
     screen.run_worker(work, thread=True, exclusive=True, group="capture", exit_on_error=False)
 
 
-def run_bulk(screen: StoreScreen, action: Action, marks: Marks, done: Callable[[list[str] | None], None]) -> None:
+def run_bulk(
+    screen: StoreScreen, action: Action, marks: Marks, done: Callable[[list[str] | None], None],
+    headline: Text | None = None,
+) -> None:
     """Ask the duration or error text if needed, preview, confirm, then run.
-    ``done`` gets the ids to re-mark (the skipped ones) or ``None``."""
+    ``done`` gets the ids to re-mark (the skipped ones) or ``None``. ``headline``
+    names what the action is on, when not marked tasks (``BulkPreviewModal``)."""
     from sokka_tui.screens.bulk_preview import BulkPreviewModal
     from sokka_tui.screens.bulk_run import BulkRunScreen
     from sokka_tui.screens.prompt import FailModal, SnoozeModal
@@ -61,11 +65,17 @@ def run_bulk(screen: StoreScreen, action: Action, marks: Marks, done: Callable[[
     def preview(snooze_ms: int | None = None, error: str | None = None) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes:
+                sent, refused = marks.by_table(action)  # the table's refusals are never sent
                 screen.app.push_screen(
-                    BulkRunScreen(action, marks.items(), snooze_ms=snooze_ms, error=error), done
+                    BulkRunScreen(
+                        action, sent, snooze_ms=snooze_ms, error=error, leased_topic=screen.leased_topic,
+                        refused=refused,
+                    ),
+                    done,
                 )
 
-        screen.app.push_screen(BulkPreviewModal(action, marks, snooze_ms=snooze_ms, error=error), confirmed)
+        modal = BulkPreviewModal(action, marks, snooze_ms=snooze_ms, error=error, headline=headline)
+        screen.app.push_screen(modal, confirmed)
 
     def snooze_for(ms: int | None) -> None:
         if ms is not None:
@@ -93,7 +103,9 @@ def revoke_expired_leases(screen: StoreScreen, topic: str | None) -> None:
             where = "anywhere" if topic is None else f"in topic {plain(topic, 60)}"
             screen.notify(f"No expired leases {where}.", markup=False)
             return
-        run_bulk(screen, Action.REVOKE, marks, lambda _remark: screen.tick())
+        headline = Text(f"Revoke {counted(len(marks), 'expired lease')} in ")
+        headline.append_text(safe_id(topic or "every topic", 60))
+        run_bulk(screen, Action.REVOKE, marks, lambda _remark: screen.tick(), headline)
 
     capture(screen, lambda store: matching(store, query, now, after, grace), marked)
 
@@ -158,7 +170,7 @@ class Marking:
     def describe(self, title: Text) -> None:
         """The count of marked tasks, on the list's title."""
         if self.marks:
-            title.append(f"  {len(self.marks):,} marked", style="bold yellow")
+            title.append(f"  {len(self.marks):,} marked", style="bold yellow")  # a state, not a count of nouns
             title.append(" (esc clears)", style="dim")
 
     def hint(self) -> Text | None:

@@ -83,7 +83,7 @@ async def test_task_detail_shows_everything(frozen_store, make_app):
         assert sorted(cell_texts(group)) == ["email-002", "email-005"]
         assert "2 other tasks" in static_text(detail, "#group-title")
         actions = static_text(detail, "#task-actions")
-        assert "final status allows no change" in actions
+        assert "failed is final; no action changes it." in actions
 
 
 async def test_group_key_shows_the_group(frozen_store, make_app):
