@@ -150,7 +150,7 @@ def _cells(entry: AuditEntry) -> list[Text]:
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [
         when,
-        safe_id(entry.operator, 14),
+        safe_text(entry.operator, max_length=14),
         safe_text(entry.tool, "dim", max_length=9),
         Text(entry.action, style="bold"),
         safe_id(entry.task_id, 26),

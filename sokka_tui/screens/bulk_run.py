@@ -135,7 +135,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self._describe()
         self.query_one("#bulk-results", DataTable).focus()
         self.run_worker(self._run, thread=True, group="bulk", exit_on_error=False, name=f"bulk {self.action}")
-        self._load_leased()
+        self._show_leased_from_below()
         self.set_interval(self.app.refresh_interval, self._load_leased, name="leased refresh")
 
     def on_screen_resume(self) -> None:
@@ -143,6 +143,18 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self.app.show_outage_on(self)
 
     # -- the leased panel, as on every screen (its own worker: the run keeps going) --
+    def _show_leased_from_below(self) -> None:
+        """At first, the leased tasks the screen below showed a moment ago: no
+        store call competes with the run's first chunk; the refresh takes over."""
+        stack = self.app.screen_stack
+        below = stack[-2].query(LeasedPanel) if len(stack) > 1 else None
+        if below:
+            panel, shown = self.query_one(LeasedPanel), below.first()
+            panel.tasks, panel.more = dict(shown.tasks), shown.more
+            panel.redraw()
+        else:
+            self._load_leased()
+
     def _load_leased(self) -> None:
         if not self.app.show_leased or self._loading_leased or self.app.screen is not self:
             return

@@ -129,7 +129,7 @@ class TaskDetailScreen(StoreScreen):
             cut = len(text) > MAX_ERROR_CHARS
             shown = safe_text(text[:MAX_ERROR_CHARS], "red", multiline=True)
             if cut:
-                shown.append(f"\n… {len(text) - MAX_ERROR_CHARS:,} more characters not shown", style="dim")
+                shown.append(f"\n… {counted(len(text) - MAX_ERROR_CHARS, 'more character')} not shown", style="dim")
             error.update(shown)
 
     def _show_data(self, task: Task) -> None:
@@ -152,7 +152,7 @@ class TaskDetailScreen(StoreScreen):
         widget = self.query_one("#data", Static)
         if cut:
             more = len(pretty) - MAX_DATA_CHARS
-            note = Text(f"… {more:,} more characters not shown (the store keeps all of it)", style="dim")
+            note = Text(f"… {counted(more, 'more character')} not shown (the store keeps all of it)", style="dim")
             widget.update(Group(highlighted, note))
         else:
             widget.update(highlighted)

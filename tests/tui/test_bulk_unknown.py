@@ -56,8 +56,9 @@ async def test_unknown_tasks_are_listed_then_settled_and_remarked(make_store, ma
     """The SQLite write lock held elsewhere: the run's first chunk waits, then
     fails (StoreUnavailable); nothing was written."""
     # The run waits for the lock this long, and the settling as long again before
-    # it looks: the time the test has to see the unknown rows.
-    store = make_store(operator=OPS, timeout=2)
+    # it looks: the time the test has to see the unknown rows (4 s: on a loaded
+    # machine 2 s were too short for the keys below).
+    store = make_store(operator=OPS, timeout=4)
     store.create_tasks([{"task_id": f"u{i:02d}", "topic": "held"} for i in range(30)])
     app = make_app(store, clock=system_clock)
     async with app.run_test(size=SIZE) as pilot:
