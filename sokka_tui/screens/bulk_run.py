@@ -79,6 +79,9 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         Binding("l", "toggle_leased", "Leased", id="view.leased"),
     ]
     SCREEN_NAME = "Bulk action"
+    DEFAULT_CSS = """
+    BulkRunScreen #bulk-results { height: 1fr; }
+    """
 
     def __init__(
         self, action: Action, items: list[BulkItem], *, snooze_ms: int | None, error: str | None,
@@ -131,6 +134,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
 
     def on_mount(self) -> None:
         self.query_one(OutageBanner).display = False
+        self.query_one(StatusBar).skew_ms = self.app.clock.offset_ms  # as measured by the screen below
         self.app.show_outage_on(self)
         self._describe()
         self.query_one("#bulk-results", DataTable).focus()
@@ -232,6 +236,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self._list_rows()
         self._describe()
         self.refresh_bindings()
+        self._load_leased()  # the run changed leases: the panel shows them now
 
     def settled(self, results: list[BulkResult]) -> None:
         """The unknown tasks ``results`` tell of are known now: done, skipped or gone."""
