@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from sokka_tui.render import clean, format_duration, safe_text
+from sokka_tui.render import clean, format_duration, safe_text, truncate
 
 #: The store label keeps at least this many cells, however narrow the terminal
 #: (what comes after it goes off the edge first, as it always did).
@@ -14,11 +14,9 @@ MIN_LABEL_CELLS = 60
 
 
 def middle_cut(text: str, cells: int) -> str:
-    """``text`` in at most ``cells`` characters, its middle replaced by ``…`` when too long."""
-    if len(text) <= cells:
-        return text
-    tail = (cells - 1) // 2
-    return text[: cells - 1 - tail] + "…" + text[len(text) - tail:]
+    """``text`` in at most ``cells`` characters, its middle replaced by ``…`` when
+    too long (render.truncate, the console's one cut: the file name stays whole)."""
+    return truncate(text, cells, "middle")
 
 
 class StatusBar(Static):
