@@ -99,7 +99,7 @@ def plain(value: object, max_length: int = 200) -> str:
 def about_row(reason: str, task_id: str) -> str:
     """A store's reason shown on the row of ``task_id``: the row names the task,
     so the reason does not again (``Task 'x' cannot move…`` → ``The task cannot move…``)."""
-    for quoted in (repr(task_id), f'"{task_id}"', task_id):
+    for quoted in (repr(task_id), f'"{task_id}"'):
         reason = reason.replace(f"Task {quoted}", "The task").replace(f"task {quoted}", "the task")
     return reason
 
