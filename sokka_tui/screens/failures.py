@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.query import TaskQuery
-from sokka_tui.render import counted, relative, safe_text
+from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import capture, run_bulk
 from sokka_tui.selection import matching
@@ -78,7 +78,7 @@ class FailuresScreen(StoreScreen):
                 else Text("(no error text)", style="dim"),
                 Text(relative(group.first_seen_ms, now)),
                 Text(relative(group.last_seen_ms, now)),
-                safe_text(group.sample_task_id, max_length=28),
+                safe_id(group.sample_task_id, 28),
             ])
             for group in payload.groups
         ])
@@ -127,7 +127,9 @@ class FailuresScreen(StoreScreen):
             if not marks:
                 self.notify("That group has no failed tasks any more.", markup=False)
                 return
-            run_bulk(self, Action.RERUN, marks, lambda _remark: self.tick())
+            headline = Text(f"Re-run {counted(len(marks), 'failed task')} with error ")  # what, never "marked"
+            headline.append_text(safe_text(group.error_key or "(no error text)", max_length=60))
+            run_bulk(self, Action.RERUN, marks, lambda _remark: self.tick(), headline)
 
         capture(self, lambda store: matching(store, query, now, after), marked)
 
