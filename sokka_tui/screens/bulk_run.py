@@ -22,11 +22,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from sokka_tui.actions import VERBS, Action
+from sokka_tui.leases import LeaseSnapshot, read_leases
 from sokka_tui.render import about_row, counted, plain, safe_id, safe_text, sentence
-from sokka_tui.screens.base import LEASED_PAGE, ConsoleScreen
+from sokka_tui.screens.base import ConsoleScreen
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
-from stores import Page, StoreUnavailable, Task, TaskStoreError
+from stores import StoreUnavailable, TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
 #: Items per store call: small enough that progress moves and cancel is prompt
@@ -127,7 +128,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
             table.add_column(heading, width=width)
         yield table
-        panel = LeasedPanel(app.clock, id="leased")
+        panel = LeasedPanel(app.clock, share=app.leased_share, id="leased")
         panel.display = app.show_leased
         yield panel
         yield Footer(show_command_palette=False)  # as every screen: the palette keys are in help
@@ -153,31 +154,33 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         stack = self.app.screen_stack
         below = stack[-2].query(LeasedPanel) if len(stack) > 1 else None
         if below:
-            panel, shown = self.query_one(LeasedPanel), below.first()
-            panel.tasks, panel.more = dict(shown.tasks), shown.more
-            panel.redraw()
-        else:
-            self._load_leased()
+            snapshot = below.first().snapshot
+            if snapshot is not None:
+                self.query_one(LeasedPanel).show_snapshot(snapshot)
+                return
+        self._load_leased()
 
     def _load_leased(self) -> None:
         if not self.app.show_leased or self._loading_leased or self.app.screen is not self:
             return
         self._loading_leased = True
-        store, topic = self.app.store, self.leased_topic
+        store, topic, clock, grace = self.app.store, self.leased_topic, self.app.clock, self.app.expiring_grace_ms
 
         def load() -> None:
+            snapshot: LeaseSnapshot | None
             try:
-                page = store.list_leased_tasks(topic, {"limit": LEASED_PAGE})
+                local = clock.local()
+                snapshot = read_leases(store, topic, local + (clock.offset_ms or 0), local, grace)
             except TaskStoreError:
-                page = None  # the run says when the store fails; the panel keeps what it showed
-            self.app.call_from_thread(self._leased_loaded, page)
+                snapshot = None  # the run says when the store fails; the panel keeps what it showed
+            self.app.call_from_thread(self._leased_loaded, snapshot)
 
         self.run_worker(load, thread=True, exclusive=True, group="leased", exit_on_error=False)
 
-    def _leased_loaded(self, page: Page[Task] | None) -> None:
+    def _leased_loaded(self, snapshot: LeaseSnapshot | None) -> None:
         self._loading_leased = False
-        if page is not None and self.is_mounted:
-            self.query_one(LeasedPanel).show_page(page)
+        if snapshot is not None and self.is_mounted:
+            self.query_one(LeasedPanel).show_snapshot(snapshot)
 
     def action_toggle_leased(self) -> None:
         self.app.show_leased = not self.app.show_leased
