@@ -100,7 +100,7 @@ async def test_the_button_names_the_tasks_that_will_be_sent(frozen_store, make_a
         await mark(pilot, "emails", "email-002", "email-005", "email-006")  # running, failed, terminated
         preview = await preview_of(pilot, "t")
         assert title_of(preview) == "Terminate 3 marked tasks?"
-        assert str(preview.query_one("#confirm", Button).label) == "Terminate 1"
+        assert str(preview.query_one("#confirm", Button).label).strip() == "Terminate 1"
         assert "refuses 2 of them: not sent" in every_text(preview) and "1 task will be sent" in every_text(preview)
         await pilot.click("#confirm")
         run = await finish(pilot)
@@ -120,7 +120,7 @@ async def test_when_the_table_refuses_every_one_nothing_can_be_sent(frozen_store
         await mark(pilot, "emails", "email-005", "email-006")
         preview = await preview_of(pilot, "t")
         button = preview.query_one("#confirm", Button)
-        assert str(button.label) == "Terminate 0" and button.disabled
+        assert str(button.label).strip() == "Terminate 0" and button.disabled
         assert "refuses every one of them: nothing to send" in every_text(preview)
         await pilot.press("y")
         await settle(pilot)
