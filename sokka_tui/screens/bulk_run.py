@@ -27,6 +27,7 @@ from sokka_tui.render import about_row, counted, plain, safe_id, safe_text, sent
 from sokka_tui.screens.base import ConsoleScreen
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import OutageBanner, StatusBar
+from sokka_tui.widgets.view_table import ViewTable
 from stores import StoreUnavailable, TaskStoreError
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
 
@@ -124,7 +125,7 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         yield Static(id="bulk-title", classes="screen-title")
         yield ProgressBar(total=len(self.items), show_eta=False, id="bulk-progress")
         yield Static(id="bulk-counts", classes="action-line")
-        table: DataTable[Text] = DataTable(id="bulk-results", cursor_type="row", zebra_stripes=True)
+        table = ViewTable(id="bulk-results", cursor_type="row", zebra_stripes=True, default_label="as run")
         for heading, width in (("Task", 30), ("Outcome", 9), ("Reason", 100)):
             table.add_column(heading, width=width)
         yield table
@@ -251,8 +252,6 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         self.refresh_bindings()
 
     def _list_rows(self) -> None:
-        table = self.query_one("#bulk-results", DataTable)
-        table.clear()
         shown = [
             (result.task_id, str(result.outcome), OUTCOME_STYLES[result.outcome], result.reason)
             for result in self.results
@@ -261,10 +260,15 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
         if self.shown in (None, UNKNOWN):
             shown += [(task_id, UNKNOWN, "bold red", UNKNOWN_REASON) for task_id in self.unknown]
         self.listed, self.matching = min(len(shown), MAX_ROWS), len(shown)
-        table.add_rows(
-            (safe_id(task_id, 30), Text(outcome, style=style), safe_text(about_row(reason, task_id), max_length=100))
-            for task_id, outcome, style, reason in shown[:MAX_ROWS]
-        )
+        rows: dict[str, list[Text]] = {}
+        for task_id, outcome, style, reason in shown[:MAX_ROWS]:
+            rows.setdefault(task_id, [
+                safe_id(task_id, 30), Text(outcome, style=style), safe_text(about_row(reason, task_id), max_length=100),
+            ])
+        self.query_one("#bulk-results", ViewTable).show_rows(list(rows.items()))
+
+    def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
+        self._describe()
 
     def _describe(self) -> None:
         counts = Counter(result.outcome for result in self.results)
@@ -289,8 +293,10 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
                         "as it answers)", style="bold red")
         shown = "all" if self.shown is None else self.shown
         listed = f" (the first {self.listed:,} of {self.matching:,})" if self.matching > self.listed else ""
+        view = self.query_one("#bulk-results", ViewTable).describe_view(partial=self.matching > self.listed)
         line.append(f"\nShowing {shown}{listed}. 1 all · 2 done · 3 skipped · 4 refused · 5 gone · 6 unknown · "
                     "m re-marks the skipped", style="dim")
+        line.append_text(view)
         self.query_one("#bulk-counts", Static).update(line)
 
     # -- keys ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from sokka_tui.marks import Marks
 from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import run_bulk
-from sokka_tui.widgets.tables import selected_key, sync_rows
+from sokka_tui.widgets.tables import selected_key
+from sokka_tui.widgets.view_table import ViewTable
 from stores import Store, Task, TaskStatus, scroll
 
 COLUMNS = (("Owner", 40), ("Leases", 8), ("Expired", 8), ("Newest renewal", 16), ("Topics", 60))
@@ -47,10 +48,28 @@ class OwnersScreen(StoreScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="owners-title", classes="screen-title")
-        table: DataTable[Text] = DataTable(id="owners", cursor_type="row", zebra_stripes=True)
+        table = ViewTable(
+            id="owners", cursor_type="row", zebra_stripes=True,
+            default_label="most expired leases first", descending_first=("Leases", "Expired", "Newest renewal"),
+        )
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
+        table.sort_value = self._sort_value
         yield table
+
+    def _sort_value(self, pid: str, heading: str) -> object:
+        owner = self.owners.get(pid)
+        if owner is None:
+            return None
+        values = {
+            "Owner": owner.pid, "Leases": len(owner.tasks), "Expired": owner.expired,
+            "Newest renewal": owner.newest_renewal, "Topics": ", ".join(sorted({t.topic for t in owner.tasks})),
+        }
+        return values.get(heading)
+
+    def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
+        if message.table.id == "owners":
+            self._describe()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -74,7 +93,7 @@ class OwnersScreen(StoreScreen):
         self.owners = payload
         now = self.app.clock.now()
         ordered = sorted(payload.values(), key=lambda o: (-o.expired, -len(o.tasks), o.pid))
-        sync_rows(self.query_one("#owners", DataTable), [
+        self.query_one("#owners", ViewTable).show_rows([
             (owner.pid, [
                 safe_id(owner.pid, 40, "bold"),
                 Text(f"{len(owner.tasks):,}", justify="right"),
@@ -84,10 +103,14 @@ class OwnersScreen(StoreScreen):
             ])
             for owner in ordered
         ])
+        self._describe()
+
+    def _describe(self) -> None:
         title = Text("Lease owners", style="bold")
         title.append(" of ")
         title.append_text(safe_id(self.leased_topic or "every topic", 60, "bold"))
-        title.append(f"  {counted(len(payload), 'owner')}; all expired = likely dead. r revokes all leases of one.")
+        title.append(f"  {counted(len(self.owners), 'owner')}; all expired = likely dead. r revokes all leases of one.")
+        title.append_text(self.query_one("#owners", ViewTable).describe_view())
         self.query_one("#owners-title", Static).update(title)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -13,7 +13,8 @@ from sokka_tui.render import counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
 from sokka_tui.widgets.leased_panel import stuck_words
-from sokka_tui.widgets.tables import rebuild_rows, selected_key, sync_rows
+from sokka_tui.widgets.tables import selected_key
+from sokka_tui.widgets.view_table import ViewTable
 from stores import Store, TaskStatus, TopicStats
 
 #: (heading, width): the counts' widths are fixed, so columns never jump as counts
@@ -25,6 +26,9 @@ COLUMNS = (
     ("Terminated", 10), ("Leased", 7), ("Oldest waiting", 14),
 )
 TOPIC_WIDTH = (12, 40)
+#: Status counts by heading, for sorting.
+_COUNTED = {"Starting": TaskStatus.STARTING, "Running": TaskStatus.RUNNING, "Snoozed": TaskStatus.SNOOZED,
+            "Failed": TaskStatus.FAILED, "Terminated": TaskStatus.TERMINATED}
 STUCK_COLUMN = 3
 
 
@@ -44,13 +48,41 @@ class TopicsScreen(StoreScreen):
         super().__init__()
         self.stats: list[TopicStats] = []
         self.topic_width = TOPIC_WIDTH[1]
+        self._by_topic: dict[str, TopicStats] = {}
+        self._stuck_by_topic: dict[str, int] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary", classes="screen-title")
-        table: DataTable[Text] = DataTable(id="topics", cursor_type="row", zebra_stripes=True)
+        # Counts and ages sort biggest (oldest) first; "/" looks at the name.
+        table = ViewTable(
+            id="topics", cursor_type="row", zebra_stripes=True,
+            default_label="by name", filter_headings=("Topic",),
+            descending_first=[heading for heading, _ in COLUMNS[1:]],
+        )
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
+        table.sort_value = self._sort_value
         yield table
+
+    def _sort_value(self, topic: str, heading: str) -> object:
+        stats = self._by_topic.get(topic)
+        if stats is None:
+            return None
+        if heading == "Topic":
+            return stats.topic
+        if heading in _COUNTED:
+            return stats.counts[_COUNTED[heading]]
+        if heading == "Leased":
+            return stats.counts[TaskStatus.RUNNING] + stats.counts[TaskStatus.SNOOZED]
+        if heading == "Stuck":
+            return self._stuck_by_topic.get(topic, 0)
+        if heading == "Oldest waiting":  # an age: the oldest task has the earliest time
+            return -stats.oldest_starting_at if stats.oldest_starting_at is not None else None
+        return None
+
+    def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
+        if message.table.id == "topics":
+            self._summarize()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -64,11 +96,13 @@ class TopicsScreen(StoreScreen):
 
     def show(self, payload: list[TopicStats]) -> None:
         self.stats = payload
+        self._by_topic = {stats.topic: stats for stats in payload}
         # What a reset of the store would lose, as far as this console has seen.
         self.app.identity_watch.tasks_shown = sum(sum(stats.counts.values()) for stats in payload)
         leases = self.leases
         now = leases.now_ms if leases is not None else self.app.clock.now()
         stuck_by_topic = leases.stuck if leases is not None else {s.topic: s.expired_leases for s in payload}
+        self._stuck_by_topic = dict(stuck_by_topic)
         stuck_style = LEASE_STYLES[LeaseState.STUCK]
         widened = self._fit_topic_column(payload)
         rows = []
@@ -90,12 +124,14 @@ class TopicsScreen(StoreScreen):
                          justify="right"),
                 ],
             ))
-        table = self.query_one("#topics", DataTable)
-        if widened:  # the cells are cut to the new width and laid out again
-            rebuild_rows(table, rows, shift=0)
-        else:
-            sync_rows(table, rows)
-        stuck = sum(stuck_by_topic.values())
+        # When widened, the cells are cut to the new width and laid out again.
+        self.query_one("#topics", ViewTable).show_rows(rows, rebuild=widened)
+        self._summarize()
+
+    def _summarize(self) -> None:
+        payload, leases = self.stats, self.leases
+        stuck_style = LEASE_STYLES[LeaseState.STUCK]
+        stuck = sum(self._stuck_by_topic.values())
         summary = Text.assemble(("Topics", "bold"), f"  {counted(len(payload), 'topic')}")
         if stuck:
             summary.append(f"  {stuck_words(stuck)}", style=stuck_style)
@@ -104,6 +140,7 @@ class TopicsScreen(StoreScreen):
             summary.append(expiring, style=LEASE_STYLES[LeaseState.EXPIRING])
         if not payload:
             summary.append("  — the store has no tasks yet")
+        summary.append_text(self.query_one("#topics", ViewTable).describe_view())
         self.query_one("#summary", Static).update(summary)
 
     def _fit_topic_column(self, payload: list[TopicStats]) -> bool:

@@ -10,13 +10,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from sokka_tui.clock import StoreClock
 from sokka_tui.leases import LeaseSnapshot, LeaseState, lease_state
 from sokka_tui.render import ago, ahead, counted, safe_id
 from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
-from sokka_tui.widgets.tables import selected_key, sync_rows
+from sokka_tui.sorting import task_value
+from sokka_tui.widgets.tables import selected_key
+from sokka_tui.widgets.view_table import ViewTable
 from stores import Task, TaskStatus
 
 BAR_WIDTH = 12
@@ -119,10 +121,21 @@ class LeasedPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="leased-title")
-        table: DataTable[Text] = DataTable(id="leased-table", cursor_type="row", zebra_stripes=True)
+        table = ViewTable(
+            id="leased-table", cursor_type="row", zebra_stripes=True, default_label="soonest expiry first"
+        )
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
+        table.sort_value = self._sort_value
         yield table
+
+    def _sort_value(self, key: str, heading: str) -> object:
+        task = self.tasks.get(key)
+        return task_value(task, heading) if task is not None else None
+
+    def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
+        message.stop()
+        self.redraw()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._countdown)
@@ -135,8 +148,8 @@ class LeasedPanel(Vertical):
             self.redraw()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#leased-table", DataTable)
+    def table(self) -> ViewTable:
+        return self.query_one("#leased-table", ViewTable)
 
     def show_snapshot(self, snapshot: LeaseSnapshot) -> None:
         """Show what one refresh read, at its time."""
@@ -160,7 +173,6 @@ class LeasedPanel(Vertical):
 
     def redraw(self, now: int | None = None) -> None:
         now = self.clock.now() if now is None else now
-        self.query_one("#leased-title", Static).update(self._title())
         rows = []
         for task in self.tasks.values():
             label, style = lease_label(task, now, self.snapshot.grace_ms if self.snapshot else 0)
@@ -176,7 +188,8 @@ class LeasedPanel(Vertical):
                     Text(str(task.record_ver)),
                 ],
             ))
-        sync_rows(self.table, rows)
+        self.table.show_rows(rows)
+        self.query_one("#leased-title", Static).update(self._title())  # (after the rows: the filter's count)
 
     def _title(self) -> Text:
         title = Text("Leased tasks", style="bold")
@@ -184,13 +197,15 @@ class LeasedPanel(Vertical):
             title.append("  no leased tasks", style="dim")
             return title
         shown = f"{len(self.tasks)}{'+' if self.more else ''}"
-        title.append(f"  {shown} shown, soonest first")
+        order = ", soonest first" if self.table.effective_order is None else ""  # (else the sort says it)
+        title.append(f"  {shown} shown{order}")
         if self.snapshot is not None:
             stuck, expiring = self.snapshot.stuck_total, self.snapshot.expiring_total
             if stuck:
                 title.append(f"  {stuck_words(stuck)}", style=LEASE_STYLES[LeaseState.STUCK])
             if expiring:
                 title.append(f"  {counted(expiring, 'lease')} expiring", style=LEASE_STYLES[LeaseState.EXPIRING])
+        title.append_text(self.table.describe_view(partial=self.more))
         return title
 
     def selected_task(self) -> Task | None:

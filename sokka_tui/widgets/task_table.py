@@ -13,7 +13,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
+
+from sokka_tui.widgets.view_table import ViewTable
 
 from sokka_tui.render import safe_text
 from stores import Task
@@ -31,7 +32,7 @@ def error_cell(task: Task, width: int) -> Text:
     return safe_text(first, "red", max_length=width)
 
 
-class TaskTable(DataTable):
+class TaskTable(ViewTable):
     class WheelScrolled(Message):
         """The mouse wheel moved the view (the cursor did not move)."""
 
