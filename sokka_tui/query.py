@@ -110,3 +110,64 @@ def parse_moment(text: str, now_ms: int) -> int | None:
             continue
         return int(moment.timestamp() * 1000)
     raise ValueError(f"Not a time: {text[:40]!r}. Use a duration ago (15m, 2h) or UTC 2026-11-29 08:00.")
+
+
+#: The shortest start of a status word the filter line takes for it (``run``).
+STATUS_PREFIX = 3
+TYPED_HINT = "status (run, fail…), sub:NAME, or a task/group id · enter keeps · esc clears · ctrl+f: time ranges"
+
+
+def _status_word(word: str) -> TaskStatus | None:
+    """The status ``word`` names: the whole word, or a start of one status only
+    (at least ``STATUS_PREFIX`` letters)."""
+    named = [status for status in TaskStatus if status.value == word]
+    if not named and len(word) >= STATUS_PREFIX:
+        named = [status for status in TaskStatus if status.value.startswith(word)]
+    return named[0] if len(named) == 1 else None
+
+
+def typed_query(text: str, query: TaskQuery) -> TaskQuery:
+    """``query`` with the status, sub-topic and id the filter line's ``text``
+    names (words, any order): a status word (or its start, ``run``),
+    ``sub:NAME``, an exact task or group id (``id:X`` when it looks like a
+    status). What the line does not set (time range, stuck class) is kept.
+    Raises ``ValueError`` with the reason."""
+    status: TaskStatus | None = None
+    sub_topic: str | None = None
+    ident: str | None = None
+    for word in text.split():
+        lowered = word.casefold()
+        if lowered.startswith("sub:"):
+            if not word[4:]:
+                raise ValueError("sub: needs a sub-topic name, as in sub:emails.")
+            if sub_topic is not None and sub_topic != word[4:]:
+                raise ValueError("One sub-topic at a time.")
+            sub_topic = word[4:]
+            continue
+        named = None if lowered.startswith("id:") else _status_word(lowered)
+        if named is not None:
+            if status is not None and status != named:
+                raise ValueError("One status at a time.")
+            status = named
+            continue
+        wanted = word[3:] if lowered.startswith("id:") else word
+        if not wanted:
+            raise ValueError("id: needs a task or group id, as in id:email-001.")
+        if ident is not None and ident != wanted:
+            raise ValueError(f"One task or group id at a time ({clean(ident)[:30]!r}, then {clean(wanted)[:30]!r}).")
+        ident = wanted
+    return replace(query, status=status, sub_topic=sub_topic, text=ident)
+
+
+def typed_text(query: TaskQuery) -> str:
+    """What the filter line shows for ``query``'s status, sub-topic and id
+    (``typed_query`` of it gives them back)."""
+    words = []
+    if query.status is not None:
+        words.append(str(query.status))
+    if query.sub_topic is not None:
+        words.append(f"sub:{query.sub_topic}")
+    if query.text is not None:
+        looks_like_status = query.text.casefold().startswith(("sub:", "id:")) or _status_word(query.text.casefold())
+        words.append(f"id:{query.text}" if looks_like_status else query.text)
+    return " ".join(words)

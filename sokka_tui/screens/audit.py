@@ -12,7 +12,8 @@ from sokka_tui.render import absolute, counted, format_duration, safe_id, safe_t
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.styles import status_style
-from sokka_tui.widgets.tables import selected_key, sync_rows
+from sokka_tui.widgets.tables import selected_key
+from sokka_tui.widgets.view_table import ViewTable
 from stores import Page, Store
 from stores.audit import AuditEntry
 from stores.protocol import MAX_PAGE_LIMIT
@@ -32,7 +33,8 @@ class AuditScreen(StoreScreen):
 
     SCREEN_NAME = "Audit trail"
     BINDINGS = [
-        Binding("slash", "filter_task", "Filter by task", id="audit.filter"),
+        Binding("slash", "filter_rows", "Filter", id="audit.filter"),
+        Binding("F", "filter_task", "Filter by task", show=False, id="audit.filter_task"),
         Binding("enter", "open_task", "Open task", id="audit.open"),
         Binding("L", "open_linked", "Open linked task", show=False, id="audit.open_linked"),
     ]
@@ -46,10 +48,34 @@ class AuditScreen(StoreScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-title", classes="screen-title")
-        table: DataTable[Text] = DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        table = ViewTable(id="audit", cursor_type="row", zebra_stripes=True, default_label="newest first")
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
+        table.sort_value = self._sort_value
         yield table
+
+    def _sort_value(self, audit_id: str, heading: str) -> object:
+        entry = self.entries.get(audit_id)
+        if entry is None:
+            return None
+        values: dict[str, object] = {
+            "When (UTC)": entry.at, "Operator": entry.operator, "Tool": entry.tool, "Action": entry.action,
+            "Task": entry.task_id, "Topic": entry.topic, "Status": str(entry.status_after),
+            "Ver": entry.record_ver_after, "Detail": entry.detail or None, "Bulk run": entry.batch_id,
+        }
+        return values.get(heading)
+
+    def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
+        if message.table.id == "audit":
+            self._describe()
+
+    def filter_hint(self, table: ViewTable) -> str:
+        if table.id != "audit":
+            return super().filter_hint(table)
+        return "text in the rows loaded · enter keeps · esc clears · ctrl+f: one task's records"
+
+    def open_filter_form(self) -> None:
+        self.action_filter_task()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -62,7 +88,7 @@ class AuditScreen(StoreScreen):
     def show(self, payload: Page[AuditEntry]) -> None:
         self.more = payload.cursor is not None
         self.entries = {entry.audit_id: entry for entry in payload.data}
-        sync_rows(self.query_one("#audit", DataTable), [(e.audit_id, _cells(e)) for e in payload.data])
+        self.query_one("#audit", ViewTable).show_rows([(e.audit_id, _cells(e)) for e in payload.data])
         self._describe()
 
     def _describe(self) -> None:
@@ -71,9 +97,11 @@ class AuditScreen(StoreScreen):
             title.append(" of task ")
             title.append_text(safe_id(self.task_id, 60, "bold"))
         shown = len(self.entries)
-        title.append(f"  {counted(shown, 'record')}, newest first")
+        table = self.query_one("#audit", ViewTable)
+        title.append(f"  {counted(shown, 'record')}" + (", newest first" if table.effective_order is None else ""))
         if self.more:
             title.append(f" (the newest {shown:,}; scroll down for more)", style="dim")
+        title.append_text(table.describe_view(partial=self.more))
         linked = self._linked() if self.is_mounted else None
         if linked is not None:  # a re-run's record: say whom it links to (its Detail cell is short)
             title.append("  re-run link: ", style="bold")

@@ -19,7 +19,6 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
@@ -28,6 +27,7 @@ from sokka_tui.actions import BUTTONS, VERBS, Action, Request, perform, refusal
 from sokka_tui.leases import LeaseSnapshot, read_leases
 from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
 from sokka_tui.render import format_duration, plain, safe_id, safe_text, sentence
+from sokka_tui.screens.table_view import TableViewScreen
 from sokka_tui.settle import Attempt
 from sokka_tui.widgets.footer import Footer
 from sokka_tui.widgets.leased_panel import SHARE_STEP, LeasedPanel
@@ -63,7 +63,7 @@ _CHANGED = (TaskConcurrentlyUpdated, InvalidStatusTransition, WrongOwner, TaskNo
 ResultType = TypeVar("ResultType")
 
 
-class ConsoleScreen(Screen[ResultType]):
+class ConsoleScreen(TableViewScreen[ResultType]):
     """A screen of the console (``ResultType``: what it dismisses with)."""
 
     if TYPE_CHECKING:
@@ -330,6 +330,8 @@ class StoreScreen(ConsoleScreen[None]):
         """Hook: the selected task may have changed."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter_rows", "sort_rows"):
+            return super().check_action(action, parameters)  # S and / (TableViewScreen)
         if action in _TASK_ACTIONS:
             if self.app.read_only:
                 return False  # hidden: nothing can be started on a read-only console

@@ -14,21 +14,32 @@ from typing import TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
-from sokka_tui.query import STUCK_EXPIRED, STUCK_WAKE_DUE, TaskQuery
+from sokka_tui.query import (
+    STUCK_EXPIRED,
+    STUCK_STARTING,
+    STUCK_WAKE_DUE,
+    TYPED_HINT,
+    TaskQuery,
+    typed_query,
+    typed_text,
+)
 from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
 from sokka_tui.selection import list_filters, matching
+from sokka_tui.sorting import SortOrder, task_value
 from sokka_tui.styles import STATUS_STYLES
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_label
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable, error_cell
+from sokka_tui.widgets.view_table import ViewTable
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
 from stores import Page, Store, Task, TaskStoreError
 
@@ -37,6 +48,10 @@ T = TypeVar("T")
 #: Load the next page when the cursor comes this close to the last row (or the
 #: previous one, when pages above were dropped, this close to the first).
 PREFETCH_ROWS = 15
+#: Seconds the filter line waits after a key before asking the store.
+TYPED_FILTER_DELAY = 0.3
+#: The stuck "starting too long" list: oldest first (of the rows loaded: the store lists newest first).
+OLDEST_FIRST = SortOrder("Updated")
 #: (heading, width): fixed widths, so columns never jump as rows change. Error: the
 #: first line of a failed task's error (widgets/task_table.error_cell).
 COLUMNS = (
@@ -76,7 +91,8 @@ class TasksScreen(StoreScreen):
     SCREEN_NAME = "Tasks"
     BINDINGS = [
         Binding("enter", "open_task", "Open", id="tasks.open"),
-        Binding("slash", "filter", "Filter", id="tasks.filter"),
+        Binding("slash", "filter_rows", "Filter", id="tasks.filter"),
+        Binding("F", "filter", "Filter form", show=False, id="tasks.filter_form"),
         Binding("g", "show_group", "Group", id="tasks.group"),
         Binding("space", "mark_task", "Mark", id="tasks.mark"),
         Binding("asterisk", "mark_all", "Mark all", id="tasks.mark_all"),
@@ -102,6 +118,7 @@ class TasksScreen(StoreScreen):
         #: Rows a refresh brought above the view, out of sight: the title says so
         #: until the operator goes up to them (the view never moves by itself).
         self.newer_above = 0
+        self._typed_timer: Timer | None = None  # the filter line's text, applied when typing pauses
 
     # The window's state, as the rest of the console (and the tests) read it.
     @property
@@ -137,6 +154,8 @@ class TasksScreen(StoreScreen):
         table = TaskTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for heading, width in self.columns:
             table.add_column(heading, width=width)
+        table.sort_value = self._sort_value
+        table.default_order = OLDEST_FIRST if self.task_query.stuck == STUCK_STARTING else None
         yield table
         yield Static(id="task-actions", classes="action-line")
 
@@ -147,8 +166,22 @@ class TasksScreen(StoreScreen):
         self._describe()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#tasks", DataTable)
+    def table(self) -> TaskTable:
+        return self.query_one("#tasks", TaskTable)
+
+    def _sort_value(self, key: str, heading: str) -> object:
+        task = self.tasks.get(key)
+        if task is None:
+            return None
+        if heading == "":
+            return 0 if key in self.marks else 1  # marked first
+        return task_value(task, heading)
+
+    def _complete(self) -> bool:
+        """Every task of the list is loaded (a sort of the rows is a sort of the list)."""
+        if self._pages():
+            return self.window.next_cursor is None and not self.window.has_above
+        return len(self.tasks) < LIVE_ROWS
 
     def _describe(self) -> None:
         q = self.task_query
@@ -166,7 +199,12 @@ class TasksScreen(StoreScreen):
             title.append_text(safe_id(q.topic, 60, "bold"))
         leases = q.owner is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE)
         order = "soonest expiry first" if leases else "newest first"
-        title.append(f"  {self.window.loaded_label()}, {order}")
+        self.table.default_label = order
+        if self.table.effective_order is None:
+            title.append(f"  {self.window.loaded_label()}, {order}")
+        else:
+            title.append(f"  {self.window.loaded_label()}")
+            title.append_text(self.table.describe_view(partial=not self._complete()))
         self.marking.describe(title)
         if self.newer_above:
             title.append(f"  ↑ {counted(self.newer_above, 'newer task')} above", style="bold cyan")
@@ -207,7 +245,7 @@ class TasksScreen(StoreScreen):
         if payload is not None and not self.deep:  # (it may have gone deep while this loaded)
             hidden = self.newer_above  # (a rebuild passes the table by its top: counted again below)
             hidden += self.window.reset(payload.tasks, payload.cursor)
-            sync_rows(self.table, [(t.task_id, self._cells(t)) for t in payload.tasks])
+            sync_rows(self.table, self.table.in_view_order([(t.task_id, self._cells(t)) for t in payload.tasks]))
             self.newer_above = min(hidden, round(self.table.scroll_y))  # the ones out of sight
         self._describe()
         self.selection_changed()
@@ -339,6 +377,7 @@ class TasksScreen(StoreScreen):
             dropped = self.window.drop_above(keep=selected_key(table))  # never the page the cursor is on
             if dropped:
                 rebuild_rows(table, [(key, table.get_row(key)) for key in self.window.tasks], shift=-dropped)
+        table.resort()  # a sort the operator chose takes the new rows in
         self._describe()
         self._go_on_to_end()
 
@@ -349,12 +388,14 @@ class TasksScreen(StoreScreen):
             self.tick()
             return
         table = self.table
-        fresh, dropped_below = self.window.add_pages_above(pages, keep=selected_key(table))
-        rows: list[tuple[str, Sequence[Text]]] = [(t.task_id, self._cells(t)) for t in fresh]
-        rows += [(key.value, table.get_row(key)) for key in table.rows if key.value is not None]
-        if dropped_below:
-            rows = rows[: len(rows) - dropped_below]
+        fresh, _dropped_below = self.window.add_pages_above(pages, keep=selected_key(table))
+        # In the window's order (the table's may be the operator's sort), without the rows dropped below.
+        cells: dict[str, Sequence[Text]] = {t.task_id: self._cells(t) for t in fresh}
+        rows: list[tuple[str, Sequence[Text]]] = [
+            (key, cells[key] if key in cells else table.get_row(key)) for key in self.window.tasks
+        ]
         rebuild_rows(table, rows, shift=len(fresh))
+        table.resort()
         self._describe()
         self._go_on_to_end()
 
@@ -433,9 +474,46 @@ class TasksScreen(StoreScreen):
         if query is None or query == self.task_query:
             return
         self.task_query = replace(query)
+        self.table.set_default_order(OLDEST_FIRST if query.stuck == STUCK_STARTING else None)
         self._start_over()
         self._describe()
         self.tick()
+
+    # -- the filter line (/): typed words become the store query --------------------------
+    def _one_set(self) -> bool:
+        """A group, or one owner's leases: a set of its own, not a topic's list to filter."""
+        return self.task_query.group is not None or self.task_query.owner is not None
+
+    def filter_start(self, table: ViewTable) -> str:
+        return typed_text(self.task_query) if table is self.table else super().filter_start(table)
+
+    def filter_hint(self, table: ViewTable) -> str:
+        return TYPED_HINT if table is self.table else super().filter_hint(table)
+
+    def filter_typed(self, table: ViewTable, text: str, final: bool) -> str | None:
+        """On the task list the words are a query to the store (``typed_query``),
+        sent once typing pauses (``TYPED_FILTER_DELAY``), or at once on enter/esc."""
+        if table is not self.table:
+            return super().filter_typed(table, text, final)
+        if self._typed_timer is not None:
+            self._typed_timer.stop()
+            self._typed_timer = None
+        try:
+            query = typed_query(text, self.task_query)
+        except ValueError as exc:
+            return str(exc)
+        if final:
+            self._apply_filter(query)
+        else:
+            self._typed_timer = self.set_timer(TYPED_FILTER_DELAY, lambda: self._apply_typed(query))
+        return None
+
+    def _apply_typed(self, query: TaskQuery) -> None:
+        self._typed_timer = None
+        self._apply_filter(query)
+
+    def open_filter_form(self) -> None:
+        self.action_filter()
 
     def action_refresh_now(self) -> None:
         """R: deep in the list, reload from the top; otherwise refresh in place."""
@@ -507,11 +585,13 @@ class TasksScreen(StoreScreen):
         if action in ("mark_task", "mark_all", "revoke_expired") and self.app.read_only:
             return False
         # A group, or one owner's leases: a set of its own, not a topic's list to filter.
-        one_set = self.task_query.group is not None or self.task_query.owner is not None
+        one_set = self._one_set()
         if action in ("revoke_expired", "owners", "stuck", "filter") and one_set:
             return False
         if action == "failures" and self.task_query.topic is None:
             return False
+        if action == "filter_rows" and one_set and self.view_table() is self.table:
+            return False  # (the leased panel, focused, still filters)
         if action in ("show_group", "open_task") and self.current_task() is None:
             return None
         return super().check_action(action, parameters)

@@ -15,8 +15,8 @@ from textual.widgets import Static
 from sokka_tui.clock import StoreClock
 from sokka_tui.leases import LeaseSnapshot, LeaseState, lease_state
 from sokka_tui.render import ago, ahead, counted, safe_id
-from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
 from sokka_tui.sorting import task_value
+from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
 from sokka_tui.widgets.tables import selected_key
 from sokka_tui.widgets.view_table import ViewTable
 from stores import Task, TaskStatus

@@ -14,9 +14,8 @@ from rich.text import Text
 from textual import events
 from textual.message import Message
 
-from sokka_tui.widgets.view_table import ViewTable
-
 from sokka_tui.render import safe_text
+from sokka_tui.widgets.view_table import ViewTable
 from stores import Task
 from stores.failures import error_key
 

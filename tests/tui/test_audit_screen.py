@@ -79,7 +79,7 @@ async def test_the_whole_trail_filter_by_task_and_open_a_task(audited, make_app)
         assert shown[0][8] == "[red]no[/]" and shown[0][9] == "fail-run"  # literal, not markup
         assert shown[2][8] == "by ops-shell"
 
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         assert isinstance(app.screen, TaskIdModal)
         app.screen.query_one(Input).value = task.task_id
@@ -92,7 +92,7 @@ async def test_the_whole_trail_filter_by_task_and_open_a_task(audited, make_app)
         await settle(pilot)
         assert isinstance(app.screen, TaskDetailScreen) and app.screen.task_id == task.task_id
         await pilot.press("escape")
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         app.screen.query_one(Input).value = ""
         await pilot.press("enter")  # empty: every task again

@@ -72,7 +72,7 @@ async def test_every_screen_through_a_read_only_user(make_store, make_app):
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, TasksScreen) and screen.table.row_count == 12
-            await pilot.press("slash")
+            await pilot.press("F")
             await pilot.pause()
             assert isinstance(app.screen, FilterModal)
             app.screen.query_one("#status").value = "running"

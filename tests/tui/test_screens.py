@@ -105,7 +105,7 @@ async def test_filter_by_status_sub_topic_and_id(frozen_store, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "emails")
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         modal = app.screen
         modal.query_one("#status").value = "starting"
@@ -116,12 +116,12 @@ async def test_filter_by_status_sub_topic_and_id(frozen_store, make_app):
         ids = cell_texts(screen.table, 1)
         assert ids and all(screen.tasks[i].status == "starting" and screen.tasks[i].sub_topic == "welcome" for i in ids)
         assert "status=starting, sub-topic='welcome'" in static_text(screen, "#filter-line")
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         await pilot.click("#clear")
         await settle(pilot)
         assert len(cell_texts(screen.table, 1)) == 12
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         app.screen.query_one("#text").value = "order-42"
         app.screen.query_one("#text").focus()
@@ -144,7 +144,7 @@ async def test_filter_refuses_bad_times(frozen_store, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "emails")
-        await pilot.press("slash")
+        await pilot.press("F")
         await pilot.pause()
         await submit("last tuesday", "")
         assert "Not a time" in static_text(app.screen, "#reason")

@@ -119,7 +119,7 @@ def test_fail_modal(snap):
 def test_filter_modal(snap):
     async def run_before(pilot):
         await _open(pilot, "emails")
-        await pilot.press("slash")
+        await pilot.press("F")
         await _steady(pilot)
 
     assert snap(run_before)
