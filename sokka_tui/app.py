@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from sokka_tui.actions import Action, Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
-from sokka_tui.commands import ScreenCommands
+from sokka_tui.commands import ScreenCommands, TopicCommands
 from sokka_tui.identity_watch import IdentityWatch
 from sokka_tui.leases import DEFAULT_GRACE_MS
 from sokka_tui.messages import ActionSettled, BulkSettled, StoreReset
@@ -54,7 +54,7 @@ class SokkaApp(App[None]):
 
     TITLE = "sokka-tui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {ScreenCommands}
+    COMMANDS = App.COMMANDS | {ScreenCommands, TopicCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),

@@ -40,8 +40,8 @@ async def test_palette_lists_and_runs_the_screens_commands(frozen_store, make_ap
         assert "Revoke" in await _search(pilot, "revoke")
         for _ in "revoke":
             await pilot.press("backspace")
-        assert "Filter" in await _search(pilot, "filt")
-        await pilot.press("enter")  # the first hit: Filter, run on the task list
+        assert "Filter form" in await _search(pilot, "filter form")
+        await pilot.press("enter")  # the first hit: Filter form, run on the task list
         await until(pilot, lambda: isinstance(app.screen, FilterModal))
         await pilot.press("escape")
         await settle(pilot)
