@@ -306,3 +306,21 @@ def _sync_hits(app) -> list[str]:
         return []
     commands = palette.query_one(CommandList)
     return [str(option.hit.text) for option in commands._options if isinstance(option, Command)]
+
+
+async def test_the_group_view_sorts_every_member(frozen_store, make_app):
+    app = make_app(frozen_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_topic(pilot, "emails")
+        screen.table.move_cursor(row=screen.table.get_row_index("email-002"))
+        await pilot.press("g")
+        await settle(pilot)
+        group = app.screen
+        assert isinstance(group, TasksScreen) and group.task_query.group == "order-42"
+        await pick(pilot, "Topic")
+        # billing.invoices before emails; the two emails in the list's order (newest first).
+        assert keys(group.table) == ["invoice-001", "email-002", "email-005"]
+        assert "Topic ▲" in labels(group.table)
+        title = static_text(group, "#title")
+        assert "sorted by Topic ▲" in title and "loaded rows only" not in title  # every member is loaded
