@@ -75,12 +75,14 @@ def cell_value(text: str) -> Any:
 
 def heading_label(heading: str, width: int | None, order: SortOrder | None) -> str:
     """A column's header: its heading, with ▲/▼ when the table is sorted by it
-    (the heading cut to make room within ``width``)."""
+    (the heading's last letters give way to it within ``width``)."""
     if order is None or order.heading != heading:
         return heading
-    if width is not None and len(heading) + 2 > width:
-        return heading[: max(0, width - 2)] + "…" + order.mark
-    return f"{heading} {order.mark}"
+    if width is None or len(heading) + 2 <= width:
+        return f"{heading} {order.mark}"
+    if len(heading) + 1 <= width:
+        return f"{heading}{order.mark}"
+    return heading[: max(0, width - 1)] + order.mark
 
 
 def matches(texts: Iterable[str], wanted: str) -> bool:

@@ -41,7 +41,8 @@ def test_heading_label_marks_the_sorted_column_within_its_width():
     assert heading_label("Failed", 10, SortOrder("Topic")) == "Failed"
     assert heading_label("Failed", 10, SortOrder("Failed")) == "Failed ▲"
     assert heading_label("Failed", 10, SortOrder("Failed", True)) == "Failed ▼"
-    assert heading_label("Oldest waiting", 15, SortOrder("Oldest waiting", True)) == "Oldest waitin…▼"
+    assert heading_label("Running", 8, SortOrder("Running", True)) == "Running▼"
+    assert heading_label("Starting", 8, SortOrder("Starting", True)) == "Startin▼"
 
 
 def test_matches_is_case_insensitive_and_empty_matches_everything():
