@@ -36,9 +36,11 @@ def console_rows(backend: Backend, namespace: str, reps: int) -> list[Row]:
     runs = []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")]))}
     for _ in range(reps):
-        out = subprocess.run([sys.executable, "-m", "bench.console", backend.url, namespace], capture_output=True,
-                             text=True, env=env, timeout=900, check=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
+        done = subprocess.run([sys.executable, "-m", "bench.console", backend.url, namespace], capture_output=True,
+                              text=True, env=env, timeout=900)
+        if done.returncode != 0:
+            raise SystemExit(f"bench.console failed on {backend.name} (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     rows = []
     for key, (label, unit, target) in CONSOLE_TARGETS.items():
         note = f"{runs[0]['rows_loaded']:,} rows loaded" if key == "rss_mb" else ""

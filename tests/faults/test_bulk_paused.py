@@ -36,7 +36,7 @@ async def test_a_bulk_revoke_stopped_by_a_paused_server_settles_after_it_resumes
     store = stores.open_store(url, operator=OPS, timeout=TIMEOUT_S, lease_time_ms=60_000)
     try:
         assert wait_for(lambda: store.topics()[0].expired_leases == TASKS, timeout=10)
-        app = make_app(store, clock=system_clock)
+        app = make_app(store, clock=system_clock, expiring_grace_ms=0)  # X takes every ended lease at once
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("X")
