@@ -38,7 +38,7 @@ class TaskQuery:
     group: str | None = None
     stuck: str | None = None
     owner: str | None = None
-    #: One failures group: failed tasks whose error's first line is exactly this.
+    #: One failures group: failed tasks whose error key (``stores.failures.error_key``) is exactly this.
     error_key: str | None = None
 
     def filters(self) -> dict:

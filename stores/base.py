@@ -29,8 +29,8 @@ from stores.errors import (
     TaskNotFound,
     WrongOwner,
 )
-from stores.identity import ASKED_READ_ONLY
 from stores.failures import DEFAULT_GROUP_LIMIT, DEFAULT_SCAN_LIMIT, check_group_args
+from stores.identity import ASKED_READ_ONLY
 from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicStats
 from stores.options import StoreOptions
 from stores.rules import Write
@@ -362,8 +362,9 @@ class BaseStore(abc.ABC):
     def failure_groups(
         self, topic: str, *, limit: int = DEFAULT_GROUP_LIMIT, scan_limit: int = DEFAULT_SCAN_LIMIT
     ) -> FailureGroups:
-        """The failed tasks of ``topic`` grouped by error key (the error's first line),
-        most tasks first (then the most recent), at most ``limit`` groups.
+        """The failed tasks of ``topic`` grouped by error key (``stores.failures.error_key``:
+        the first line; a Python traceback's exception), most tasks first (then
+        the most recent), at most ``limit`` groups.
 
         Bounded: only the newest ``scan_limit`` failures (by ``updated_at``) are
         read, in one statement (Redis: one read-only script); ``complete`` is

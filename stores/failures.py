@@ -2,7 +2,11 @@
 
 Every backend computes the same error key (SQL, Lua and Python agree on it):
 the error's text up to its first line feed, ``""`` for a task failed without
-an error. Groups are read from the newest failures of a topic only (a bounded
+an error; but when that first line starts with Python's traceback header
+(``Traceback (most recent call last):``), the key is the traceback's last
+line (the exception, ``ValueError: bad id``), trailing spaces, tabs, carriage
+returns and line feeds left out: otherwise every Python failure would share
+one group. Groups are read from the newest failures of a topic only (a bounded
 scan), and say so when older ones were left out.
 """
 
@@ -24,9 +28,20 @@ MAX_GROUP_LIMIT = 10_000
 MAX_RERUN_DESCRIPTION = 500
 
 
+#: The first line of a Python traceback (``traceback.format_exc()``).
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+#: What is taken off a traceback's end before its last line is read.
+TRAILING_BLANKS = " \t\r\n"
+
+
 def error_key(error: str | None) -> str:
-    """The key failures are grouped by: ``error`` up to its first line feed."""
-    return (error or "").split("\n", 1)[0]
+    """The key failures are grouped by: ``error`` up to its first line feed, or,
+    for a Python traceback, its last line that is not blank (the exception)."""
+    text = error or ""
+    first = text.split("\n", 1)[0]
+    if not first.startswith(TRACEBACK_HEADER):
+        return first
+    return text.rstrip(TRAILING_BLANKS).rsplit("\n", 1)[-1]
 
 
 def check_group_args(topic: object, limit: object, scan_limit: object) -> tuple[str, int, int]:
@@ -69,6 +84,7 @@ __all__ = [
     "DEFAULT_SCAN_LIMIT",
     "MAX_GROUP_LIMIT",
     "MAX_SCAN_LIMIT",
+    "TRACEBACK_HEADER",
     "check_group_args",
     "error_key",
     "rerun_description",

@@ -99,7 +99,8 @@ class DurabilityCheck:
 @dataclass(frozen=True)
 class FailureGroup:
     """The failed tasks of a topic that share an error key (``stores.failures.error_key``:
-    the error's first line), among the failures a ``failure_groups`` call read.
+    the error's first line; a Python traceback's last line, its exception),
+    among the failures a ``failure_groups`` call read.
 
     ``first_seen_ms`` / ``last_seen_ms`` are the oldest and newest ``updated_at``
     (the moment each failed) in the group; ``sample_task_id`` is its newest task."""

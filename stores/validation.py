@@ -345,7 +345,8 @@ class TaskFilters:
     status: TaskStatus | None = None
     from_ms: int | None = None
     to_ms: int | None = None
-    #: Failed tasks whose error's first line is exactly this (``stores.failures.error_key``);
+    #: Failed tasks whose error key (first line; a traceback's exception) is
+    #: exactly this (``stores.failures.error_key``);
     #: given, the status is ``failed`` and a topic is required.
     error_key: str | None = None
 
@@ -376,7 +377,7 @@ def check_filters(filters: object) -> TaskFilters:
     error_key = filters.get("error_key")
     if error_key is not None:
         if not isinstance(error_key, str) or "\n" in error_key:
-            raise InvalidArgument("error_key must be text of one line (an error's first line).")
+            raise InvalidArgument("error_key must be text of one line (an error key, as failure_groups gives it).")
         if topic is None:
             raise InvalidArgument("The error_key filter needs a topic.")
         if status not in (None, TaskStatus.FAILED):

@@ -1,7 +1,8 @@
-"""Failures at a glance: a topic's failed tasks grouped by the first line of their
-error, most tasks first, with when each group was first and last seen and a
-sample task. enter lists a group's tasks; N re-runs every task of a group as a
-new task (preview, confirm, results: the bulk triage of triage.py).
+"""Failures at a glance: a topic's failed tasks grouped by their error key (the
+error's first line; a Python traceback's last line, its exception), most tasks
+first, with when each group was first and last seen and a sample task. enter
+lists a group's tasks; N re-runs every task of a group as a new task (preview,
+confirm, results: the bulk triage of triage.py).
 
 The store reads only the newest failures (``failure_groups``' scan limit), and
 the title says so when the topic has older ones."""
@@ -23,7 +24,7 @@ from sokka_tui.selection import matching
 from sokka_tui.widgets.tables import selected_key, sync_rows
 from stores import FailureGroup, FailureGroups, Store, TaskStatus
 
-COLUMNS = (("Tasks", 8), ("Error (first line)", 70), ("First seen", 12), ("Last seen", 12), ("Sample task", 28))
+COLUMNS = (("Tasks", 8), ("Error", 70), ("First seen", 12), ("Last seen", 12), ("Sample task", 28))
 
 
 def group_query(topic: str, key: str) -> TaskQuery:

@@ -52,8 +52,8 @@ PREFETCH_ROWS = 15
 TYPED_FILTER_DELAY = 0.3
 #: The stuck "starting too long" list: oldest first (of the rows loaded: the store lists newest first).
 OLDEST_FIRST = SortOrder("Updated")
-#: (heading, width): fixed widths, so columns never jump as rows change. Error: the
-#: first line of a failed task's error (widgets/task_table.error_cell).
+#: (heading, width): fixed widths, so columns never jump as rows change. Error: a
+#: failed task's error key (first line; a traceback's exception) (widgets/task_table.error_cell).
 COLUMNS = (
     ("", 1), ("Task", 26), ("Status", 10), ("Error", 20), ("Sub-topic", 10), ("Group", 12), ("Updated", 11),
     ("Ver", 4), ("Owner", 14), ("Lease / wake", 16), ("Description", 14),
@@ -257,25 +257,23 @@ class TasksScreen(StoreScreen):
             lease, lease_style = relative(task.lease_expires_at, now), ""
             if task.lease_expires_at <= now:
                 lease, lease_style = lease_label(task, now, self.app.expiring_grace_ms)
-        cells = {
-            "": Text("●" if task.task_id in self.marks else "", style="bold yellow"),
-            "Task": safe_id(task.task_id, 28),
-            "Topic": safe_id(task.topic, 18),
-            "Status": Text(str(task.status), style=STATUS_STYLES[task.status]),
-            "Sub-topic": safe_id(task.sub_topic, 12),
-            "Group": safe_id("" if task.task_group_id == task.task_id else task.task_group_id, 14),
-            "Updated": Text(relative(task.updated_at, now)),
-            "Ver": Text(str(task.record_ver), justify="right"),
-            "Owner": safe_id(task.pid or "—", 18),
-            "Lease / wake": Text(lease, style=lease_style),
+        # Each cell is cut to its column's width (ids in the middle, text at a word),
+        # so a cut always shows its "…": the table never clips a value silently.
+        cells: dict[str, Callable[[int], Text]] = {
+            "": lambda _: Text("●" if task.task_id in self.marks else "", style="bold yellow"),
+            "Task": lambda width: safe_id(task.task_id, width),
+            "Topic": lambda width: safe_id(task.topic, width),
+            "Status": lambda _: Text(str(task.status), style=STATUS_STYLES[task.status]),
+            "Error": lambda width: error_cell(task, width),
+            "Sub-topic": lambda width: safe_id(task.sub_topic, width),
+            "Group": lambda width: safe_id("" if task.task_group_id == task.task_id else task.task_group_id, width),
+            "Updated": lambda _: Text(relative(task.updated_at, now)),
+            "Ver": lambda _: Text(str(task.record_ver), justify="right"),
+            "Owner": lambda width: safe_id(task.pid or "—", width),
+            "Lease / wake": lambda _: Text(lease, style=lease_style),
+            "Description": lambda width: safe_text(task.task_description or "", max_length=width),
         }
-        widths = dict(self.columns)
-        if "Error" in widths:
-            cells["Error"] = error_cell(task, widths["Error"])
-        return [
-            cells[heading] if heading != "Description" else safe_text(task.task_description or "", max_length=width)
-            for heading, width in self.columns
-        ]
+        return [cells[heading](width) for heading, width in self.columns]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         super().on_data_table_row_highlighted(event)

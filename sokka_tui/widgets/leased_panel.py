@@ -29,6 +29,25 @@ COLUMNS = (
 )
 #: The table's width, with each column's padding.
 _TABLE_WIDTH = sum(width + 2 for _, width in COLUMNS)
+#: On a screen narrower than the table, these columns give up room, in this
+#: order, down to these widths (ids are cut in the middle, "…" showing the cut),
+#: so every column is in sight from 120 columns up; narrower, the panel scrolls
+#: sideways. Lease keeps room for its longest label, "WAKE DUE 10d 23h ago".
+NARROWEST = {"Topic": 16, "Owner": 16, "Task": 26, "Lease": 20}
+#: Room kept for the table's vertical scrollbar.
+_SCROLLBAR = 2
+
+
+def column_widths(screen_width: int) -> dict[str, int]:
+    """Each column's width on a screen ``screen_width`` cells wide: ``COLUMNS``,
+    narrowed as ``NARROWEST`` allows when the table would not fit."""
+    widths = dict(COLUMNS)
+    excess = _TABLE_WIDTH + _SCROLLBAR - screen_width
+    for heading, narrowest in NARROWEST.items():
+        give = max(0, min(excess, widths[heading] - narrowest))
+        widths[heading] -= give
+        excess -= give
+    return widths
 
 
 def lease_label(task: Task, now_ms: int, grace_ms: int) -> tuple[str, str]:
@@ -118,6 +137,8 @@ class LeasedPanel(Vertical):
         self.snapshot: LeaseSnapshot | None = None
         self.tasks: dict[str, Task] = {}
         self.more = False
+        #: The columns' widths now (``column_widths`` of the screen's width).
+        self.widths = dict(COLUMNS)
 
     def compose(self) -> ComposeResult:
         yield Static(id="leased-title")
@@ -168,10 +189,16 @@ class LeasedPanel(Vertical):
             self.screen.focus_next()  # not left on a list that is gone
         table.display = not empty
         screen = self.screen.size if self.screen.size.height else self.app.size
-        scrollbar = screen.width < _TABLE_WIDTH
+        widths = column_widths(screen.width)
+        scrollbar = screen.width < sum(width + 2 for width in widths.values())
         self.styles.height = panel_lines(len(self.tasks), screen.height, self.share, scrollbar=scrollbar)
+        if widths != self.widths:
+            self.widths = widths
+            for column, (heading, _) in zip(table.ordered_columns, COLUMNS, strict=True):
+                column.width = widths[heading]
+            self.redraw(rebuild=True)  # the cells cut to the new widths
 
-    def redraw(self, now: int | None = None) -> None:
+    def redraw(self, now: int | None = None, *, rebuild: bool = False) -> None:
         now = self.clock.now() if now is None else now
         rows = []
         for task in self.tasks.values():
@@ -181,14 +208,14 @@ class LeasedPanel(Vertical):
                 [
                     Text(label, style=style),
                     lease_bar(task, now),
-                    safe_id(task.task_id, 30),
+                    safe_id(task.task_id, self.widths["Task"]),
                     Text(str(task.status), style=STATUS_STYLES.get(task.status, "")),
-                    safe_id(task.topic, 24),
-                    safe_id(task.pid or "—", 24),
+                    safe_id(task.topic, self.widths["Topic"]),
+                    safe_id(task.pid or "—", self.widths["Owner"]),
                     Text(str(task.record_ver)),
                 ],
             ))
-        self.table.show_rows(rows)
+        self.table.show_rows(rows, rebuild=rebuild)
         self.query_one("#leased-title", Static).update(self._title())  # (after the rows: the filter's count)
 
     def _title(self) -> Text:

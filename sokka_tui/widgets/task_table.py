@@ -21,8 +21,9 @@ from stores.failures import error_key
 
 
 def error_cell(task: Task, width: int) -> Text:
-    """The Error column: the first line of a failed task's error (the key its
-    failures group goes by), cut to ``width`` with "…"; empty for the others."""
+    """The Error column: a failed task's error key (the first line, or a
+    Python traceback's exception: the key its failures group goes by), cut to
+    ``width`` with "…"; empty for the others."""
     if task.error is None:
         return Text("")
     first = error_key(task.error)

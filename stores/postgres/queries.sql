@@ -316,19 +316,30 @@ WITH doomed AS (
 )
 DELETE FROM {schema}.tasks t USING doomed WHERE t.task_id = doomed.task_id;
 
+-- name: error_key_of
+-- A part of error_key_matches and failure_groups: a failed task's error key,
+-- stores/failures.py's error_key: the error up to its first line feed; for a
+-- Python traceback (the header starts the text), its last line, once spaces,
+-- tabs, carriage returns and line feeds at the end are taken off (reverse
+-- twice: one linear pass, no regular expression).
+CASE WHEN error LIKE 'Traceback (most recent call last):%%'
+     THEN reverse(split_part(reverse(rtrim(error, E' \t\r\n')), E'\n', 1))
+     ELSE split_part(coalesce(error, ''), E'\n', 1) END
+
 -- name: error_key_matches
--- The list_tasks condition of the error_key filter: the error's first line is
+-- The list_tasks condition of the error_key filter: the error's key is
 -- exactly %(error_key)s (as failure_groups computes it).
-split_part(coalesce(error, ''), E'\n', 1) = %(error_key)s
+{error_key_of} = %(error_key)s
 
 -- name: failure_groups
 -- The newest %(scan_limit)s failed tasks of a topic (one range of the
--- tasks_topic_status_updated index), grouped by the error's first line (the
--- text before its first line feed: stores/failures.py's error_key); each
+-- tasks_topic_status_updated index), grouped by their error key
+-- (stores/failures.py's error_key: the text before the first line feed, or
+-- for a Python traceback its last line, blanks at the end left out); each
 -- group's newest task is its sample. `seen` counts the topic's failures up to
 -- scan_limit + 1, which says whether older ones were left out.
 WITH recent AS (
-    SELECT task_id, updated_at, split_part(coalesce(error, ''), E'\n', 1) COLLATE "C" AS error_key
+    SELECT task_id, updated_at, {error_key_of} COLLATE "C" AS error_key
     FROM {schema}.tasks
     WHERE topic = %(topic)s AND status = 'failed'
     ORDER BY updated_at DESC, task_id DESC

@@ -35,13 +35,13 @@ from stores.errors import (
     refused_write,
     unavailable,
 )
+from stores.failures import rerun_of
 from stores.identity import (
     ROLE_MAY_ONLY_READ,
     SESSION_MAY_ONLY_READ,
     STANDBY_MAY_ONLY_READ,
     parse_identity,
 )
-from stores.failures import rerun_of
 from stores.model import (
     DurabilityCheck,
     FailureGroup,
@@ -185,7 +185,8 @@ class PostgresStore(BaseStore):
         take a ``WHERE`` clause per call (``list_tasks``, ``list_tasks_by_status``)."""
         compiled: dict[str, sql.SQL] = {}
         templates: dict[str, str] = {}
-        fragments = {name: queries[name] for name in ("count_change", "count_changes", "written_set")}  # parts
+        parts = ("count_change", "count_changes", "written_set", "error_key_of")
+        fragments = {name: queries[name] for name in parts}
         for name, text in queries.items():
             if name in fragments:
                 continue
@@ -193,6 +194,7 @@ class PostgresStore(BaseStore):
                 text.replace("{count_change}", fragments["count_change"])
                 .replace("{written_set}", fragments["written_set"].strip())
                 .replace("{count_changes}", fragments["count_changes"])
+                .replace("{error_key_of}", fragments["error_key_of"])
                 .replace("{columns}", TASK_COLUMNS)
                 .replace("{returning}", _RETURNING)
                 .replace("{now}", _NOW)

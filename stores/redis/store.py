@@ -41,8 +41,8 @@ from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
-from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
 from stores.failures import error_key, rerun_of
+from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
 from stores.model import (
     DurabilityCheck,
     FailureGroup,

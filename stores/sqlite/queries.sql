@@ -256,13 +256,14 @@ DELETE FROM {p}_tasks WHERE task_id IN (
 
 -- name: failure_groups
 -- The newest :scan_limit failed tasks of a topic (one range of the
--- topic_status_updated index), grouped by the error's first line (the text
--- before its first line feed: stores/failures.py's error_key); each group's
+-- topic_status_updated index), grouped by their error key (the function
+-- sokka_error_key is stores/failures.py's error_key, registered on every
+-- connection: the first line, or a Python traceback's exception); each group's
 -- newest task is its sample. `seen` counts the topic's failures up to
 -- :scan_limit + 1, which says whether older ones were left out.
 WITH recent AS (
     SELECT task_id, updated_at,
-           substr(coalesce(error, ''), 1, instr(coalesce(error, '') || char(10), char(10)) - 1) AS error_key
+           sokka_error_key(error) AS error_key
     FROM {p}_tasks INDEXED BY {p}_tasks_topic_status_updated
     WHERE topic = :topic AND status = 'failed'
     ORDER BY updated_at DESC, task_id DESC
@@ -282,6 +283,6 @@ ORDER BY tasks DESC, max(updated_at) DESC, error_key
 LIMIT :limit;
 
 -- name: error_key_matches
--- The list_tasks condition of the error_key filter: the error's first line is
+-- The list_tasks condition of the error_key filter: the error's key is
 -- exactly :error_key (as failure_groups computes it).
-substr(coalesce(error, ''), 1, instr(coalesce(error, '') || char(10), char(10)) - 1) = :error_key
+sokka_error_key(error) = :error_key

@@ -39,8 +39,8 @@ from stores.base import CREATE_BATCH_SIZE, BaseStore
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.failures import error_key, rerun_of
 from stores.identity import new_identity, parse_identity
-from stores.failures import rerun_of
 from stores.model import (
     DurabilityCheck,
     FailureGroup,
@@ -203,6 +203,9 @@ class SQLiteStore(BaseStore):
             # for the write lock: with several writer processes that sleep, not the
             # work, sets the pace. The store waits itself instead (_when_free).
             conn.execute("PRAGMA busy_timeout = 0")
+            # failure_groups and the error_key filter call stores.failures.error_key
+            # itself: one rule, not a second copy of it in SQL.
+            conn.create_function("sokka_error_key", 1, error_key, deterministic=True)
             if not memory and not self.read_only:
                 self._when_free(lambda: conn.execute("PRAGMA journal_mode = WAL"))
                 # In WAL mode NORMAL is safe against corruption and loses nothing

@@ -102,9 +102,20 @@ def test_postgres_connection_killed_while_the_write_waits(pg_namespace, action):
         store.close()
 
 
-def _check_whole(store, before, after, *, topic: str) -> str:
-    """``after`` is ``before`` untouched, or ``before`` wholly changed by the
-    write; say which. The topic counts and the lease index must agree with it."""
+def _check_whole(store, before, read, *, topic: str) -> str:
+    """One look: the task (``read()``) is ``before`` untouched, or ``before``
+    wholly changed by the write; say which. The topic counts and the lease index
+    must agree with it. The look is three reads, not one snapshot: a write the
+    server runs between them (the queued one, soon after it wakes) makes the task
+    differ before and after the index reads, and the look is taken again."""
+    for _ in range(10):
+        after = read()
+        counts = {s.topic: s.counts for s in store.topics()}.get(topic)
+        leased = [t.task_id for t in store.list_leased_tasks(topic, {"limit": 10}).data]
+        if read() == after:
+            break
+    else:
+        raise AssertionError("the task kept changing during every look")
     if after is None or after == before:
         state = "untouched"
         expected = before
@@ -120,8 +131,6 @@ def _check_whole(store, before, after, *, topic: str) -> str:
             assert after.pid and after.lease_expires_at == after.updated_at + LEASE_MS
         else:
             assert after.pid is None and after.lease_expires_at is None
-    counts = {s.topic: s.counts for s in store.topics()}.get(topic)
-    leased = [t.task_id for t in store.list_leased_tasks(topic, {"limit": 10}).data]
     if expected is None:
         assert counts is None or not any(counts.values())
     else:
@@ -140,10 +149,10 @@ def _write_while_paused(server, store, write, read, *, topic: str) -> tuple[str,
             write()
     finally:
         server.resume()
-    first = _check_whole(store, before, read(), topic=topic)
+    first = _check_whole(store, before, read, topic=topic)
     states = [first]
     # The server runs what was queued soon after it wakes; look until it has.
-    wait_for(lambda: states.append(_check_whole(store, before, read(), topic=topic)) or states[-1] == "changed", 2)
+    wait_for(lambda: states.append(_check_whole(store, before, read, topic=topic)) or states[-1] == "changed", 2)
     assert states == sorted(states, reverse=True), states  # never changed, then untouched again
     return first, states[-1]
 

@@ -1,4 +1,5 @@
-"""failure_groups: a topic's failed tasks grouped by the first line of their error,
+"""failure_groups: a topic's failed tasks grouped by their error key (the first
+line of the error; for a Python traceback, its last line: the exception),
 bounded on every backend, and the task listing of one group (the error_key filter)."""
 
 from __future__ import annotations
@@ -23,10 +24,47 @@ def failed(store, topic, errors):
     return out
 
 
+def traceback(exception: str, where: str = "work") -> str:
+    """A Python traceback's text, as ``traceback.format_exc()`` writes it."""
+    return (
+        "Traceback (most recent call last):\n"
+        f'  File "/srv/app/jobs.py", line 12, in {where}\n'
+        "    handle(task)\n"
+        f"{exception}\n"
+    )
+
+
 def test_error_key_is_the_first_line():
     assert error_key("boom\nTraceback ...\n  line 3") == "boom"
     assert error_key(None) == error_key("") == ""
     assert error_key("\nsecond") == ""
+    assert error_key("a\r\nb") == "a\r"  # a line ends at its line feed only
+
+
+def test_error_key_of_a_python_traceback_is_its_exception_line():
+    assert error_key(traceback("ValueError: bad id 7")) == "ValueError: bad id 7"
+    assert error_key(traceback("KeyError: 'x'") + "\n \t\r\n") == "KeyError: 'x'"  # trailing blank lines
+    chained = traceback("KeyError: 'x'") + "\nDuring handling of the above exception, another exception occurred:\n\n"
+    assert error_key(chained + traceback("RuntimeError: gave up")) == "RuntimeError: gave up"
+    assert error_key("Traceback (most recent call last):") == "Traceback (most recent call last):"
+    assert error_key("Traceback (most recent call last):\n\n") == "Traceback (most recent call last):"
+    assert error_key("Traceback (most recent call last) of a job\nlast") == "Traceback (most recent call last) of a job"
+    assert error_key("  " + traceback("E: x")) == "  Traceback (most recent call last):"  # the header starts the text
+
+
+def test_tracebacks_group_by_their_exception(store):
+    errors = [
+        traceback("ValueError: bad id", "a"), traceback("TimeoutError: smtp", "b"),
+        traceback("ValueError: bad id", "c") + "\n\n", "ValueError: bad id", traceback("TimeoutError: smtp ü€", "d"),
+    ]
+    tasks = failed(store, "ft", errors)
+    result = store.failure_groups("ft")
+    assert {g.error_key: g.count for g in result.groups} == {
+        "ValueError: bad id": 3, "TimeoutError: smtp": 1, "TimeoutError: smtp ü€": 1}
+    assert result.groups[0].sample_task_id == tasks[3].task_id
+    listed = store.list_tasks({"topic": "ft", "error_key": "ValueError: bad id"}).data
+    assert [t.task_id for t in listed] == [tasks[3].task_id, tasks[2].task_id, tasks[0].task_id]
+    assert store.list_tasks({"topic": "ft", "error_key": "Traceback (most recent call last):"}).data == []
 
 
 def test_groups_by_first_line(store):

@@ -18,7 +18,7 @@ from sokka_tui.screens.prompt import FailModal, SnoozeModal
 from sokka_tui.screens.tasks import TasksScreen
 from stores.bulk import BulkOutcome
 from tests.servers import PG_URL
-from tests.tui.conftest import SIZE, open_topic, settle
+from tests.tui.conftest import SIZE, finish_run, open_topic, settle
 from tests.waiting import until
 
 
@@ -30,14 +30,6 @@ def live_app(make_app):
     return make
 
 
-
-
-async def finish_run(pilot) -> BulkRunScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, BulkRunScreen))
-    run = pilot.app.screen
-    await until(pilot, lambda: not run.running)
-    await settle(pilot)
-    return run
 
 
 async def test_space_marks_and_esc_clears(make_store, live_app):

@@ -11,14 +11,13 @@ from rich.console import Console
 from textual.widgets import Button, DataTable, Static
 
 from sokka_tui.screens.bulk_preview import BulkPreviewModal
-from sokka_tui.screens.bulk_run import BulkRunScreen
 from sokka_tui.screens.changed import ChangedModal
 from sokka_tui.screens.owners import OwnersScreen
 from sokka_tui.screens.task_detail import TaskDetailScreen
 from sokka_tui.widgets.leased_panel import LeasedPanel
 from sokka_tui.widgets.status_bar import StatusBar
 from stores.bulk import BulkOutcome
-from tests.tui.conftest import SIZE, open_topic, settle
+from tests.tui.conftest import SIZE, finish_run, open_topic, settle
 from tests.waiting import until
 
 
@@ -52,14 +51,6 @@ async def preview_of(pilot, key: str) -> BulkPreviewModal:
 
 def title_of(preview: BulkPreviewModal) -> str:
     return shown(preview.query_one(".dialog-title", Static), 200).strip()
-
-
-async def finish(pilot) -> BulkRunScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, BulkRunScreen))
-    run = pilot.app.screen
-    await until(pilot, lambda: not run.running)
-    await settle(pilot)
-    return run
 
 
 async def test_revoking_an_owner_names_the_owner_and_not_marks(frozen_store, make_app):
@@ -103,7 +94,7 @@ async def test_the_button_names_the_tasks_that_will_be_sent(frozen_store, make_a
         assert str(preview.query_one("#confirm", Button).label).strip() == "Terminate 1"
         assert "refuses 2 of them: not sent" in every_text(preview) and "1 task will be sent" in every_text(preview)
         await pilot.click("#confirm")
-        run = await finish(pilot)
+        run = await finish_run(pilot)
         outcomes = {r.task_id: (r.outcome, r.reason) for r in run.results}
         assert outcomes["email-002"][0] == BulkOutcome.DONE
         assert outcomes["email-005"] == (BulkOutcome.REFUSED, "Not sent: a failed task cannot be terminated.")
@@ -135,7 +126,7 @@ async def test_result_reasons_do_not_repeat_their_row_id(frozen_store, make_app)
         frozen_store.extend_lease("email-003", "worker-b2:5151")  # changes after marking
         preview = await preview_of(pilot, "t")
         await pilot.click("#confirm")
-        run = await finish(pilot)
+        run = await finish_run(pilot)
         table = run.query_one("#bulk-results", DataTable)
         rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[2]) for i in range(table.row_count)}
         assert rows["email-003"] and "email-003" not in rows["email-003"]
@@ -150,7 +141,7 @@ async def test_the_results_screen_has_the_header_and_l_toggles_the_leased_panel(
         await mark(pilot, "emails", "email-002")
         await preview_of(pilot, "t")
         await pilot.click("#confirm")
-        run = await finish(pilot)
+        run = await finish_run(pilot)
         header = str(run.query_one(StatusBar).render())
         assert "test store" in header and "ns " + frozen_store.namespace in header
         panel = run.query_one(LeasedPanel)

@@ -75,7 +75,7 @@ async def test_failures_view_groups_and_lists_a_group(make_store, live_app):
         await settle(pilot)
         screen = await open_failures(pilot, "fv")
         table = screen.table
-        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)][0] == "timeout"
+        assert str(table.get_row_at(0)[1]) == "timeout"
         assert str(table.get_row_at(0)[0]) == "3"
         title = str(screen.query_one("#failures-title").content)
         assert "3 errors in 5 failed tasks" in title
@@ -88,6 +88,31 @@ async def test_failures_view_groups_and_lists_a_group(make_store, live_app):
         await pilot.press("escape")
         await settle(pilot)
         assert pilot.app.screen is screen
+
+
+PY_TRACEBACK = (
+    'Traceback (most recent call last):\n  File "/srv/jobs.py", line 9, in run\n    charge(card)\n'
+    "billing.CardDeclined: insufficient funds\n"
+)
+
+
+async def test_python_tracebacks_show_and_group_by_their_exception(make_store, live_app):
+    store = make_store()
+    failed = fail_all(store, "tb", [PY_TRACEBACK, PY_TRACEBACK.replace("run", "retry"), "disk full"])
+    async with live_app(store).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tasks = await open_topic(pilot, "tb")
+        cells = error_column(tasks)
+        assert cells[failed[0].task_id] == "billing.CardDecline…"  # the exception line, cut to the 20 cells
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await open_failures(pilot, "tb")
+        groups = {str(screen.table.get_row_at(i)[1]): str(screen.table.get_row_at(i)[0])
+                  for i in range(screen.table.row_count)}
+        assert groups == {"billing.CardDeclined: insufficient funds": "2", "disk full": "1"}
+        await pilot.press("enter")  # the biggest group first
+        await settle(pilot)
+        assert set(pilot.app.screen.tasks) == {failed[0].task_id, failed[1].task_id}
 
 
 async def test_rerun_one_failed_task_from_its_screen(make_store, live_app):
@@ -147,7 +172,8 @@ async def test_rerun_a_whole_group_in_bulk(make_store, live_app):
         assert all(r.reason.startswith("Re-run as ") for r in run.results)
         assert screen is not None
     new = store.list_tasks({"topic": "rg", "status": "starting"}).data
-    assert sorted(t.task_description for t in new) == sorted(f"re-run of {failed[i].task_id}: nightly" for i in (0, 1, 3))
+    expected = sorted(f"re-run of {failed[i].task_id}: nightly" for i in (0, 1, 3))
+    assert sorted(t.task_description for t in new) == expected
     assert all(store.task(t.task_id).status == TaskStatus.FAILED for t in failed)
 
 
@@ -201,7 +227,8 @@ async def test_audit_view_links_a_rerun_both_ways(make_store, live_app):
 
 async def test_a_lost_rerun_is_settled_from_the_trail(make_store):
     from sokka_tui.actions import Action, Request
-    from sokka_tui.settle import Attempt, settle as settle_request
+    from sokka_tui.settle import Attempt
+    from sokka_tui.settle import settle as settle_request
     from stores.audit import Operator
 
     store = make_store(operator=Operator("ops", "console", "test"))

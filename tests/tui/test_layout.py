@@ -12,7 +12,14 @@ from textual.widgets import DataTable
 
 from sokka_tui.screens.topics import TOPIC_WIDTH
 from sokka_tui.state import state_path
-from sokka_tui.widgets.leased_panel import DEFAULT_SHARE, SHARE_RANGE, LeasedPanel
+from sokka_tui.widgets.leased_panel import (
+    COLUMNS,
+    DEFAULT_SHARE,
+    NARROWEST,
+    SHARE_RANGE,
+    LeasedPanel,
+    column_widths,
+)
 from sokka_tui.widgets.tables import rows_in_view
 from stores.base import StoreOptions
 from stores.sqlite.store import SQLiteStore
@@ -167,3 +174,34 @@ async def test_every_screen_shows_rows_of_its_list(frozen_store, make_app, size)
         await settle(pilot)
         audit = app.screen.query_one("#audit", DataTable)  # (no records in this store: its height)
         assert audit.outer_size.height >= (8 if size == SMALL else 12)
+
+
+def test_narrow_screens_narrow_the_id_columns_until_the_table_fits():
+    assert column_widths(160) == dict(COLUMNS)  # room for all: as designed
+    at_120 = column_widths(120)
+    assert sum(width + 2 for width in at_120.values()) + 2 <= 120
+    assert at_120["Topic"] == NARROWEST["Topic"] and at_120["Owner"] == NARROWEST["Owner"]
+    at_80 = column_widths(80)
+    assert all(at_80[heading] == narrowest for heading, narrowest in NARROWEST.items())  # no narrower: it scrolls
+
+
+@pytest.mark.parametrize("width", [120, 130])
+async def test_at_120_columns_the_owner_is_in_sight_and_cut_with_an_ellipsis(tmp_path, clock, make_app, width):
+    store = SQLiteStore.open(f"sqlite://{tmp_path}/owners.db", StoreOptions(lease_time_ms=600_000), clock=clock)
+    try:
+        store.create_task({"task_id": "t1", "topic": "billing.invoices.reconciliation"})
+        store.reserve_task("billing.invoices.reconciliation", "ip-10-0-7-44.eu-west-1.compute.internal:2071")
+        app = make_app(store)
+        async with app.run_test(size=(width, 30)) as pilot:
+            await settle(pilot)
+            panel = app.screen.query_one(LeasedPanel)
+            table = panel.table
+            assert table.virtual_size.width <= table.scrollable_content_region.width  # no sideways scroll
+            owner = str(table.get_row_at(0)[5])
+            assert owner.endswith(":2071") and "…" in owner and len(owner) <= panel.widths["Owner"]
+            assert "…" in str(table.get_row_at(0)[4])  # the topic, cut in the middle
+            await pilot.resize_terminal(160, 30)
+            await settle(pilot)
+            assert len(str(table.get_row_at(0)[5])) == dict(COLUMNS)["Owner"]  # wider again: more of the owner
+    finally:
+        store.close()

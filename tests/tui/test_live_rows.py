@@ -5,23 +5,7 @@ and no frame shows the table scrolled back to the top in between."""
 
 from __future__ import annotations
 
-import pytest
-
-from stores.base import StoreOptions
-from stores.sqlite.store import SQLiteStore
-from tests.tui.conftest import SIZE, open_topic, settle
-
-TASKS = 300
-
-
-@pytest.fixture
-def topic(tmp_path, clock):
-    store = SQLiteStore.open(f"sqlite://{tmp_path}/live.db", StoreOptions(), clock=clock)
-    for i in range(TASKS):
-        store.create_task({"task_id": f"t{i:03d}", "topic": "live"})
-        clock.advance(10)
-    yield store
-    store.close()
+from tests.tui.conftest import SIZE, add_live_tasks, open_topic, settle
 
 
 def line_of_cursor(table) -> int:
@@ -33,8 +17,7 @@ def rows_shown(table) -> int:
 
 
 async def refresh_with_new_tasks(pilot, screen, store, clock, count: int, scroll_seen: list) -> None:
-    clock.advance(1000)
-    store.create_tasks([{"task_id": f"new-{clock()}-{i}", "topic": "live"} for i in range(count)])
+    add_live_tasks(store, clock, count)
     screen.tick()
     for _ in range(20):  # every frame until the refresh has been shown
         await pilot.pause()
@@ -44,8 +27,8 @@ async def refresh_with_new_tasks(pilot, screen, store, clock, count: int, scroll
     await settle(pilot)
 
 
-async def test_new_rows_above_keep_a_scrolled_view_still(topic, make_app, clock):
-    app = make_app(topic)
+async def test_new_rows_above_keep_a_scrolled_view_still(live_topic, make_app, clock):
+    app = make_app(live_topic)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "live")
@@ -57,15 +40,15 @@ async def test_new_rows_above_keep_a_scrolled_view_still(topic, make_app, clock)
         assert table.scroll_y > 0
         task, line, top = screen.current_task().task_id, line_of_cursor(table), table.scroll_y
         scrolls: list[float] = []
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 5, scrolls)
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 5, scrolls)
         assert str(table.get_row_at(0)[1]).startswith("new-")  # the refresh did show the new rows
         assert screen.current_task().task_id == task
         assert line_of_cursor(table) == line and table.scroll_y == top + 5
         assert min(scrolls) >= top  # never back at the top in between
 
 
-async def test_at_the_top_new_rows_show_and_the_cursor_keeps_its_task(topic, make_app, clock):
-    app = make_app(topic)
+async def test_at_the_top_new_rows_show_and_the_cursor_keeps_its_task(live_topic, make_app, clock):
+    app = make_app(live_topic)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "live")
@@ -74,10 +57,10 @@ async def test_at_the_top_new_rows_show_and_the_cursor_keeps_its_task(topic, mak
             await pilot.press("down")
         await settle(pilot)
         task = screen.current_task().task_id
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 4, [])
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 4, [])
         assert table.scroll_y == 0 and str(table.get_row_at(0)[1]).startswith("new-")
         assert screen.current_task().task_id == task and table.cursor_row == 3 + 4
         # More new rows than there is room below the cursor: it stays on its task, in sight.
-        await refresh_with_new_tasks(pilot, screen, topic, clock, rows_shown(table), [])
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, rows_shown(table), [])
         assert screen.current_task().task_id == task
         assert 0 <= line_of_cursor(table) < rows_shown(table)

@@ -4,23 +4,7 @@ the view never moves under the operator to show them."""
 
 from __future__ import annotations
 
-import pytest
-
-from stores.base import StoreOptions
-from stores.sqlite.store import SQLiteStore
-from tests.tui.conftest import SIZE, open_topic, settle
-
-TASKS = 300
-
-
-@pytest.fixture
-def topic(tmp_path, clock):
-    store = SQLiteStore.open(f"sqlite://{tmp_path}/newer.db", StoreOptions(), clock=clock)
-    for i in range(TASKS):
-        store.create_task({"task_id": f"t{i:03d}", "topic": "live"})
-        clock.advance(10)
-    yield store
-    store.close()
+from tests.tui.conftest import SIZE, add_live_tasks, open_topic, settle
 
 
 def title(screen) -> str:
@@ -28,14 +12,13 @@ def title(screen) -> str:
 
 
 async def refresh_with_new_tasks(pilot, screen, store, clock, count: int) -> None:
-    clock.advance(1000)
-    store.create_tasks([{"task_id": f"new-{clock()}-{i}", "topic": "live"} for i in range(count)])
+    add_live_tasks(store, clock, count)
     screen.tick()
     await settle(pilot)
 
 
-async def test_newer_rows_above_a_scrolled_list_are_counted_until_home(topic, make_app, clock):
-    app = make_app(topic)
+async def test_newer_rows_above_a_scrolled_list_are_counted_until_home(live_topic, make_app, clock):
+    app = make_app(live_topic)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "live")
@@ -45,9 +28,9 @@ async def test_newer_rows_above_a_scrolled_list_are_counted_until_home(topic, ma
         await settle(pilot)
         assert table.scroll_y > 0 and "above" not in title(screen)
         task, line = screen.current_task().task_id, table.cursor_row - round(table.scroll_y)
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 1)
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 1)
         assert "1 newer task above" in title(screen)
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 2)
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 2)
         assert "3 newer tasks above" in title(screen)
         # The view held still: the same task, on the same line of the screen.
         assert screen.current_task().task_id == task and table.cursor_row - round(table.scroll_y) == line
@@ -56,15 +39,15 @@ async def test_newer_rows_above_a_scrolled_list_are_counted_until_home(topic, ma
         assert table.cursor_row == 0 and "newer" not in title(screen)
 
 
-async def test_scrolling_up_to_the_newer_rows_clears_the_count(topic, make_app, clock):
-    app = make_app(topic)
+async def test_scrolling_up_to_the_newer_rows_clears_the_count(live_topic, make_app, clock):
+    app = make_app(live_topic)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "live")
         for _ in range(40):
             await pilot.press("down")
         await settle(pilot)
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 2)
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 2)
         assert "2 newer tasks above" in title(screen)
         for _ in range(60):
             await pilot.press("up")
@@ -72,12 +55,12 @@ async def test_scrolling_up_to_the_newer_rows_clears_the_count(topic, make_app, 
         assert screen.table.scroll_y == 0 and "newer" not in title(screen)
 
 
-async def test_at_the_top_new_rows_show_and_nothing_is_said(topic, make_app, clock):
-    app = make_app(topic)
+async def test_at_the_top_new_rows_show_and_nothing_is_said(live_topic, make_app, clock):
+    app = make_app(live_topic)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_topic(pilot, "live")
         await pilot.press("down", "down")
-        await refresh_with_new_tasks(pilot, screen, topic, clock, 2)
+        await refresh_with_new_tasks(pilot, screen, live_topic, clock, 2)
         assert screen.table.scroll_y == 0 and str(screen.table.get_row_at(0)[1]).startswith("new-")
         assert "newer" not in title(screen)
