@@ -120,6 +120,11 @@ async def main() -> int:
             async def audit(pilot, app):
                 await pilot.press("A")
 
+            async def failures(pilot, app):
+                table = app.screen.query_one("#topics")
+                table.move_cursor(row=table.get_row_index("billing.invoices"))
+                await pilot.press("E")
+
             async def filter_modal(pilot, app):
                 await open_topic(pilot, app, "emails")
                 await pilot.press("slash")
@@ -132,6 +137,7 @@ async def main() -> int:
             await shoot(store, "help", help_keys)
             await shoot(store, "filter", filter_modal)
             await shoot(store, "owners", owners)
+            await shoot(store, "failures", failures)
             await shoot(store, "read_only", nothing, read_only=True)
             await shoot(store, "bulk_results", bulk_results)  # it changes the store...
             await shoot(store, "audit", audit)  # ...and the trail records it

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from sokka_tui.durations import DurationError, parse_duration
-from sokka_tui.render import absolute, clean
+from sokka_tui.render import absolute, clean, truncate
 from stores import TaskStatus
 from stores.failures import error_key
 
@@ -79,7 +79,7 @@ class TaskQuery:
         if self.status is not None:
             parts.append(f"status={self.status}")
         if self.error_key is not None:
-            parts.append(f"error {clean(self.error_key)[:80]!r}")
+            parts.append(f"error {truncate(clean(self.error_key), 80)!r}")
         if self.sub_topic is not None:
             parts.append(f"sub-topic={clean(self.sub_topic)!r}")
         if self.from_ms is not None:
