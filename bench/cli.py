@@ -1,6 +1,7 @@
 """``python -m bench``: every figure of issue 5, against its target, in one table.
 
     python -m bench [--backends sqlite,postgres,redis] [--tasks 1000000] [--quick] [--keep]
+                    [--parts throughput,scale,peers] [--jobs 10000]
 
 Per backend: store throughput (create one by one and in bulk; reserve→terminate
 cycles from 1 and 4 processes, each divided by its reference measured in the
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from bench import scale, seed, throughput
+from bench import peers, scale, seed, throughput
 from bench.backends import Backend
 from bench.table import Row, Target, render, value_row
 
@@ -63,6 +64,8 @@ def run_backend(backend: Backend, args, plans: list[str], checks: list[str], log
         for workers in (1, 4):
             log(f"[{backend.name}] reserve→terminate, {workers} process(es)")
             rows.append(throughput.cycle_rates(backend, workers, reps, 0.25 if quick else 3.0, checks))
+    if "peers" in args.parts:
+        rows += peers.rows(backend, args.jobs, reps, log)
     if "scale" not in args.parts:
         return rows
     namespace = backend.namespace("scale")
@@ -85,11 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=None, help="repetitions per figure (3; quick: 1)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small store, one repetition")
     parser.add_argument("--keep", action="store_true", help="keep the seeded stores (namespaces are printed)")
-    parser.add_argument("--parts", default="throughput,scale", help="throughput, scale (seeded store, reads, console)")
+    parser.add_argument("--parts", default="throughput,scale",
+                        help="throughput, scale (seeded store, reads, console), "
+                             "peers (drains beside procrastinate, pgqueuer, RQ: the [bench] extra)")
+    parser.add_argument("--jobs", type=int, default=None, help="no-op jobs per peers drain (10,000; quick: 1,000)")
     parser.add_argument("--url", action="append", default=[], metavar="BACKEND=URL", help="e.g. redis=redis://h:6379/1")
     args = parser.parse_args(argv)
     args.tasks = args.tasks or (20_000 if args.quick else 1_000_000)
     args.reps = args.reps or (1 if args.quick else 3)
+    args.jobs = args.jobs or (1_000 if args.quick else 10_000)
     args.parts = {part.strip() for part in args.parts.split(",")}
     urls = dict(item.split("=", 1) for item in args.url)
     names = [name.strip() for name in args.backends.split(",") if name.strip()]

@@ -109,3 +109,51 @@ def test_floors_end_state_check_catches_a_task_left(backend_name):
             check(backend.url, namespace, "t", 2)
     finally:
         backend.cleanup()
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("backend_name", ["postgres", "redis"])
+def test_peers_drain_beside_each_peer_and_leave_nothing(backend_name):
+    """``--parts peers``: each peer of the backend drains the same jobs as the store,
+    each drain is checked (every job done once: the workers' count and the queue's
+    own record), a row per peer and process count; the run's database, namespaces,
+    queues and jobs are gone after it."""
+    import psycopg
+    import redis
+
+    from bench import peers
+    from bench.backends import RUN_ID, Backend
+
+    backend = Backend.make(backend_name)
+    lines: list[str] = []
+    try:
+        rows = peers.rows(backend, 60, 1, lines.append)
+    finally:
+        backend.cleanup()
+    expected = {"postgres": ("procrastinate", "pgqueuer"), "redis": ("RQ SimpleWorker",)}[backend_name]
+    assert len(rows) == 2 * len(expected)
+    for row, (processes, peer) in zip(rows, [(p, peer) for p in (1, 4) for peer in expected], strict=True):
+        assert row.figure.startswith(f"drain vs {peer}") and row.figure.endswith(f"{processes} process" +
+                                                                                ("es" if processes > 1 else ""))
+        assert row.measured > 0 and row.reference and row.reference > 0 and row.verdict in ("PASS", "FAIL")
+    assert not backend.namespaces
+    if backend_name == "postgres":
+        with psycopg.connect(backend.url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
+                                (f"bench_peers_{RUN_ID}",)).fetchone() == (0,)
+    else:
+        client = redis.Redis.from_url(backend.url)
+        assert not [key for key in client.scan_iter(match=f"rq:queue:sokka-bench-{RUN_ID}-*")]
+        assert not [key for key in client.scan_iter(match="rq:job:*", count=1000)
+                    if client.hget(key, "origin") and RUN_ID in client.hget(key, "origin").decode()]
+
+
+def test_peers_part_is_skipped_in_one_line_without_them(monkeypatch):
+    from bench import peers
+    from bench.backends import Backend
+
+    monkeypatch.setitem(peers.PEERS, "postgres", ("no_such_queue_library",))
+    lines: list[str] = []
+    assert peers.rows(Backend.make("postgres"), 10, 1, lines.append) == []
+    assert lines == ["[postgres] peers skipped: no_such_queue_library not installed (pip install -e '.[bench]')"]
+    assert peers.rows(Backend.make("sqlite"), 10, 1, lines.append) == [] and len(lines) == 1  # no peers: no line
