@@ -27,8 +27,6 @@ import importlib.metadata
 import importlib.util
 from collections.abc import Callable
 
-from psycopg import conninfo as pg_conninfo
-
 from bench import procs
 from bench.backends import RUN_ID, Backend
 from bench.table import Row, Target, ratio_row
@@ -69,6 +67,8 @@ class PeerDatabase:
     """A database of its own for the PostgreSQL peers (they install into ``public``)."""
 
     def __init__(self, url: str) -> None:
+        from psycopg import conninfo as pg_conninfo
+
         self.admin_url = url
         self.name = f"bench_peers_{RUN_ID}"
         self.url = pg_conninfo.make_conninfo(url, dbname=self.name)
