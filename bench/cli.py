@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from bench import peers, scale, seed, throughput
+from bench import floors, peers, scale, seed, throughput
 from bench.backends import Backend
 from bench.table import Row, Target, render, value_row
 
@@ -64,6 +64,7 @@ def run_backend(backend: Backend, args, plans: list[str], checks: list[str], log
         for workers in (1, 4):
             log(f"[{backend.name}] reserve→terminate, {workers} process(es)")
             rows.append(throughput.cycle_rates(backend, workers, reps, 0.25 if quick else 3.0, checks))
+        rows += floors.floor_rows(backend, reps, 0.25 if quick else 3.0, log)
     if "peers" in args.parts:
         rows += peers.rows(backend, args.jobs, reps, log)
     if "scale" not in args.parts:

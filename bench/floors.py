@@ -33,6 +33,7 @@ import types
 
 from bench import procs, references
 from bench.backends import Backend
+from bench.table import Row, Target, ratio_row
 from bench.throughput import CYCLE_TARGETS, _cycle_worker, new_tasks
 
 PID = "floor"
@@ -211,8 +212,52 @@ def _redis_check(url: str, namespace: str, topic: str, expected: int) -> None:
                              f"{left} still indexed for reservation")
 
 
+def _sqlite_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
+    """The store's two SQLite statements from a bare loop on its own connection
+    (the store's clock read per cycle, as the store reads it); one process only:
+    a bare loop has no way to share the write lock but SQLite's sleeping busy
+    handler, which would make a floor slower than the store."""
+    import time as _time
+
+    from stores import open_store
+
+    if skeleton:
+        raise ValueError("the SQLite skeleton is bench.sqlite_floor's")
+    store = open_store(url, namespace=namespace, lease_time_ms=LEASE_MS)
+    execute = store._conn.execute
+    reserve, terminate = store._sql["reserve_task"], store._sql["write_task:terminated"]
+    ready()
+    done = 0
+    while True:
+        now = int(_time.time() * 1000)
+        rows = execute(reserve, {"topic": topic, "pid": PID, "now": now, "lease_ms": LEASE_MS}).fetchall()
+        if not rows:
+            break
+        wrote = execute(terminate, {"task_id": rows[0][0], "target": "terminated", "now": now, "set_error": False,
+                                    "error": None, "snooze_ms": None, "owner_check": True, "pid": PID,
+                                    "record_ver": None}).fetchall()
+        if len(wrote) != 1:
+            raise RuntimeError("terminate missed")
+        done += 1
+    store.close()
+    return done
+
+
+def _sqlite_check(url: str, namespace: str, topic: str, expected: int) -> None:
+    from bench.throughput import verify_all_terminated_once
+    from stores import open_store
+
+    with open_store(url, namespace=namespace) as store:
+        verify_all_terminated_once(store, topic, expected, expected)
+
+
 BARE = {"postgres": (_pg_bare_worker, _pg_make_skeleton, _pg_check),
-        "redis": (_redis_bare_worker, None, _redis_check)}
+        "redis": (_redis_bare_worker, None, _redis_check),
+        "sqlite": (_sqlite_bare_worker, None, _sqlite_check)}
+#: The process counts each backend's floor is measured with (see _sqlite_bare_worker).
+FLOOR_PROCESSES = {"postgres": (1, 4), "redis": (1, 4), "sqlite": (1,)}
+#: The store's cycles/s against its own bare statements' (issue 15: the client path costs at most 10 %).
+FLOOR_TARGET = Target("ratio", ">=", 0.90)
 
 
 # -- the rounds --------------------------------------------------------------------
@@ -241,7 +286,32 @@ def _variant_rate(
     return done / elapsed
 
 
+def floor_rows(backend: Backend, reps: int, seconds: float, log) -> list[Row]:
+    """The store's reserve→terminate cycles against its bare statements' (the
+    floor), measured back to back in each repetition, per process count; medians."""
+    rows = []
+    ref: dict = {}
+    for processes in FLOOR_PROCESSES[backend.name]:
+        log(f"[{backend.name}] store against its floor, {processes} process(es)")
+        pairs = []
+        for rep in range(reps):
+            # The task count is sized from the reference, as the cycle rows' is.
+            reference = _reference(backend, processes, ref, seconds)
+            store = _variant_rate(backend, "store", processes, reference, 100 + rep, seconds)
+            bare = _variant_rate(backend, "bare", processes, reference, 100 + rep, seconds)
+            pairs.append((store, bare))
+        plural = "es" if processes > 1 else ""
+        rows.append(ratio_row(f"reserve→terminate vs its floor, {processes} process{plural}", backend.name,
+                              "cycles/s", pairs, FLOOR_TARGET,
+                              f"reference: the store's own statements from a bare loop x{processes}"))
+    return rows
+
+
 def _reference(backend: Backend, processes: int, ref: dict, seconds: float) -> float:
+    if backend.name == "sqlite":
+        if "path" not in ref:
+            ref["path"] = references.prepare_sqlite(backend)
+        return references.sqlite_update_rate(ref["path"], processes, seconds)
     if backend.name == "postgres":
         if "schema" not in ref:
             ref["schema"] = references.prepare_pgbench(backend)
