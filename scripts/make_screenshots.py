@@ -22,6 +22,7 @@ import stores
 from sokka_tui.app import build_app
 from sokka_tui.demo import seed
 from sokka_tui.state import ENV_STATE_DIR
+from sokka_tui.timezones import parse_zone
 from stores import TaskStatus
 from stores.audit import Operator
 
@@ -132,6 +133,7 @@ async def main() -> int:
             await shoot(store, "topics", nothing)
             await shoot(store, "tasks", tasks)
             await shoot(store, "task_detail", detail)
+            await shoot(store, "task_detail_tz", detail, zone=parse_zone("Europe/Berlin"))  # --tz
             await shoot(store, "confirm_revoke", confirm)
             await shoot(store, "snooze", snooze)
             await shoot(store, "help", help_keys)

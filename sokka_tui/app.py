@@ -22,13 +22,14 @@ from sokka_tui.commands import ScreenCommands, TopicCommands
 from sokka_tui.identity_watch import IdentityWatch
 from sokka_tui.leases import DEFAULT_GRACE_MS
 from sokka_tui.messages import ActionSettled, BulkSettled, StoreReset
-from sokka_tui.render import absolute, counted, plain
+from sokka_tui.render import counted, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.settle import NOT_WRITTEN, UNTIMED, Attempt, Settlement, settle, settle_bulk
 from sokka_tui.state import remember, remembered_share
 from sokka_tui.stop_signals import exit_on_stop_signals
+from sokka_tui.timezones import UTC, Zone
 from sokka_tui.widgets.leased_panel import DEFAULT_SHARE, SHARE_RANGE
 from stores import Store, TaskStoreError
 from stores.audit import Operator
@@ -74,8 +75,11 @@ class SokkaApp(App[None]):
         operator: str | None = None,
         stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
         expiring_grace_ms: int = DEFAULT_GRACE_MS,
+        zone: Zone = UTC,
     ) -> None:
         super().__init__()
+        #: Where absolute times are shown (``--tz``); relative ones do not depend on it.
+        self.zone = zone
         self.stuck_after_ms = stuck_after_ms
         #: A lease that ended less than this ago is "expiring", not stuck (sokka_tui.leases).
         self.expiring_grace_ms = expiring_grace_ms
@@ -93,7 +97,7 @@ class SokkaApp(App[None]):
         self._settle_wait = threading.Event()  # set when the app closes: settle workers stop
         self._outage_since: str | None = None
         #: The store's identity as first seen, read again after every refresh.
-        self.identity_watch = IdentityWatch()
+        self.identity_watch = IdentityWatch(zone)
         #: Set once the store was found reset (wiped): shown on every screen from then on.
         self.reset_notice: str | None = None
 
@@ -109,6 +113,10 @@ class SokkaApp(App[None]):
         low, high = SHARE_RANGE
         self.leased_share = round(min(high, max(low, share)), 2)
         remember("leased_share", self.leased_share)
+
+    def zone_label(self) -> str:
+        """The header's zone: ``UTC``, ``Europe/Berlin (+01:00)`` (the offset of now)."""
+        return self.zone.label(self.clock.local())
 
     @property
     def read_only_label(self) -> str:
@@ -163,7 +171,7 @@ class SokkaApp(App[None]):
         self.outage = str(error)
         if first:
             since = self.clock.local() if started_at is None else started_at
-            self._outage_since = absolute(since)[11:19] + " UTC"
+            self._outage_since = self.zone.format(since, "%H:%M:%S", millis=False)
             self.notify(plain(error, 300), title=error.title, severity="error", markup=False)
         self.show_outage_on(self.screen)
 
@@ -218,7 +226,7 @@ class SokkaApp(App[None]):
             self.post_message(BulkSettled(batch_id, results))
 
         self.run_worker(
-            lambda: self._settle(lambda: settle_bulk(self.store, action, items, batch_id), untouched, say),
+            lambda: self._settle(lambda: settle_bulk(self.store, action, items, batch_id, self.zone), untouched, say),
             thread=True, group="settle", exit_on_error=False, name=f"settle bulk {batch_id}",
         )
 
@@ -254,7 +262,7 @@ class SokkaApp(App[None]):
             title = "Check it"
         else:
             title = "Action was applied" if settlement.applied else "Action was not applied"
-        self.notify(settlement.message(), title=title, severity="information" if settlement.applied is not None
+        self.notify(settlement.message(self.zone), title=title, severity="information" if settlement.applied is not None
                     else "warning", timeout=30, markup=False)
         if isinstance(self.screen, StoreScreen):
             self.screen.tick()
@@ -325,8 +333,10 @@ def build_app(
     operator: str | None = None,
     stuck_after_ms: int = DEFAULT_STUCK_AFTER_MS,
     expiring_grace_ms: int = DEFAULT_GRACE_MS,
+    zone: Zone = UTC,
 ) -> SokkaApp:
-    """The console over ``store`` (already open). ``clock`` is the local clock in epoch ms."""
+    """The console over ``store`` (already open). ``clock`` is the local clock in epoch ms;
+    ``zone`` is where absolute times are shown (UTC by default)."""
     return SokkaApp(
         store,
         store_label=store_label,
@@ -336,4 +346,5 @@ def build_app(
         operator=operator,
         stuck_after_ms=stuck_after_ms,
         expiring_grace_ms=expiring_grace_ms,
+        zone=zone,
     )

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.render import clean
+from sokka_tui.timezones import EXAMPLE, Zone, ZoneError, parse_zone
 from stores.errors import redact
 from stores.protocol import DEFAULT_TIMEOUT_S
 
@@ -83,6 +84,24 @@ def positive(name: str, maximum: int) -> Callable[[str], int]:
         return int(text)
 
     return parse
+
+
+def zone(text: str) -> Zone:
+    """An argument type: ``--tz`` (``UTC``, ``local`` or an IANA ``Area/City``)."""
+    try:
+        return parse_zone(text)
+    except ZoneError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_zone_option(parser: argparse._ActionsContainer, *, defaults: bool = True) -> None:
+    """``--tz``: the zone absolute times are shown in (without ``defaults``, as
+    ``add_store_options``: ``SUPPRESS``, for a subcommand's copy)."""
+    parser.add_argument(
+        "--tz", type=zone, default=None if defaults else argparse.SUPPRESS, metavar="ZONE",
+        help=f"show times in this zone, each with its offset: UTC, local (this machine's zone), or an "
+        f"Area/City name such as {EXAMPLE} (default: the context's tz, else UTC)",
+    )
 
 
 def add_store_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:

@@ -18,6 +18,7 @@ from sokka_tui.leases import DEFAULT_GRACE_MS, MAX_GRACE_MS
 from sokka_tui.proctitle import hide_secrets_from_process_title
 from sokka_tui.render import clean
 from sokka_tui.stop_signals import clean_up_uninterrupted
+from sokka_tui.timezones import UTC
 from stores.audit import Operator
 from stores.errors import redact
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     console = parser.add_argument_group("console")
     console.add_argument("--refresh", type=arguments.seconds(0.5, 3600), default=1.0, metavar="SECONDS",
                          help="refresh interval (default 1, minimum 0.5)")
+    arguments.add_zone_option(console)
     console.add_argument("--lease-time", type=arguments.duration(_MAX_LEASE_MS, bare_ms=True), default=None,
                          metavar="DURATION",
                          help="lease granted by reservations made through this store handle, e.g. 2m")
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--store is for 'sokka-tui demo' only")
     try:
         target = resolve(args.url, args.context, namespace=args.namespace, read_only=args.read_only,
-                         allow_write=args.allow_write)
+                         allow_write=args.allow_write, zone=args.tz)
     except ContextError as exc:
         return _fail(redact(str(exc)))
     url, label = target.url, target.label
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
         build_app(
             store, store_label=redact(label), refresh_interval=args.refresh, stuck_after_ms=args.stuck_after,
-            expiring_grace_ms=args.expiring_grace,
+            expiring_grace_ms=args.expiring_grace, zone=target.zone,
         ).run()
         ignore_signals()  # the console has exited: let the store close in peace
     return 0
@@ -132,7 +134,7 @@ def _demo_on(url: str, args: argparse.Namespace, ignore_signals: Callable[[], No
                 # The URL, so that `sokka --url URL ...` can be pointed at the demo's store.
                 store, store_label=f"demo {url}",
                 refresh_interval=args.refresh, read_only=args.read_only or None,
-                stuck_after_ms=args.stuck_after, expiring_grace_ms=args.expiring_grace,
+                stuck_after_ms=args.stuck_after, expiring_grace_ms=args.expiring_grace, zone=args.tz or UTC,
             ).run()
             ignore_signals()  # the console has exited: the workers stop and the store goes
     return 0

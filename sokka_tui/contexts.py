@@ -7,6 +7,7 @@
     url = "postgresql://ops@db.prod/app"   # a password here stays out of argv
     read_only = true                        # writing needs --allow-write
     namespace = "sokka"                     # optional
+    tz = "Europe/Berlin"                    # optional: times shown in this zone (--tz wins)
 
 The file is ``$SOKKA_CONFIG`` if set, else ``config.toml`` in the user's config
 directory for ``sokka`` (platformdirs: ``$XDG_CONFIG_HOME/sokka``, else
@@ -24,11 +25,12 @@ from pathlib import Path
 
 from platformdirs import user_config_path, user_data_path
 
+from sokka_tui.timezones import UTC, Zone, ZoneError, parse_zone
 from stores.errors import redact
 
 ENV_CONFIG = "SOKKA_CONFIG"
 ENV_URL = "SOKKA_STORE_URL"
-_KEYS = {"url", "read_only", "namespace"}
+_KEYS = {"url", "read_only", "namespace", "tz"}
 
 
 class ContextError(ValueError):
@@ -43,6 +45,7 @@ class Context:
     url: str
     read_only: bool = False
     namespace: str | None = None
+    zone: Zone | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Target:
     read_only: bool
     context: str | None = None
     context_read_only: bool = False
+    #: Where absolute times are shown: ``--tz``, else the context's ``tz``, else UTC.
+    zone: Zone = UTC
 
 
 def config_path() -> Path:
@@ -112,7 +117,14 @@ def load_context(name: str, path: Path | None = None) -> Context:
     namespace = table.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
         raise ContextError(f"{where}: 'namespace' must be text")
-    return Context(name, url, read_only, namespace)
+    tz = table.get("tz")
+    if tz is not None and not isinstance(tz, str):
+        raise ContextError(f"{where}: 'tz' must be text: UTC, local or an Area/City name such as \"Europe/Berlin\"")
+    try:
+        zone = parse_zone(tz) if tz is not None else None
+    except ZoneError as exc:
+        raise ContextError(f"{where}: 'tz': {exc}") from None
+    return Context(name, url, read_only, namespace, zone)
 
 
 def resolve(
@@ -122,13 +134,15 @@ def resolve(
     namespace: str | None,
     read_only: bool,
     allow_write: bool = False,
+    zone: Zone | None = None,
 ) -> Target:
     """Where a command goes: ``url`` (given on the command line), else the context
     ``context``, else ``$SOKKA_STORE_URL``, else the default SQLite file.
 
     A ``namespace`` given on the command line beats the context's. A
     context marked ``read_only`` opens read-only unless ``allow_write`` (the
-    explicit ``--allow-write``); the ``--read-only`` flag always wins. Raises
+    explicit ``--allow-write``); the ``--read-only`` flag always wins. A ``zone``
+    given on the command line (``--tz``) beats the context's ``tz``. Raises
     ``ContextError``."""
     found = load_context(context) if context is not None else None
     if url is None and found is not None:
@@ -142,4 +156,5 @@ def resolve(
         read_only=read_only or (context_read_only and not allow_write),
         context=found.name if found else None,
         context_read_only=context_read_only,
+        zone=zone or (found.zone if found else None) or UTC,
     )

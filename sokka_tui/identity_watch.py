@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import threading
 
-from sokka_tui.render import absolute, counted
+from sokka_tui.render import counted
+from sokka_tui.timezones import UTC, Zone
 from stores import Store, StoreIdentity
 
 
 class IdentityWatch:
     """The identity a console first saw, and whether the store still has it. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: Zone = UTC) -> None:
+        #: Where the message's times are shown.
+        self.zone = zone
         self._lock = threading.Lock()
         self._seen: StoreIdentity | None = None
         self._reported = False
@@ -58,16 +61,18 @@ class IdentityWatch:
             if now == self._seen:
                 return None
             self._reported = True
-            return reset_message(self._seen, now, self.tasks_shown)
+            return reset_message(self._seen, now, self.tasks_shown, self.zone)
 
 
-def reset_message(before: StoreIdentity, now: StoreIdentity | None, tasks_shown: int | None) -> str:
-    """One sentence: the store was reset, how we know, and what is lost."""
+def reset_message(
+    before: StoreIdentity, now: StoreIdentity | None, tasks_shown: int | None, zone: Zone = UTC
+) -> str:
+    """One sentence: the store was reset, how we know, and what is lost (times in ``zone``)."""
     if now is None:
         how = "its namespace marker is gone"
     else:
-        how = f"it has another identity (made {absolute(now.created_at)[:19]} UTC; this console opened one made " \
-              f"{absolute(before.created_at)[:19]} UTC)"
+        how = f"it has another identity (made {zone.format(now.created_at, millis=False)}; this console opened " \
+              f"one made {zone.format(before.created_at, millis=False)})"
     lost = "" if not tasks_shown else \
         f"; {counted(tasks_shown, 'task')} shown before {'is' if tasks_shown == 1 else 'are'} not in it"
     return f"The store was reset: {how}{lost}."

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.render import absolute, clean, truncate
+from sokka_tui.timezones import UTC, Zone
 from stores import TaskStatus
 from stores.failures import error_key
 
@@ -69,8 +70,9 @@ class TaskQuery:
             return False
         return self.to_ms is None or task.updated_at <= self.to_ms
 
-    def describe(self) -> str:
-        """The active filter in one line (store text cleaned of control characters)."""
+    def describe(self, zone: Zone = UTC) -> str:
+        """The active filter in one line (store text cleaned of control characters;
+        times in ``zone``)."""
         if self.group is not None:
             return f"group {clean(self.group)!r}"
         if self.owner is not None:
@@ -83,9 +85,9 @@ class TaskQuery:
         if self.sub_topic is not None:
             parts.append(f"sub-topic={clean(self.sub_topic)!r}")
         if self.from_ms is not None:
-            parts.append(f"updated since {absolute(self.from_ms)}")
+            parts.append(f"updated since {absolute(self.from_ms, zone)}")
         if self.to_ms is not None:
-            parts.append(f"updated until {absolute(self.to_ms)}")
+            parts.append(f"updated until {absolute(self.to_ms, zone)}")
         if self.text is not None:
             parts.append(f"id or group = {clean(self.text)!r}")
         if self.stuck is not None:
@@ -93,9 +95,10 @@ class TaskQuery:
         return ", ".join(parts) if parts else "no filter"
 
 
-def parse_moment(text: str, now_ms: int) -> int | None:
-    """A time the operator typed: empty (none), a duration ago (``15m``), or UTC
-    ``YYYY-MM-DD[ HH:MM[:SS]]``. Raises ``ValueError`` with the reason."""
+def parse_moment(text: str, now_ms: int, zone: Zone = UTC) -> int | None:
+    """A time the operator typed: empty (none), a duration ago (``15m``), or
+    ``YYYY-MM-DD[ HH:MM[:SS]]`` read in ``zone`` (the console's, UTC by default).
+    Raises ``ValueError`` with the reason."""
     text = text.strip()
     if not text:
         return None
@@ -105,11 +108,11 @@ def parse_moment(text: str, now_ms: int) -> int | None:
         pass
     for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
         try:
-            moment = dt.datetime.strptime(text, pattern).replace(tzinfo=dt.UTC)
+            wall = dt.datetime.strptime(text, pattern)
         except ValueError:
             continue
-        return int(moment.timestamp() * 1000)
-    raise ValueError(f"Not a time: {text[:40]!r}. Use a duration ago (15m, 2h) or UTC 2026-11-29 08:00.")
+        return zone.read(wall)
+    raise ValueError(f"Not a time: {text[:40]!r}. Use a duration ago (15m, 2h) or {zone.short} 2026-11-29 08:00.")
 
 
 #: The shortest start of a status word the filter line takes for it (``run``).

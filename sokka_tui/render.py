@@ -8,10 +8,11 @@ replaced by visible glyphs; a ``Text`` is never parsed as markup.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from rich.text import Text
+
+from sokka_tui.timezones import UTC, Zone
 
 #: How a value longer than its room is cut: ``words`` for prose (descriptions,
 #: errors, reasons: at a word boundary), ``middle`` for identifiers whose end
@@ -151,9 +152,9 @@ def relative(at_ms: int | None, now_ms: int) -> str:
     return ahead(delta) if delta > 0 else ago(delta)
 
 
-def absolute(at_ms: int | None) -> str:
-    """``at_ms`` as an absolute UTC time with milliseconds; ``—`` for none."""
+def absolute(at_ms: int | None, zone: Zone = UTC) -> str:
+    """``at_ms`` as an absolute time in ``zone`` with milliseconds and the instant's
+    offset (``2026-12-05 08:03:12.123 +01:00``; in UTC ``... UTC``); ``—`` for none."""
     if at_ms is None:
         return "—"
-    moment = dt.datetime.fromtimestamp(at_ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{at_ms % 1000:03d} UTC"
+    return zone.format(at_ms)

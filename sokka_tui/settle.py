@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sokka_tui.actions import VERBS, Action, Request
 from sokka_tui.render import absolute, format_duration, plain
+from sokka_tui.timezones import UTC, Zone
 from stores import Store, Task
 from stores.audit import AuditEntry
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
@@ -52,7 +53,7 @@ class Settlement:
     record: AuditEntry | None = None
     attempt: Attempt = UNTIMED
 
-    def message(self) -> str:
+    def message(self, zone: Zone = UTC) -> str:
         seen = self.request.seen
         what = f"{VERBS[self.request.action]} {plain(seen.task_id, 60)} (sent at v{seen.record_ver})"
         task = self.task
@@ -60,7 +61,7 @@ class Settlement:
         if self.applied and self.record is not None:
             if self.request.action == Action.RERUN:
                 now += f"; the new task is {plain(self.record.detail, 60)}"
-            return f"{what} {applied_when(self.record, self.attempt)}; {now}."
+            return f"{what} {applied_when(self.record, self.attempt, zone)}; {now}."
         if self.applied is False and task is not None and task.record_ver == seen.record_ver:
             return f"{what} was NOT applied: the task is unchanged ({now}). Nothing was written; you can try again."
         if self.applied is False:
@@ -71,7 +72,7 @@ class Settlement:
         )
 
 
-def applied_when(record: AuditEntry, attempt: Attempt) -> str:
+def applied_when(record: AuditEntry, attempt: Attempt, zone: Zone = UTC) -> str:
     """``WAS APPLIED ...``, saying when the store wrote it relative to the lost connection.
 
     The store recorded it either while the console still waited for the answer
@@ -81,7 +82,7 @@ def applied_when(record: AuditEntry, attempt: Attempt) -> str:
     is told by the record's time against the moment the console gave up, both on
     the store's clock; with no such moment, nothing is claimed."""
     versions = f"v{record.record_ver_before}→v{record.record_ver_after}"
-    recorded = absolute(record.at)
+    recorded = absolute(record.at, zone)
     if attempt.lost_at is None:
         return f"WAS APPLIED: the store recorded it at {recorded} ({versions})"
     if record.at > attempt.lost_at:
@@ -137,7 +138,9 @@ def _settle_rerun(store: Store, request: Request, task: Task | None, attempt: At
     return Settlement(request, False, task, attempt=attempt)
 
 
-def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_id: str) -> list[BulkResult]:
+def settle_bulk(
+    store: Store, action: Action, items: Sequence[BulkItem], batch_id: str, zone: Zone = UTC
+) -> list[BulkResult]:
     """What became of ``items``, sent in the bulk run ``batch_id`` when the store
     failed (call from a worker thread): one result per item, in order.
 
@@ -145,7 +148,7 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
     with this run's record in the task's audit trail: done. Changed otherwise:
     skipped (something else changed it). Missing: gone. A store without an audit
     trail: done when the task is one version on and in the action's status, as
-    the run would have left it (said so in the reason). Raises
+    the run would have left it (said so in the reason). Times in ``zone``. Raises
     ``StoreUnavailable`` while the store does not answer."""
     audited = store.operator is not None
     results = []
@@ -154,7 +157,7 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
         if task is None:
             results.append(BulkResult(item.task_id, BulkOutcome.GONE, "The task no longer exists."))
         elif action == Action.RERUN:  # the original never changes: only its trail can tell
-            results.append(_settle_bulk_rerun(store, item, batch_id, audited))
+            results.append(_settle_bulk_rerun(store, item, batch_id, audited, zone))
         elif task.record_ver == item.record_ver:
             results.append(BulkResult(item.task_id, BulkOutcome.SKIPPED, NOT_WRITTEN))
         elif audited:
@@ -162,7 +165,7 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
             if record is not None:
                 results.append(BulkResult(
                     item.task_id, BulkOutcome.DONE,
-                    f"Written before the run stopped: recorded at {absolute(record.at)} "
+                    f"Written before the run stopped: recorded at {absolute(record.at, zone)} "
                     f"(v{record.record_ver_before}→v{record.record_ver_after}).",
                     task,
                 ))
@@ -180,7 +183,7 @@ def settle_bulk(store: Store, action: Action, items: Sequence[BulkItem], batch_i
     return results
 
 
-def _settle_bulk_rerun(store: Store, item: BulkItem, batch_id: str, audited: bool) -> BulkResult:
+def _settle_bulk_rerun(store: Store, item: BulkItem, batch_id: str, audited: bool, zone: Zone) -> BulkResult:
     if not audited:
         return BulkResult(
             item.task_id, BulkOutcome.SKIPPED,
@@ -192,7 +195,8 @@ def _settle_bulk_rerun(store: Store, item: BulkItem, batch_id: str, audited: boo
         return BulkResult(item.task_id, BulkOutcome.SKIPPED, NOT_WRITTEN)
     return BulkResult(
         item.task_id, BulkOutcome.DONE,
-        f"Re-run before the run stopped, as new task {plain(record.detail, 60)} (recorded at {absolute(record.at)}).",
+        f"Re-run before the run stopped, as new task {plain(record.detail, 60)} "
+        f"(recorded at {absolute(record.at, zone)}).",
     )
 
 

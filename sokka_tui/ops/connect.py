@@ -25,7 +25,7 @@ def target_of(args: argparse.Namespace) -> Target:
     try:
         return resolve(
             args.url, args.context, namespace=args.namespace, read_only=args.read_only,
-            allow_write=args.allow_write,
+            allow_write=args.allow_write, zone=args.tz,
         )
     except ContextError as exc:
         raise Usage(str(exc)) from None

@@ -18,7 +18,8 @@ from typing import Any
 
 from sokka_tui.ops.errors import EXIT_OK, EXIT_REFUSED
 from sokka_tui.ops.output import Column, Output, Table, iso
-from sokka_tui.render import absolute, clean, counted, format_duration, relative
+from sokka_tui.render import clean, counted, format_duration, relative
+from sokka_tui.timezones import UTC, Zone
 from stores import DurabilityCheck, Store, StoreIdentity
 
 CHECK_COLUMNS = [Column("SETTING", 22), Column("VALUE", 14), Column("OK", 4), Column("AT RISK", 80)]
@@ -31,7 +32,7 @@ def doctor(store: Store, args: argparse.Namespace, out: Output) -> int:
     local_ms = time.time_ns() // 1_000_000
     store_now = store.now_ms()
     report = Report(args.target_label, store.namespace, identity, store_now, store_now - local_ms,
-                    store.warnings, checks)
+                    store.warnings, checks, args.zone)
     if out.for_people:
         out.stream.write(report.text())
     else:
@@ -50,6 +51,8 @@ class Report:
     skew_ms: int
     warnings: tuple[str, ...]
     checks: list[DurabilityCheck]
+    #: Where the text's absolute time is shown (JSON: epoch ms).
+    zone: Zone = UTC
 
     @property
     def healthy(self) -> bool:
@@ -77,7 +80,8 @@ class Report:
                          "one), or it was wiped")
         else:
             created = self.identity.created_at
-            lines.append(f"identity   {clean(self.identity.store_id)}, created {absolute(created)[:19]} UTC "
+            made = self.zone.format(created, millis=False)
+            lines.append(f"identity   {clean(self.identity.store_id)}, created {made} "
                          f"({relative(created, self.store_now)})")
         sign = "+" if self.skew_ms >= 0 else "-"
         lines.append(f"clock      the store's clock is {sign}{format_duration(abs(self.skew_ms))} "

@@ -66,7 +66,9 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
     parser.add_argument("--url", default=default(None), metavar="URL", help=_URL_HELP)
     arguments.add_store_options(parser, defaults=top)
-    out = parser.add_argument_group("output").add_mutually_exclusive_group()
+    output = parser.add_argument_group("output")
+    arguments.add_zone_option(output, defaults=top)
+    out = output.add_mutually_exclusive_group()
     out.add_argument("--json", dest="format", action="store_const", const=JSON, default=default(TABLE),
                      help="one JSON document (a list for list commands)")
     out.add_argument("--jsonl", dest="format", action="store_const", const=JSONL, default=default(TABLE),
@@ -85,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Read and act on sokka task stores from scripts: what the console does, one command at a time.",
         epilog="Exit codes: 0 ok, 1 refused (changed, wrong status, not found, not confirmed), "
-        "2 usage or connection error. Times are UTC.",
+        "2 usage or connection error. Times in tables are UTC unless --tz (or the context's tz) names "
+        "another zone; JSON times are epoch ms and UTC ISO 8601 whatever the zone.",
     )
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=arguments.Parser)
@@ -102,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", choices=[str(s) for s in stores.TASK_STATUSES])
     p.add_argument("--sub-topic")
     p.add_argument("--since", type=_moment, metavar="TIME",
-                   help="updated at or after: a duration ago (2h) or a time (2026-11-29 08:00 UTC, ISO 8601)")
+                   help="updated at or after: a duration ago (2h) or a time (2026-11-29 08:00, read in the --tz zone; "
+                   "ISO 8601 with an offset)")
     p.add_argument("--until", type=_moment, metavar="TIME", help="updated at or before (same forms)")
     p.add_argument("--limit", type=arguments.positive("--limit", 10**9), metavar="N",
                    help="at most N tasks (default: all)")
@@ -191,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     """Resolve the store, check what can be checked without it, open it, run the command."""
     target = connect.target_of(args)
     args.target_label = target.label  # safe to show: no password
+    args.zone = target.zone  # --tz, else the context's tz, else UTC
     dry = getattr(args, "dry_run", False)
     writing = args.write and not dry
     if writing:
@@ -204,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     run_command = args.run
     if dry:
         run_command = {"purge": purge.dry_run, "revoke-expired": expired.dry_run}[args.command]
-    out = Output(args.format)
+    out = Output(args.format, zone=args.zone)
     with connect.open_store(target, write=writing, timeout=args.timeout) as store:
         for warning in store.warnings:  # e.g. a password the server ignored
             _error("warning", warning)

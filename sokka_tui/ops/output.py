@@ -12,7 +12,9 @@ object per line, streamed).
 
 A task in JSON has every ``Task`` field under its own name (``status`` as text,
 times as epoch ms on the store's clock), plus ``created_at_iso``,
-``updated_at_iso`` and ``lease_expires_at_iso`` (UTC, RFC 3339 with ms, or null).
+``updated_at_iso`` and ``lease_expires_at_iso`` (UTC, RFC 3339 with ms, or null),
+whatever ``--tz`` says: the zone changes only what people read (tables, messages),
+where every absolute time is in the zone with its offset (``timezones.Zone``).
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 
 from sokka_tui.render import absolute, clean, format_duration, relative
+from sokka_tui.timezones import UTC, Zone
 from stores import Task, TaskStatus, TopicStats
 from stores.audit import AuditEntry
 
+T = TypeVar("T")
 TABLE, JSON, JSONL = "table", "json", "jsonl"
 _TIME_FIELDS = ("lease_expires_at", "created_at", "updated_at")
 # Characters json.dumps leaves as they are that a terminal may act on or hide.
@@ -102,18 +106,29 @@ class Table:
         self._line(cells)
 
 
-TASK_COLUMNS = [
-    Column("ID", 26), Column("TOPIC", 14), Column("SUB-TOPIC", 10), Column("STATUS", 10),
-    Column("VER", 4, right=True), Column("OWNER", 16), Column("UPDATED (UTC)", 19), Column("NOTE", 40),
-]
-_TOPIC_AT = 1  # where TASK_COLUMNS and LEASED_COLUMNS have the topic
-#: A single topic's tasks: the topic is the one asked for, not repeated on every line.
-TOPIC_TASK_COLUMNS = TASK_COLUMNS[:_TOPIC_AT] + TASK_COLUMNS[_TOPIC_AT + 1:]
-LEASED_COLUMNS = [
-    Column("ID", 26), Column("TOPIC", 14), Column("STATUS", 8), Column("OWNER", 16),
-    Column("VER", 4, right=True), Column("LEASE ENDS (UTC)", 19), Column("STATE", 24),
-]
-TOPIC_LEASED_COLUMNS = LEASED_COLUMNS[:_TOPIC_AT] + LEASED_COLUMNS[_TOPIC_AT + 1:]
+def _time_column(heading: str, width: int, zone: Zone) -> Column:
+    """A column of absolute times: ``UPDATED (UTC)``, or in another zone ``UPDATED``
+    with room for each cell's offset (``Zone.cell``)."""
+    return Column(zone.heading(heading), width + zone.cell_extra)
+
+
+def task_columns(zone: Zone = UTC) -> list[Column]:
+    return [
+        Column("ID", 26), Column("TOPIC", 14), Column("SUB-TOPIC", 10), Column("STATUS", 10),
+        Column("VER", 4, right=True), Column("OWNER", 16), _time_column("UPDATED", 19, zone), Column("NOTE", 40),
+    ]
+
+
+_TOPIC_AT = 1  # where task_columns and leased_columns have the topic
+
+
+def leased_columns(zone: Zone = UTC) -> list[Column]:
+    return [
+        Column("ID", 26), Column("TOPIC", 14), Column("STATUS", 8), Column("OWNER", 16),
+        Column("VER", 4, right=True), _time_column("LEASE ENDS", 19, zone), Column("STATE", 24),
+    ]
+
+
 TOPIC_COLUMNS = [
     Column("TOPIC", 24), Column("STARTING", 9, True), Column("RUNNING", 8, True), Column("SNOOZED", 8, True),
     Column("FAILED", 8, True), Column("TERMINATED", 10, True), Column("EXPIRED", 8, True),
@@ -121,10 +136,12 @@ TOPIC_COLUMNS = [
 ]
 
 
-AUDIT_COLUMNS = [
-    Column("WHEN (UTC)", 23), Column("OPERATOR", 24), Column("TOOL", 9), Column("ACTION", 9), Column("ID", 26),
-    Column("TOPIC", 14), Column("CHANGE", 22), Column("VER", 7), Column("DETAIL", 30), Column("BULK RUN", 16),
-]
+def audit_columns(zone: Zone = UTC) -> list[Column]:
+    return [
+        _time_column("WHEN", 23, zone), Column("OPERATOR", 24), Column("TOOL", 9), Column("ACTION", 9),
+        Column("ID", 26), Column("TOPIC", 14), Column("CHANGE", 22), Column("VER", 7), Column("DETAIL", 30),
+        Column("BULK RUN", 16),
+    ]
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
@@ -136,10 +153,10 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
     return out
 
 
-def audit_row(entry: AuditEntry) -> list[object]:
+def audit_row(entry: AuditEntry, zone: Zone = UTC) -> list[object]:
     before = f"{entry.status_before} → " if entry.status_before is not None else ""
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
-    return [absolute(entry.at)[:23], entry.operator, entry.tool, entry.action, entry.task_id, entry.topic,
+    return [zone.cell(entry.at, millis=True), entry.operator, entry.tool, entry.action, entry.task_id, entry.topic,
             f"{before}{entry.status_after}", version, audit_detail(entry), entry.batch_id or ""]
 
 
@@ -153,9 +170,10 @@ def audit_detail(entry: AuditEntry) -> str:
     return entry.detail
 
 
-def short_time(ms: int | None) -> str:
-    """``2026-11-29 08:00:00`` (UTC), or ``—``."""
-    return "—" if ms is None else absolute(ms)[:19]
+def short_time(ms: int | None, zone: Zone = UTC) -> str:
+    """A table cell: ``2026-11-29 08:00:00`` (UTC: the heading says so), in
+    another zone with the instant's offset (``... +01:00``); or ``—``."""
+    return "—" if ms is None else zone.cell(ms)
 
 
 def lease_state(task: Task, now_ms: int) -> str:
@@ -171,19 +189,19 @@ def lease_state(task: Task, now_ms: int) -> str:
     return f"WAKE DUE {overdue} ago" if task.status == TaskStatus.SNOOZED else f"STUCK {overdue} ago"
 
 
-def task_row(task: Task) -> list[object]:
+def task_row(task: Task, zone: Zone = UTC) -> list[object]:
     note = task.error if task.status == TaskStatus.FAILED and task.error else task.task_description
     return [task.task_id, task.topic, task.sub_topic, str(task.status), task.record_ver,
-            task.pid or "—", short_time(task.updated_at), note or ""]
+            task.pid or "—", short_time(task.updated_at, zone), note or ""]
 
 
-def _without_topic(row: list[object]) -> list[object]:
+def _without_topic(row: list[T]) -> list[T]:
     return row[:_TOPIC_AT] + row[_TOPIC_AT + 1:]
 
 
-def leased_row(task: Task, now_ms: int) -> list[object]:
+def leased_row(task: Task, now_ms: int, zone: Zone = UTC) -> list[object]:
     return [task.task_id, task.topic, str(task.status), task.pid or "—", task.record_ver,
-            short_time(task.lease_expires_at), lease_state(task, now_ms)]
+            short_time(task.lease_expires_at, zone), lease_state(task, now_ms)]
 
 
 def topic_row(stats: TopicStats, now_ms: int) -> list[object]:
@@ -196,9 +214,11 @@ def topic_row(stats: TopicStats, now_ms: int) -> list[object]:
 class Output:
     """Writes one command's result in the chosen format to stdout."""
 
-    def __init__(self, fmt: str = TABLE, stream: TextIO | None = None) -> None:
+    def __init__(self, fmt: str = TABLE, stream: TextIO | None = None, *, zone: Zone = UTC) -> None:
         self.fmt = fmt
         self._stream = stream
+        #: Where a table's absolute times are shown (JSON stays epoch ms and UTC).
+        self.zone = zone
 
     @property
     def stream(self) -> TextIO:
@@ -236,19 +256,23 @@ class Output:
     def tasks(self, tasks: Iterable[Task], *, topic_column: bool = True) -> int:
         """A list of tasks; without ``topic_column`` (one topic's listing, named on the
         command line) the table leaves out the TOPIC column. JSON keeps every field."""
+        columns, zone = task_columns(self.zone), self.zone
         if topic_column:
-            return self.items(tasks, task_json, TASK_COLUMNS, task_row)
-        return self.items(tasks, task_json, TOPIC_TASK_COLUMNS, lambda t: _without_topic(task_row(t)))
+            return self.items(tasks, task_json, columns, lambda t: task_row(t, zone))
+        return self.items(tasks, task_json, _without_topic(columns), lambda t: _without_topic(task_row(t, zone)))
 
     def leased(self, tasks: Iterable[Task], now_ms: int, *, topic_column: bool = True) -> int:
         """Leased tasks; without ``topic_column`` (one topic's, named on the command
         line) the table leaves out the TOPIC column. JSON keeps every field."""
+        columns, zone = leased_columns(self.zone), self.zone
         if topic_column:
-            return self.items(tasks, task_json, LEASED_COLUMNS, lambda t: leased_row(t, now_ms))
-        return self.items(tasks, task_json, TOPIC_LEASED_COLUMNS, lambda t: _without_topic(leased_row(t, now_ms)))
+            return self.items(tasks, task_json, columns, lambda t: leased_row(t, now_ms, zone))
+        return self.items(tasks, task_json, _without_topic(columns),
+                          lambda t: _without_topic(leased_row(t, now_ms, zone)))
 
     def audit(self, entries: Iterable[AuditEntry]) -> int:
-        return self.items(entries, audit_json, AUDIT_COLUMNS, audit_row)
+        zone = self.zone
+        return self.items(entries, audit_json, audit_columns(zone), lambda e: audit_row(e, zone))
 
     def topics(self, stats: Iterable[TopicStats], now_ms: int) -> int:
         return self.items(stats, topic_json, TOPIC_COLUMNS, lambda s: topic_row(s, now_ms))
@@ -262,14 +286,15 @@ class Output:
         if self.fmt != TABLE:
             self.stream.write(dumps(task_json(task)) + "\n")
             return
-        self.stream.write(task_detail(task, now_ms))
+        self.stream.write(task_detail(task, now_ms, self.zone))
 
 
-def task_detail(task: Task, now_ms: int) -> str:
-    """Every field of ``task``, one a line, times absolute (UTC) and relative to the store's clock."""
+def task_detail(task: Task, now_ms: int, zone: Zone = UTC) -> str:
+    """Every field of ``task``, one a line, times absolute (in ``zone``, with their
+    offsets) and relative to the store's clock."""
 
     def when(ms: int | None) -> str:
-        return "—" if ms is None else f"{absolute(ms)} ({relative(ms, now_ms)})"
+        return "—" if ms is None else f"{absolute(ms, zone)} ({relative(ms, now_ms)})"
 
     lease = when(task.lease_expires_at)
     if task.lease_expires_at is not None and task.status in (TaskStatus.RUNNING, TaskStatus.SNOOZED):

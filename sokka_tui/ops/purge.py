@@ -55,7 +55,7 @@ def dry_run(store: Store, args: argparse.Namespace, out: Output) -> int:
     out.document(
         {"would_purge": total, "by_status": counted, "cutoff_ms": cutoff, "cutoff_iso": iso(cutoff),
          "topic": args.topic},
-        f"Would purge {_scope(args, statuses, total)} (before {absolute(cutoff)}): "
+        f"Would purge {_scope(args, statuses, total)} (before {absolute(cutoff, out.zone)}): "
         + ", ".join(f"{s} {n}" for s, n in counted.items()) + ". Nothing was deleted.",
     )
     return 0

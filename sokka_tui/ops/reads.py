@@ -15,6 +15,7 @@ from sokka_tui.ops.errors import Refused
 from sokka_tui.ops.output import Output
 from sokka_tui.query import parse_moment
 from sokka_tui.render import clean
+from sokka_tui.timezones import UTC, Zone
 from stores import Store, scroll
 from stores.model import Row
 
@@ -22,22 +23,20 @@ from stores.model import Row
 PAGE = 500
 
 
-def parse_when(text: str, now_ms: int) -> int:
+def parse_when(text: str, now_ms: int, zone: Zone = UTC) -> int:
     """A time on the command line: a duration ago by the store's clock (``2h``),
-    UTC ``2026-11-29 08:00[:SS]``, or ISO 8601 with an offset
-    (``2026-11-29T08:00:00+02:00``, ``...Z``). Raises ``ValueError``."""
+    ``2026-11-29 08:00[:SS]`` read in ``zone`` (``--tz``, UTC by default), or
+    ISO 8601 with an offset (``2026-11-29T08:00:00+02:00``, ``...Z``). Raises ``ValueError``."""
     try:
-        moment = parse_moment(text, now_ms)
+        moment = parse_moment(text, now_ms, zone)
     except ValueError as first:
         try:
             parsed = dt.datetime.fromisoformat(text.strip())
         except ValueError:
             raise ValueError(f"{first} ISO 8601 with an offset works too.") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return int(parsed.timestamp() * 1000)
+        return zone.read(parsed)
     if moment is None:
-        raise ValueError("Type a time: a duration ago (15m, 2h) or UTC 2026-11-29 08:00.")
+        raise ValueError(f"Type a time: a duration ago (15m, 2h) or {zone.short} 2026-11-29 08:00.")
     return moment
 
 
@@ -76,9 +75,9 @@ def tasks(store: Store, args: argparse.Namespace, out: Output) -> int:
     if args.since is not None or args.until is not None:
         now = store.now_ms()
         if args.since is not None:
-            filters["from_ms"] = parse_when(args.since, now)
+            filters["from_ms"] = parse_when(args.since, now, args.zone)
         if args.until is not None:
-            filters["to_ms"] = parse_when(args.until, now)
+            filters["to_ms"] = parse_when(args.until, now, args.zone)
     listing = scroll(lambda cursor: store.list_tasks(filters, cursor), _page(args.limit))
     out.tasks(_limited(_of_a_topic(listing, store, args.topic), args.limit), topic_column=False)
     return 0

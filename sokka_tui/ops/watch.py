@@ -15,13 +15,14 @@ import argparse
 import sys
 import time
 
-from sokka_tui.ops.output import LEASED_COLUMNS, Table, leased_row
+from sokka_tui.ops.output import Table, leased_columns, leased_row
 from sokka_tui.render import absolute, clean
+from sokka_tui.timezones import UTC, Zone
 from stores import Store, StoreUnavailable, TaskStatus
 
 
-def block(store: Store, topic: str | None, limit: int) -> str:
-    """One tick: header and rows, as text."""
+def block(store: Store, topic: str | None, limit: int, zone: Zone = UTC) -> str:
+    """One tick: header and rows, as text, times in ``zone``."""
     from io import StringIO
 
     now = store.now_ms()
@@ -32,11 +33,11 @@ def block(store: Store, topic: str | None, limit: int) -> str:
     page = store.list_leased_tasks(topic, {"limit": limit})
     scope = f"topic {clean(topic)!r}" if topic is not None else "all topics"
     text = StringIO()
-    text.write(f"── {absolute(now)} · {scope} · running {running}, snoozed {snoozed}, STUCK {expired} ──\n")
+    text.write(f"── {absolute(now, zone)} · {scope} · running {running}, snoozed {snoozed}, STUCK {expired} ──\n")
     if page.data:
-        table = Table(LEASED_COLUMNS, text)
+        table = Table(leased_columns(zone), text)
         for task in page.data:
-            table.row(leased_row(task, now))
+            table.row(leased_row(task, now, zone))
         if page.cursor is not None:
             text.write(f"… and {running + snoozed - len(page.data)} more (--limit)\n")
     else:
@@ -50,7 +51,7 @@ def watch(store: Store, args: argparse.Namespace) -> int:
         while True:
             started = time.monotonic()
             try:
-                sys.stdout.write(block(store, args.topic, args.limit) + "\n")
+                sys.stdout.write(block(store, args.topic, args.limit, args.zone) + "\n")
                 sys.stdout.flush()
             except StoreUnavailable as exc:
                 if args.once:

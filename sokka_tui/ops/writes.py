@@ -20,6 +20,7 @@ from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Refused, Usage
 from sokka_tui.ops.output import Output, task_json, task_line
 from sokka_tui.render import absolute, clean, format_duration, plain
+from sokka_tui.timezones import UTC, Zone
 from stores import Store, StoreUnavailable, Task, TaskConcurrentlyUpdated
 
 PAST = {Action.SNOOZE: "Snoozed", Action.FAIL: "Failed", Action.TERMINATE: "Terminated",
@@ -79,7 +80,8 @@ def act(store: Store, args: argparse.Namespace, out: Output, action: Action) -> 
     try:
         after = perform(store, Request(action, seen, snooze_ms=snooze_ms, error=error))
     except TaskConcurrentlyUpdated:
-        raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({what_changed(store, seen)}); "
+        changed = what_changed(store, seen, out.zone)
+        raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({changed}); "
                       "nothing was written") from None
     except StoreUnavailable as exc:
         # The request may have been applied before the answer was lost: say how to find out.
@@ -96,10 +98,11 @@ def act(store: Store, args: argparse.Namespace, out: Output, action: Action) -> 
     return 0
 
 
-def what_changed(store: Store, seen: Task) -> str:
-    """The fields that differ now, in one line: ``record_ver 7 → 8, status running → starting``."""
+def what_changed(store: Store, seen: Task, zone: Zone = UTC) -> str:
+    """The fields that differ now, in one line: ``record_ver 7 → 8, status running → starting``
+    (a lease's end in ``zone``)."""
     def value(name: str, v: object) -> str:
-        return absolute(v) if name == "lease_expires_at" and isinstance(v, int) else plain(v, 40)
+        return absolute(v, zone) if name == "lease_expires_at" and isinstance(v, int) else plain(v, 40)
 
     diffs = changes(seen, store.task(seen.task_id))
     shown = [f"{name} {value(name, old)} → {value(name, new)}" for name, old, new in diffs if name != "updated_at"]
@@ -123,7 +126,8 @@ def rerun(store: Store, args: argparse.Namespace, out: Output) -> int:
     try:
         new = perform(store, Request(Action.RERUN, seen))
     except TaskConcurrentlyUpdated:
-        raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({what_changed(store, seen)}); "
+        changed = what_changed(store, seen, out.zone)
+        raise Refused(f"task {clean(seen.task_id)!r} changed since it was read ({changed}); "
                       "nothing was written") from None
     except StoreUnavailable as exc:
         raise Usage(

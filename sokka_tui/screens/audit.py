@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from sokka_tui.render import absolute, counted, format_duration, safe_id, safe_text
+from sokka_tui.render import counted, format_duration, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.styles import status_style
+from sokka_tui.timezones import UTC, Zone
 from sokka_tui.widgets.tables import selected_key
 from sokka_tui.widgets.view_table import ViewTable
 from stores import Page, Store
@@ -21,11 +22,17 @@ from stores.protocol import MAX_PAGE_LIMIT
 #: Records shown at first; scrolling to the end shows this many more.
 PAGE = 200
 #: The columns of ``sokka audit`` (sokka_tui/ops/output.py), narrower: with their
-#: padding and the scroll bar they fit 160 cells, so no horizontal scroll bar.
+#: padding and the scroll bar they fit 160 cells, so no horizontal scroll bar (in
+#: UTC: another zone's offsets take 7 cells more, ``columns``).
 COLUMNS = (
     ("When (UTC)", 14), ("Operator", 14), ("Tool", 9), ("Action", 9), ("Task", 26), ("Topic", 13),
     ("Status", 21), ("Ver", 5), ("Detail", 12), ("Bulk run", 15),
 )
+
+
+def columns(zone: Zone = UTC) -> tuple[tuple[str, int], ...]:
+    """``COLUMNS`` for ``zone``: ``When (UTC)``, or ``When`` with each time's offset."""
+    return ((zone.heading("When"), COLUMNS[0][1] + zone.cell_extra), *COLUMNS[1:])
 
 
 class AuditScreen(StoreScreen):
@@ -49,7 +56,7 @@ class AuditScreen(StoreScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-title", classes="screen-title")
         table = ViewTable(id="audit", cursor_type="row", zebra_stripes=True, default_label="newest first")
-        for heading, width in COLUMNS:
+        for heading, width in columns(self.app.zone):
             table.add_column(heading, width=width)
         table.sort_value = self._sort_value
         yield table
@@ -59,7 +66,8 @@ class AuditScreen(StoreScreen):
         if entry is None:
             return None
         values: dict[str, object] = {
-            "When (UTC)": entry.at, "Operator": entry.operator, "Tool": entry.tool, "Action": entry.action,
+            self.app.zone.heading("When"): entry.at, "Operator": entry.operator, "Tool": entry.tool,
+            "Action": entry.action,
             "Task": entry.task_id, "Topic": entry.topic, "Status": str(entry.status_after),
             "Ver": entry.record_ver_after, "Detail": entry.detail or None, "Bulk run": entry.batch_id,
         }
@@ -88,7 +96,7 @@ class AuditScreen(StoreScreen):
     def show(self, payload: Page[AuditEntry]) -> None:
         self.more = payload.cursor is not None
         self.entries = {entry.audit_id: entry for entry in payload.data}
-        self.query_one("#audit", ViewTable).show_rows([(e.audit_id, _cells(e)) for e in payload.data])
+        self.query_one("#audit", ViewTable).show_rows([(e.audit_id, _cells(e, self.app.zone)) for e in payload.data])
         self._describe()
 
     def _describe(self) -> None:
@@ -167,8 +175,8 @@ class AuditScreen(StoreScreen):
         return super().check_action(action, parameters)
 
 
-def _cells(entry: AuditEntry) -> list[Text]:
-    when = Text(absolute(entry.at)[5:19])  # month-day and time to the second
+def _cells(entry: AuditEntry, zone: Zone) -> list[Text]:
+    when = Text(zone.cell(entry.at, "%m-%d %H:%M:%S"))  # month-day and time to the second
     when.stylize("dim", 0, 6)
     change = Text()
     if entry.status_before is not None:

@@ -120,7 +120,8 @@ class StoreScreen(ConsoleScreen[None]):
     # -- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         app = self.app
-        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, id="status-bar")
+        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, app.zone_label(),
+                        id="status-bar")
         yield OutageBanner(id="outage")
         yield from self.compose_body()
         panel = LeasedPanel(app.clock, share=app.leased_share, id="leased")
@@ -229,7 +230,9 @@ class StoreScreen(ConsoleScreen[None]):
 
     def on_data_loaded(self, message: DataLoaded) -> None:
         self.app.report_recovered()
-        self.query_one(StatusBar).skew_ms = self.app.clock.offset_ms
+        status = self.query_one(StatusBar)
+        status.skew_ms = self.app.clock.offset_ms
+        status.zone_label = self.app.zone_label()  # the offset of now: summer time may have begun
         self.leases = message.leased
         self.show(message.payload)
         if message.leased is not None:
@@ -466,7 +469,7 @@ class StoreScreen(ConsoleScreen[None]):
         elif isinstance(message.error, _CHANGED):
             from sokka_tui.screens.changed import ChangedModal
 
-            self.app.push_screen(ChangedModal(request, message.now, str(message.error)))
+            self.app.push_screen(ChangedModal(request, message.now, str(message.error), self.app.zone))
         elif isinstance(message.error, StoreUnavailable):
             self.notify(
                 f"{VERBS[request.action]} {plain(request.seen.task_id, 60)}: the store did not answer "

@@ -120,7 +120,8 @@ class BulkRunScreen(ConsoleScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, id="status-bar")
+        yield StatusBar(app.store_label, app.store.namespace, app.read_only_label, app.zone_label(),
+                        id="status-bar")
         yield OutageBanner(id="outage")
         yield Static(id="bulk-title", classes="screen-title")
         yield ProgressBar(total=len(self.items), show_eta=False, id="bulk-progress")

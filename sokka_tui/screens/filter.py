@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from sokka_tui.query import TaskQuery, parse_moment
-from sokka_tui.render import absolute
+from sokka_tui.timezones import UTC, Zone
 from stores import TASK_STATUSES, TaskStatus
 
 
@@ -21,10 +21,12 @@ class FilterModal(ModalScreen[TaskQuery | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter.cancel")]
 
-    def __init__(self, query: TaskQuery, now_ms: int) -> None:
+    def __init__(self, query: TaskQuery, now_ms: int, zone: Zone = UTC) -> None:
         super().__init__()
         self.query_before = query
         self.now_ms = now_ms
+        #: Times typed here are read in the console's zone (``--tz``), and shown in it.
+        self.zone = zone
 
     def compose(self) -> ComposeResult:
         q = self.query_before
@@ -39,10 +41,10 @@ class FilterModal(ModalScreen[TaskQuery | None]):
             )
             yield Label("Sub-topic (exact)")
             yield Input(value=q.sub_topic or "", placeholder="any", id="sub_topic")
-            yield Label("Updated since / until (15m, 2h ago, or UTC 2026-11-29 08:00)")
+            yield Label(f"Updated since / until (15m, 2h ago, or {self.zone.short} 2026-11-29 08:00)")
             with Horizontal(classes="range"):
-                yield Input(value=absolute(q.from_ms)[:19] if q.from_ms else "", placeholder="since", id="since")
-                yield Input(value=absolute(q.to_ms)[:19] if q.to_ms else "", placeholder="until", id="until")
+                yield Input(value=self._typed(q.from_ms), placeholder="since", id="since")
+                yield Input(value=self._typed(q.to_ms), placeholder="until", id="until")
             yield Label("Task id or group id (exact)")
             yield Input(value=q.text or "", placeholder="any", id="text")
             yield Static("", id="reason", classes="reason")
@@ -51,6 +53,10 @@ class FilterModal(ModalScreen[TaskQuery | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply", id="apply", variant="primary")
 
+    def _typed(self, at_ms: int | None) -> str:
+        """A time as it would be typed: in the zone, to the second, no offset."""
+        return self.zone.format(at_ms, millis=False, offset=False) if at_ms else ""
+
     def _value(self, widget_id: str) -> str | None:
         value = self.query_one(f"#{widget_id}", Input).value.strip()
         return value or None
@@ -58,8 +64,8 @@ class FilterModal(ModalScreen[TaskQuery | None]):
     def _apply(self) -> None:
         status = self.query_one("#status", Select).value
         try:
-            from_ms = parse_moment(self._value("since") or "", self.now_ms)
-            to_ms = parse_moment(self._value("until") or "", self.now_ms)
+            from_ms = parse_moment(self._value("since") or "", self.now_ms, self.zone)
+            to_ms = parse_moment(self._value("until") or "", self.now_ms, self.zone)
             if from_ms is not None and to_ms is not None and from_ms > to_ms:
                 raise ValueError("'since' is after 'until'.")
         except ValueError as exc:

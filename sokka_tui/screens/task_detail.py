@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 
 from sokka_tui.render import absolute, clean, counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
+from sokka_tui.timezones import Zone
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_label
 from sokka_tui.widgets.tables import selected_key, sync_rows
@@ -91,7 +92,7 @@ class TaskDetailScreen(StoreScreen):
         if task is None:
             self.query_one("#fields", Static).update(Text("This task does not exist (any more).", style="bold red"))
             return
-        now = self.app.clock.now()
+        now, zone = self.app.clock.now(), self.app.zone
         table = Table(box=None, show_header=False, padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
@@ -106,9 +107,9 @@ class TaskDetailScreen(StoreScreen):
             ("record_ver", Text(str(task.record_ver))),
             ("timeout_ms", Text("—" if task.timeout_ms is None else f"{task.timeout_ms:,} ms")),
             ("snooze_time", Text("—" if task.snooze_time is None else f"{task.snooze_time:,} ms")),
-            ("lease_expires_at", _when(task.lease_expires_at, now)),
-            ("created_at", _when(task.created_at, now)),
-            ("updated_at", _when(task.updated_at, now)),
+            ("lease_expires_at", _when(task.lease_expires_at, now, zone)),
+            ("created_at", _when(task.created_at, now, zone)),
+            ("updated_at", _when(task.updated_at, now, zone)),
         ]
         for name, value in rows:
             table.add_row(name, value)
@@ -210,7 +211,7 @@ class TaskDetailScreen(StoreScreen):
             self.app.open_task(event.row_key.value)
 
 
-def _when(at_ms: int | None, now_ms: int) -> Text:
+def _when(at_ms: int | None, now_ms: int, zone: Zone) -> Text:
     if at_ms is None:
         return Text("—")
-    return Text.assemble(absolute(at_ms), ("  " + relative(at_ms, now_ms), "dim"))
+    return Text.assemble(absolute(at_ms, zone), ("  " + relative(at_ms, now_ms), "dim"))

@@ -221,7 +221,7 @@ class TasksScreen(StoreScreen):
             line = Text("The running tasks whose lease this owner holds.", style="dim")
         else:
             line = Text("Filter: ", style="dim")
-            line.append(q.describe(), style="bold yellow" if q.filtered else "dim")
+            line.append(q.describe(self.app.zone), style="bold yellow" if q.filtered else "dim")
             line.append("   / to change", style="dim")
         self.query_one("#filter-line", Static).update(line)
 
@@ -466,7 +466,7 @@ class TasksScreen(StoreScreen):
             return
         from sokka_tui.screens.filter import FilterModal
 
-        self.app.push_screen(FilterModal(self.task_query, self.app.clock.now()), self._apply_filter)
+        self.app.push_screen(FilterModal(self.task_query, self.app.clock.now(), self.app.zone), self._apply_filter)
 
     def _apply_filter(self, query: TaskQuery | None) -> None:
         if query is None or query == self.task_query:

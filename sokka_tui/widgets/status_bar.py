@@ -1,4 +1,4 @@
-"""The header line: which store, read-only, clock skew, and the outage banner."""
+"""The header line: which store, read-only, clock skew, the time zone, and the outage banner."""
 
 from __future__ import annotations
 
@@ -21,15 +21,20 @@ def middle_cut(text: str, cells: int) -> str:
 
 class StatusBar(Static):
     """One line: title, store, namespace, READ-ONLY (and why, when the
-    credentials made it so), measured clock skew."""
+    credentials made it so), measured clock skew, the zone times are shown in."""
 
     skew_ms: reactive[int | None] = reactive(None)
+    #: ``UTC``, ``Europe/Berlin (+01:00)``: the offset of now, so it is set again on refresh.
+    zone_label: reactive[str] = reactive("UTC")
 
-    def __init__(self, store_label: str, namespace: str, read_only_label: str, **kwargs) -> None:
+    def __init__(
+        self, store_label: str, namespace: str, read_only_label: str, zone_label: str = "UTC", **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.store_label = store_label
         self.namespace = namespace
         self.read_only_label = read_only_label
+        self.set_reactive(StatusBar.zone_label, zone_label)
 
     def render(self) -> Text:
         rest = self._after_label()
@@ -51,6 +56,7 @@ class StatusBar(Static):
             sign = "+" if self.skew_ms >= 0 else "-"
             style = "yellow" if abs(self.skew_ms) >= 1000 else "dim"
             text.append(f"  store clock {sign}{format_duration(abs(self.skew_ms))}", style=style)
+        text.append(f"  tz {self.zone_label}", style="dim")
         return text
 
 

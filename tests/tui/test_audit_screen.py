@@ -13,6 +13,7 @@ from sokka_tui.screens.audit import AuditScreen
 from sokka_tui.screens.confirm import ConfirmModal
 from sokka_tui.screens.prompt import TaskIdModal
 from sokka_tui.screens.task_detail import TaskDetailScreen
+from sokka_tui.timezones import parse_zone
 from stores.audit import Operator
 from stores.base import StoreOptions
 from stores.bulk import BulkItem
@@ -115,6 +116,15 @@ async def test_a_read_only_console_shows_the_trail_and_offers_no_action(audited,
 
 
 def test_audit_screen_snapshot(snap_compare, tmp_path, clock, make_app):
+    assert _audit_snapshot(snap_compare, tmp_path, clock, make_app)
+
+
+def test_audit_screen_in_a_zone_snapshot(snap_compare, tmp_path, clock, make_app):
+    """``--tz Europe/Berlin``: heading ``When``, each time with its offset."""
+    assert _audit_snapshot(snap_compare, tmp_path, clock, make_app, zone=parse_zone("Europe/Berlin"))
+
+
+def _audit_snapshot(snap_compare, tmp_path, clock, make_app, **app_kwargs) -> bool:
     url = f"sqlite://{tmp_path}/console.db"
     seeder = SQLiteStore.open(url, StoreOptions(lease_time_ms=60_000), clock=clock)
     fill(seeder, clock)
@@ -134,7 +144,7 @@ def test_audit_screen_snapshot(snap_compare, tmp_path, clock, make_app):
         await settle(pilot)
 
     try:
-        assert snap_compare(make_app(store), terminal_size=SIZE, run_before=run_before)
+        return snap_compare(make_app(store, **app_kwargs), terminal_size=SIZE, run_before=run_before)
     finally:
         store.close()
         seeder.close()

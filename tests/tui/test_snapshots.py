@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
+from sokka_tui.timezones import parse_zone
 from tests.tui.conftest import SIZE, settle
+
+BERLIN = parse_zone("Europe/Berlin")
 
 
 async def _steady(pilot) -> None:
@@ -66,6 +69,15 @@ def test_task_detail_running_with_countdown(snap):
         await _open(pilot, "emails", "email-002", detail=True)
 
     assert snap(run_before)
+
+
+def test_task_detail_in_a_zone(snap):
+    """``--tz Europe/Berlin``: the header names the zone, every time has its offset."""
+
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002", detail=True)
+
+    assert snap(run_before, zone=BERLIN)
 
 
 def test_group_screen(snap):
@@ -135,6 +147,38 @@ def test_changed_modal(snap, frozen_store):
         await _steady(pilot)
 
     assert snap(run_before)
+
+
+def test_changed_modal_in_a_zone(snap, frozen_store):
+    """The two times with their offsets still fit the dialog side by side."""
+
+    async def run_before(pilot):
+        await _open(pilot, "emails", "email-002")
+        frozen_store.extend_lease("email-002", "worker-b2:5151")
+        await pilot.press("t")
+        await _steady(pilot)
+        await pilot.press("y")
+        await _steady(pilot)
+
+    assert snap(run_before, zone=BERLIN)
+
+
+def test_filter_modal_in_a_zone(snap):
+    """The hint says times are read in the zone; a time set shows in it."""
+
+    async def run_before(pilot):
+        await _open(pilot, "emails")
+        await pilot.press("F")
+        await _steady(pilot)
+        since = pilot.app.screen.query_one("#since", Input)
+        since.value = "2026-11-18 11:30"
+        since.focus()
+        await pilot.press("enter")
+        await _steady(pilot)
+        await pilot.press("F")
+        await _steady(pilot)
+
+    assert snap(run_before, zone=BERLIN)
 
 
 def test_outage_banner(snap, frozen_store):
