@@ -11,6 +11,7 @@ import abc
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Self, TypeVar
 
 import stores.validation as v
@@ -38,11 +39,33 @@ from stores.validation import Cursor
 
 #: Rows sent to a server in one round trip by ``create_tasks``.
 CREATE_BATCH_SIZE = 1_000
+#: The most time one call of a payload search may take on the server, in
+#: seconds: past it the server stops the read and the call raises
+#: ``StoreUnavailable``. The default scan limit takes well under it.
+SEARCH_TIME_LIMIT_S = 2.0
 #: Tries of a conditional write that missed while the rules found nothing wrong
 #: with the task: it changed between the write and the read that diagnosed it.
 WRITE_ATTEMPTS = 3
 
 Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class SearchWindow:
+    """What a backend's ``_search`` read: the rows of the topic's range after the
+    cursor, newest first, at most the scan limit of them (its window).
+
+    ``matches``: the first rows of the window that meet the payload conditions
+    (at most the page's limit), each as ``(position, key, task)``: its place in
+    the window (1 for the first row read), its ``list_key`` as found in the
+    range, the task. ``examined``: the rows in the window; ``last``: the key of
+    its last row (``None`` when empty); ``ended``: the range has no row after
+    the window."""
+
+    matches: list[tuple[int, tuple[int, str], Task]]
+    examined: int
+    last: tuple[int, str] | None
+    ended: bool
 
 
 def list_key(task: Task) -> tuple[int, str]:
@@ -169,12 +192,44 @@ class BaseStore(abc.ABC):
     ) -> Page[Task]:
         """One keyset page of tasks matching ``filters``, newest ``updated_at`` first.
 
-        Raises ``InvalidArgument`` for an unknown filter or a cursor this store did
-        not return, ``StoreUnavailable``."""
+        With a ``data`` filter (payload conditions, ``stores.payload``; a topic
+        is then required) the call is a bounded search: it reads at most the
+        cursor's ``scan_limit`` tasks of the topic's range (default
+        ``DEFAULT_SCAN_LIMIT``; other filters narrow the range), newest first,
+        and returns the matches among them (at most ``limit``), with
+        ``Page.examined``: how many it read. The page may be short or empty
+        while ``cursor`` is not ``None``: call again with it, it goes on after
+        the last task read, until ``cursor`` is ``None`` at the end of the range.
+        A call's time on the server is bounded too (``SEARCH_TIME_LIMIT_S``).
+
+        Raises ``InvalidArgument`` for an unknown filter, a bad payload condition
+        or a cursor this store did not return, ``StoreUnavailable`` (also when a
+        search call overran its time limit)."""
         checked_filters = v.check_filters(filters)
         checked_cursor = v.check_cursor(cursor)
+        if checked_filters.data:
+            return self._search_page(checked_filters, checked_cursor)
         rows = self._list(checked_filters, checked_cursor)
         return Page(rows[: checked_cursor.limit], v.next_cursor(checked_cursor.limit, rows, list_key))
+
+    def _search_page(self, filters: v.TaskFilters, cursor: Cursor) -> Page[Task]:
+        """One call of a payload search: the page, its cursor and ``examined``
+        from the backend's window. The cursor goes on after the last row read,
+        or after the last match when the page filled before the window's end,
+        so no call reads a row another one read."""
+        window = self._search(filters, cursor.after, cursor.limit, cursor.scan_limit)
+        ended = window.ended
+        found = window.matches[: cursor.limit]
+        after: tuple[int, str] | None
+        if len(found) == cursor.limit:
+            examined, after, _ = found[-1]
+            if ended and examined == window.examined:
+                after = None
+        else:
+            examined, after = window.examined, None if ended else window.last
+        next_cursor = None if after is None else {
+            "limit": cursor.limit, "after": list(after), "scan_limit": cursor.scan_limit}
+        return Page([task for _, _, task in found], next_cursor, examined)
 
     def list_leased_tasks(
         self, topic: str | None = None, cursor: Mapping[str, Any] | None = None
@@ -466,6 +521,18 @@ class BaseStore(abc.ABC):
     @abc.abstractmethod
     def _list(self, filters: v.TaskFilters, cursor: v.Cursor) -> list[Task]:
         """Up to ``cursor.limit + 1`` rows after ``cursor.after``, in ``list_key`` order, descending."""
+
+    @abc.abstractmethod
+    def _search(
+        self, filters: v.TaskFilters, after: tuple[int, str] | None, limit: int, scan_limit: int
+    ) -> SearchWindow:
+        """The window of a payload search: up to ``scan_limit`` rows of the range of
+        ``filters`` (``data`` aside) after ``after``, in ``list_key`` order,
+        descending; the first ``limit`` of them meeting ``filters.data``. Read in
+        at most ``SEARCH_TIME_LIMIT_S`` (or the store's timeout, if shorter) of
+        the server's time, holding no lock. ``ended`` may be False with fewer
+        than ``scan_limit`` rows read (Redis stops at the time limit or once
+        ``limit`` rows matched)."""
 
     @abc.abstractmethod
     def _list_leased(self, topic: str | None, cursor: v.Cursor) -> list[Task]:

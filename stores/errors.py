@@ -138,3 +138,11 @@ def unavailable(what: str, cause: BaseException, *secrets: str | None) -> StoreU
     error = StoreUnavailable(redact(f"{what}: {detail}", *secrets))
     error.__cause__ = cause
     return error
+
+
+def search_overran(limit_s: float) -> StoreUnavailable:
+    """The error of a payload search call stopped by its time limit on the server."""
+    return StoreUnavailable(
+        f"The payload search read for more than {limit_s:g} s in one call and was stopped; "
+        "narrow it (a status, a time range) or search with a smaller scan_limit."
+    )

@@ -47,10 +47,16 @@ class Task:
 @dataclass(frozen=True)
 class Page(Generic[Row]):
     """One page of a keyset-paginated listing (tasks, or audit records); ``cursor``
-    is ``None`` on the last page."""
+    is ``None`` on the last page.
+
+    ``examined`` is set by a payload search (``list_tasks`` with a ``data``
+    filter) only: how many tasks of the topic's range the call read to find
+    ``data``. Such a page may be short, even empty, with a ``cursor``: the
+    search is not finished until ``cursor`` is ``None``."""
 
     data: list[Row]
     cursor: Mapping[str, Any] | None
+    examined: int | None = None
 
 
 @dataclass(frozen=True)

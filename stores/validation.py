@@ -18,6 +18,7 @@ from typing import Any, TypeGuard, TypeVar
 from stores.constants import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from stores.errors import InvalidArgument, InvalidTask
 from stores.model import Task, TaskStatus
+from stores.payload import Condition, check_conditions
 
 NAMESPACE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 #: The largest time or duration accepted, in ms (about 3,000 years): keeps every
@@ -349,6 +350,9 @@ class TaskFilters:
     #: exactly this (``stores.failures.error_key``);
     #: given, the status is ``failed`` and a topic is required.
     error_key: str | None = None
+    #: Payload conditions (``stores.payload``), ANDed; given, a topic is required
+    #: and the listing is a bounded search (``BaseStore.list_tasks``).
+    data: tuple[Condition, ...] = ()
 
 
 _FILTER_KEYS = frozenset(TaskFilters.__dataclass_fields__)
@@ -383,15 +387,29 @@ def check_filters(filters: object) -> TaskFilters:
         if status not in (None, TaskStatus.FAILED):
             raise InvalidArgument("The error_key filter lists failed tasks only.")
         status = TaskStatus.FAILED
-    return TaskFilters(topic, sub_topic, status, filters.get("from_ms"), filters.get("to_ms"), error_key)
+    data: tuple[Condition, ...] = ()
+    if filters.get("data") is not None:
+        data = check_conditions(filters["data"])
+        if topic is None:
+            raise InvalidArgument("The data filter needs a topic: a payload search reads one topic's tasks.")
+        if error_key is not None:
+            raise InvalidArgument("The data filter cannot be combined with error_key.")
+    return TaskFilters(topic, sub_topic, status, filters.get("from_ms"), filters.get("to_ms"), error_key, data)
+
+
+#: Tasks a payload search reads per call when its cursor does not say.
+DEFAULT_SCAN_LIMIT = 20_000
+MAX_SCAN_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A checked page request: the size, and the sort key of the last row seen."""
+    """A checked page request: the size, the sort key of the last row seen, and
+    (a payload search only) how many tasks one call may read."""
 
     limit: int
     after: tuple[int, str] | None
+    scan_limit: int = DEFAULT_SCAN_LIMIT
 
 
 def check_cursor(cursor: object) -> Cursor:
@@ -400,7 +418,7 @@ def check_cursor(cursor: object) -> Cursor:
         return Cursor(DEFAULT_PAGE_LIMIT, None)
     if not isinstance(cursor, Mapping):
         raise InvalidArgument("cursor must be a mapping such as {'limit': 100}.")
-    unknown = sorted(str(key) for key in cursor if key not in ("limit", "after"))
+    unknown = sorted(str(key) for key in cursor if key not in ("limit", "after", "scan_limit"))
     if unknown:
         raise InvalidArgument(f"Unknown cursor key(s): {', '.join(unknown)}.")
     limit = cursor.get("limit", DEFAULT_PAGE_LIMIT)
@@ -418,7 +436,10 @@ def check_cursor(cursor: object) -> Cursor:
         ):
             raise InvalidArgument("cursor is not one this store returned.")
         after = (after[0], after[1])
-    return Cursor(limit, after)
+    scan_limit = cursor.get("scan_limit", DEFAULT_SCAN_LIMIT)
+    if not (_is_int(scan_limit) and 1 <= scan_limit <= MAX_SCAN_LIMIT):
+        raise InvalidArgument(f"cursor scan_limit must be a whole number from 1 to {MAX_SCAN_LIMIT}.")
+    return Cursor(limit, after, scan_limit)
 
 
 Row = TypeVar("Row")

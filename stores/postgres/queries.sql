@@ -389,3 +389,42 @@ FROM (SELECT %(audit)s::json AS c) AS ctx,
               %(record_ver)s::bigint, %(record_ver)s::bigint, %(new_id)s::text),
              ('create', %(new_id)s::text, NULL, 'starting', NULL, 1, %(original)s::text))
          AS r (action, task_id, status_before, status_after, ver_before, ver_after, detail);
+
+-- name: search_tasks
+-- One call of a payload search (BaseStore._search_page): the window (the
+-- list_tasks query of the topic's range, its %(limit)s the scan limit)
+-- numbered newest first; its size and last key (the s row, none when it is
+-- empty); and its first %(matches)s rows meeting the payload conditions
+-- (predicate), after the s row's columns. Run in a read-only transaction
+-- with its own statement_timeout (search_begin); no row is locked.
+WITH w AS MATERIALIZED (
+    SELECT r.*, row_number() OVER (ORDER BY r.updated_at DESC, r.task_id DESC) AS n
+    FROM ({window}) AS r
+),
+s AS (SELECT n, updated_at, task_id FROM w ORDER BY n DESC LIMIT 1),
+m AS (SELECT * FROM w WHERE {predicate} ORDER BY n LIMIT %(matches)s)
+SELECT s.n, s.updated_at, s.task_id, m.* FROM s LEFT JOIN m ON true ORDER BY m.n;
+
+-- name: search_begin
+-- The first statement of a search's transaction: read-only, and a time limit
+-- (ms, as text) for this transaction only.
+SELECT set_config('transaction_read_only', 'on', true),
+       set_config('statement_timeout', %(timeout_ms)s, true);
+
+-- name: payload_text
+-- Not a query: the text form of a payload field (field: a chain of ->
+-- with each key a text parameter, so a key never indexes an array), as
+-- stores/payload.py's text_form: a string's text, a number's JSON text as
+-- stored (data is json, not jsonb: its text is kept), true or false; NULL
+-- for null, an object, an array, a missing field.
+CASE WHEN json_typeof({field}) IN ('string', 'number', 'boolean') THEN {field} #>> '{{}}' END
+
+-- name: payload_equals
+-- Not a query: a payload condition with '='.
+{text} = {value}
+
+-- name: payload_contains
+-- Not a query: a payload condition with '~', a case-sensitive substring
+-- (strpos: no LIKE pattern, so percent signs and underscores in the value
+-- are plain characters).
+strpos({text}, {value}) > 0

@@ -25,7 +25,7 @@ from psycopg.rows import TupleRow
 from psycopg.types.string import TextLoader
 
 from stores.audit import AuditEntry
-from stores.base import CREATE_BATCH_SIZE, BaseStore
+from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import (
@@ -33,6 +33,7 @@ from stores.errors import (
     TaskAlreadyExists,
     TaskStoreError,
     refused_write,
+    search_overran,
     unavailable,
 )
 from stores.failures import rerun_of
@@ -67,6 +68,10 @@ _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 #: as PostgreSQL array text: psycopg dumps a str several times faster than a
 #: list, whose element type it must inspect on every call.
 _FROM_STATUSES = {target: "{" + ",".join(sources) + "}" for target, sources in ALLOWED_SOURCES.items()}
+#: The queries and fragments formatted per call (a WHERE clause, a payload condition).
+_TEMPLATES = frozenset({
+    "list_tasks", "list_tasks_by_status", "search_tasks", "payload_text", "payload_equals", "payload_contains",
+})
 #: The ``what`` of ``_connection`` for writes: a permission error there is ``ReadOnlyStore``.
 _WRITES = frozenset({"insert", "write", "bulk write"})
 #: The count columns of topic_stats, in the order the topics query returns them.
@@ -200,7 +205,7 @@ class PostgresStore(BaseStore):
                 .replace("{now}", _NOW)
                 .replace("{audit_columns}", AUDIT_COLUMNS)
             )
-            if name in ("list_tasks", "list_tasks_by_status"):
+            if name in _TEMPLATES:
                 templates[name] = text  # formatted per call with its WHERE clause
                 continue
             # Rendered once: a Composed is turned into bytes again on every
@@ -370,8 +375,16 @@ class PostgresStore(BaseStore):
         return [task_from_row(row) for row in rows]
 
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        query, params = self._list_query(filters, cursor.after, cursor.limit + 1)
+        return [task_from_row(row) for row in self._fetch("listing", query, params)]
+
+    def _list_query(
+        self, filters: TaskFilters, after: tuple[int, str] | None, limit: int
+    ) -> tuple[sql.Composed, dict[str, Any]]:
+        """The listing of ``filters`` (``data`` aside): up to ``limit`` rows after
+        ``after``, newest first; the query and its parameters."""
         where: list[sql.Composable] = []
-        params: dict[str, Any] = {"limit": cursor.limit + 1}
+        params: dict[str, Any] = {"limit": limit}
         for column in ("topic", "sub_topic", "status"):
             value = getattr(filters, column)
             if value is not None:
@@ -386,9 +399,9 @@ class PostgresStore(BaseStore):
         if filters.error_key is not None:
             where.append(self._queries["error_key_matches"])
             params["error_key"] = filters.error_key
-        if cursor.after is not None:
+        if after is not None:
             where.append(sql.SQL("(updated_at, task_id) < (%(after_at)s, %(after_id)s)"))
-            params["after_at"], params["after_id"] = cursor.after
+            params["after_at"], params["after_id"] = after
         schema = sql.Identifier(self.namespace)
         page = self._templates["list_tasks"].rstrip(";")
         if filters.topic is not None and filters.status is None:
@@ -398,12 +411,48 @@ class PostgresStore(BaseStore):
                     [*where, sql.SQL("status = {}").format(sql.Literal(status))]))
                 for status in map(str, TASK_STATUSES)
             ]
-            query = sql.SQL(self._templates["list_tasks_by_status"]).format(
+            query = sql.SQL(self._templates["list_tasks_by_status"].rstrip().rstrip(";")).format(
                 branches=sql.SQL("\nUNION ALL\n").join(branches))
         else:
             query = sql.SQL(page).format(
                 schema=schema, where=sql.SQL(" AND ").join(where) if where else sql.SQL("true"))
-        return [task_from_row(row) for row in self._fetch("listing", query, params)]
+        return query, params
+
+    def _search(
+        self, filters: TaskFilters, after: tuple[int, str] | None, limit: int, scan_limit: int
+    ) -> SearchWindow:
+        window, params = self._list_query(filters, after, scan_limit)
+        predicates = []
+        for i, condition in enumerate(filters.data):
+            # Every key and the value are parameters: only their names are in the text.
+            field: sql.Composable = sql.SQL("data")
+            for j, key in enumerate(condition.path):
+                field = sql.SQL("({} -> {}::text)").format(field, sql.Placeholder(f"c{i}k{j}"))
+                params[f"c{i}k{j}"] = key
+            text = sql.SQL(self._templates["payload_text"].strip()).format(field=field)
+            fragment = self._templates["payload_equals" if condition.op == "=" else "payload_contains"]
+            predicates.append(sql.SQL("({})").format(
+                sql.SQL(fragment.strip()).format(text=text, value=sql.Placeholder(f"c{i}v"))))
+            params[f"c{i}v"] = condition.value
+        params["matches"] = limit
+        query = sql.SQL(self._templates["search_tasks"].rstrip().rstrip(";")).format(
+            window=window, predicate=sql.SQL(" AND ").join(predicates))
+        limit_s = min(SEARCH_TIME_LIMIT_S, self.options.timeout * 0.8)
+        try:
+            with self._connection("search") as conn, conn.transaction():
+                conn.execute(self._queries["search_begin"], {"timeout_ms": str(max(1, int(limit_s * 1000)))})
+                rows = conn.execute(query, params).fetchall()
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+                raise search_overran(limit_s) from exc.__cause__
+            raise
+        if not rows:
+            return SearchWindow([], 0, None, True)
+        examined, last_at, last_id = rows[0][:3]
+        matches = [
+            (row[-1], (row[3 + 14], row[3]), task_from_row(row[3:-1])) for row in rows if row[3] is not None
+        ]
+        return SearchWindow(matches, examined, (last_at, last_id), examined < scan_limit)
 
     def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
         after_at, after_id = cursor.after or (-1, "")

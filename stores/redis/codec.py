@@ -26,6 +26,8 @@ META_LEASE = META_FIELDS.index("lease_expires_at")
 META_UPDATED = META_FIELDS.index("updated_at")
 META_ERROR = META_FIELDS.index("error")
 META_SUB_TOPIC = META_FIELDS.index("sub_topic")
+#: The position of ``data`` in the ``static`` array (``static_json``).
+STATIC_DATA = 3
 #: A ``static`` for a task known only by its ``meta``: the checks of
 #: ``stores.rules`` read no static field.
 _NO_STATIC = '["",null,null,null]'

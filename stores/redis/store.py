@@ -29,7 +29,7 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 from redis.cluster import RedisCluster
@@ -37,7 +37,7 @@ from redis.exceptions import NoPermissionError, RedisError, ResponseError
 from redis.typing import EncodableT
 
 from stores.audit import AuditEntry, audit_key
-from stores.base import CREATE_BATCH_SIZE, BaseStore
+from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
@@ -53,12 +53,14 @@ from stores.model import (
     TopicStats,
 )
 from stores.options import StoreOptions
+from stores.payload import matches
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
     META_ERROR,
     META_LEASE,
     META_UPDATED,
+    STATIC_DATA,
     Stored,
     meta_sub_topic,
     record_ver_arg,
@@ -378,44 +380,111 @@ class RedisStore(BaseStore):
         topics = [filters.topic] if filters.topic is not None else None
         return self._page(topics, indexes, "desc", upper, lower, cursor.limit + 1)
 
-    def _list_failure_group(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
-        """``list_tasks`` with the ``error_key`` filter (a topic's failed tasks): the
-        topic's failed index walked newest first, ``_GROUP_WALK`` members a round
-        trip, each task's error read and compared exactly, until a page is full.
-        A failed task never changes, so its place in the index is stable."""
-        assert filters.topic is not None and filters.error_key is not None  # validation requires them
-        topic = filters.topic
-        (index,) = list_indexes(str(TaskStatus.FAILED), filters.sub_topic, _STATUSES)
-        key = self._scripts.prefix(topic) + index
+    @staticmethod
+    def _range(filters: TaskFilters, after: tuple[int, str] | None) -> tuple[str, str]:
+        """The ZREVRANGEBYLEX bounds (upper, lower) of ``filters``' time range after ``after``."""
         uppers = []
-        if cursor.after is not None:
-            uppers.append("(" + lex(*cursor.after))
+        if after is not None:
+            uppers.append("(" + lex(*after))
         if filters.to_ms is not None:
             uppers.append("(" + lex_time(filters.to_ms + 1))
         upper = min(uppers, key=lambda bound: bound[1:]) if uppers else "+"
         lower = "[" + lex_time(filters.from_ms) if filters.from_ms is not None else "-"
+        return upper, lower
+
+    def _walk(
+        self, topic: str, indexes: list[str], upper: str, lower: str, budget: int | None = None
+    ) -> Iterator[tuple[list[str], bool]]:
+        """The members of ``indexes`` of ``topic`` from ``upper`` down to ``lower``,
+        merged, newest first, in batches of at most ``_GROUP_WALK`` (one round
+        trip each: a pipeline of one range read per index, all in the topic's
+        slot), ``budget`` members in all (no bound when ``None``), each batch
+        with whether it ends the range. Members are read as they are then: a
+        task that moves while the walk goes on may be met twice or missed, as
+        in a scroll."""
+        keys = [self._scripts.prefix(topic) + index for index in indexes]
+        while budget is None or budget > 0:
+            count = _GROUP_WALK if budget is None else min(_GROUP_WALK, budget)
+            pipe = self._client.pipeline(transaction=False)
+            for key in keys:
+                pipe.zrevrangebylex(key, upper, lower, start=0, num=count)
+            parts = [texts(part) for part in pipe.execute()]
+            members = parts[0] if len(parts) == 1 else sorted((m for part in parts for m in part), reverse=True)
+            batch = members[:count]
+            if batch:
+                yield batch, len(members) < count
+            if len(members) < count:
+                return
+            if budget is not None:
+                budget -= count
+            upper = "(" + batch[-1]
+
+    def _hmget(self, key: str, fields: list[str]) -> list[str | None]:
+        """``HMGET`` as text, ``None`` where a field is missing; no call for no fields."""
+        return [text_or_none(value) for value in self._client.hmget(key, fields)] if fields else []
+
+    def _list_failure_group(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        """``list_tasks`` with the ``error_key`` filter (a topic's failed tasks): the
+        topic's failed index walked newest first (``_walk``), each task's error
+        read and compared exactly, until a page is full. A failed task never
+        changes, so its place in the index is stable."""
+        assert filters.topic is not None and filters.error_key is not None  # validation requires them
+        topic = filters.topic
+        indexes = list_indexes(str(TaskStatus.FAILED), filters.sub_topic, _STATUSES)
         wanted = cursor.limit + 1
         found: list[tuple[str, str]] = []  # (task_id, meta)
-        while len(found) < wanted:
-            members = texts(self._client.zrevrangebylex(key, upper, lower, start=0, num=_GROUP_WALK))
-            if not members:
+        for members, _ in self._walk(topic, indexes, *self._range(filters, cursor.after)):
+            ids = [member[16:] for member in members]
+            for task_id, meta in zip(ids, self._hmget(self._keys.meta(topic), ids), strict=True):
+                if meta is not None and error_key(json.loads(meta)[META_ERROR]) == filters.error_key:
+                    found.append((task_id, meta))
+            if len(found) >= wanted:
                 break
-            pipe = self._client.pipeline(transaction=False)
-            for member in members:
-                pipe.hget(self._keys.meta(topic), member[16:])
-            for member, meta in zip(members, pipe.execute(), strict=True):
-                if meta and error_key(json.loads(meta)[META_ERROR]) == filters.error_key:
-                    found.append((member[16:], meta))
-            upper = "(" + members[-1]
         found = found[:wanted]
-        pipe = self._client.pipeline(transaction=False)
-        for task_id, _ in found:
-            pipe.hget(self._keys.static(topic), task_id)
-        statics = pipe.execute() if found else []
+        statics = self._hmget(self._keys.static(topic), [task_id for task_id, _ in found])
         return self._remember([
             task_from(task_id, topic, meta, static)
             for (task_id, meta), static in zip(found, statics, strict=True) if static
         ])
+
+    @_guarded("search tasks")
+    def _search(
+        self, filters: TaskFilters, after: tuple[int, str] | None, limit: int, scan_limit: int
+    ) -> SearchWindow:
+        """The client walks the topic's range (``_walk``: bounded batches, no
+        script holding the server) and reads each task's fixed fields with one
+        HMGET a batch, matching ``data`` with ``stores.payload.matches``; it stops
+        at ``scan_limit`` rows, at ``limit`` matches, or when the call has taken
+        ``SEARCH_TIME_LIMIT_S`` (the rows read so far are the window)."""
+        assert filters.topic is not None  # validation requires it
+        topic = filters.topic
+        indexes = list_indexes(filters.status, filters.sub_topic, _STATUSES)
+        deadline = time.monotonic() + min(SEARCH_TIME_LIMIT_S, self.options.timeout)
+        found: list[tuple[int, tuple[int, str], str, str]] = []  # (position, key, task_id, static)
+        examined, last, ended = 0, None, True
+        for members, final in self._walk(topic, indexes, *self._range(filters, after), scan_limit):
+            ids = [member[16:] for member in members]
+            read = 0
+            for member, task_id, static in zip(
+                members, ids, self._hmget(self._keys.static(topic), ids), strict=True
+            ):
+                read += 1
+                last = (int(member[:15]), task_id)
+                if static is not None and matches(json.loads(static)[STATIC_DATA], filters.data):
+                    found.append((examined + read, last, task_id, static))
+                    if len(found) >= limit:
+                        break
+            examined += read
+            ended = final and read == len(members)
+            if len(found) >= limit or time.monotonic() > deadline:
+                break
+        metas = self._hmget(self._keys.meta(topic), [task_id for _, _, task_id, _ in found])
+        window = [
+            (position, key, task_from(task_id, topic, meta, static))
+            for (position, key, task_id, static), meta in zip(found, metas, strict=True) if meta is not None
+        ]
+        self._remember([task for _, _, task in window])
+        return SearchWindow(window, examined, last, ended)
 
     @_guarded("list leased tasks")
     def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:

@@ -286,3 +286,39 @@ LIMIT :limit;
 -- The list_tasks condition of the error_key filter: the error's key is
 -- exactly :error_key (as failure_groups computes it).
 sokka_error_key(error) = :error_key
+
+-- name: search_tasks
+-- One call of a payload search (BaseStore._search_page): the window (the
+-- list_tasks query of the topic's range, its :limit the scan limit) numbered
+-- newest first; its size and last key (the s row, none when it is empty); and
+-- its first :matches rows meeting the predicate (the payload conditions), after
+-- the s row's columns. The store puts in the window and the predicate.
+WITH w AS MATERIALIZED (
+    SELECT r.*, row_number() OVER (ORDER BY r.updated_at DESC, r.task_id DESC) AS n
+    FROM ({window}) AS r
+),
+s AS (SELECT n, updated_at, task_id FROM w ORDER BY n DESC LIMIT 1),
+m AS (SELECT * FROM w WHERE {predicate} ORDER BY n LIMIT :matches)
+SELECT s.n, s.updated_at, s.task_id, m.* FROM s LEFT JOIN m ON 1 ORDER BY m.n;
+
+-- name: payload_text
+-- Not a query: the text form of the payload field at the JSON path (a
+-- parameter, put in for the word path in braces), as stores/payload.py's text_form: a string's text, a number's
+-- JSON text as stored (->), true or false; NULL for null, an object, an
+-- array, a missing field (object keys only: $."0" never indexes an array).
+CASE json_type(data, {path})
+    WHEN 'text' THEN data ->> {path}
+    WHEN 'integer' THEN data -> {path}
+    WHEN 'real' THEN data -> {path}
+    WHEN 'true' THEN 'true'
+    WHEN 'false' THEN 'false'
+END
+
+-- name: payload_equals
+-- Not a query: a payload condition with '=' (text: payload_text).
+{text} = {value}
+
+-- name: payload_contains
+-- Not a query: a payload condition with '~', a case-sensitive substring
+-- (instr: no LIKE pattern, so '%' and '_' in the value are plain characters).
+instr({text}, {value}) > 0

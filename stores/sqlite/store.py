@@ -35,10 +35,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from stores.audit import AuditEntry, audit_detail
-from stores.base import CREATE_BATCH_SIZE, BaseStore
+from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
-from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, unavailable
+from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, search_overran, unavailable
 from stores.failures import error_key, rerun_of
 from stores.identity import new_identity, parse_identity
 from stores.model import (
@@ -327,8 +327,21 @@ class SQLiteStore(BaseStore):
         return [task_from_row(row) for row in self._query("group_tasks", (task_group_id,))]
 
     def _list(self, filters: TaskFilters, cursor: Cursor) -> list[Task]:
+        sql, params = self._list_sql(filters, cursor.after, cursor.limit + 1)
+        with self._lock:
+            try:
+                rows = self._when_free(lambda: self._conn.execute(sql, params).fetchall())
+            except sqlite3.Error as exc:
+                raise unavailable("SQLite query failed", exc) from exc
+        return [task_from_row(row) for row in rows]
+
+    def _list_sql(
+        self, filters: TaskFilters, after: tuple[int, str] | None, limit: int
+    ) -> tuple[str, dict[str, object]]:
+        """The listing of ``filters`` (``data`` aside): up to ``limit`` rows after
+        ``after``, newest first; its text and parameters."""
         where: list[str] = []
-        params: dict[str, object] = {"limit": cursor.limit + 1}
+        params: dict[str, object] = {"limit": limit}
         for column, value in (("topic", filters.topic), ("sub_topic", filters.sub_topic)):
             if value is not None:
                 where.append(f"{column} = :{column}")
@@ -342,9 +355,9 @@ class SQLiteStore(BaseStore):
         if filters.error_key is not None:
             where.append(self._sql["error_key_matches"])
             params["error_key"] = filters.error_key
-        if cursor.after is not None:
+        if after is not None:
             where.append("(updated_at, task_id) < (:after_at, :after_id)")
-            params["after_at"], params["after_id"] = cursor.after
+            params["after_at"], params["after_id"] = after
         index = f"{self.namespace}_tasks_{'topic_status' if filters.topic is not None else 'status'}_updated"
         if filters.status is not None:
             params["status"] = str(filters.status)
@@ -357,12 +370,45 @@ class SQLiteStore(BaseStore):
                 for status in TASK_STATUSES
             )
             sql = self._sql["list_tasks_merged"].replace("{ranges}", ranges)
+        return sql, params
+
+    def _search(
+        self, filters: TaskFilters, after: tuple[int, str] | None, limit: int, scan_limit: int
+    ) -> SearchWindow:
+        window, params = self._list_sql(filters, after, scan_limit)
+        predicates = []
+        for i, condition in enumerate(filters.data):
+            # Parameter names only: the path and the value are parameters.
+            text = self._sql["payload_text"].strip().replace("{path}", f":path{i}")
+            fragment = self._sql["payload_equals" if condition.op == "=" else "payload_contains"]
+            predicates.append("(" + fragment.strip().replace("{text}", text).replace("{value}", f":value{i}") + ")")
+            params[f"path{i}"] = condition.sqlite_path()
+            params[f"value{i}"] = condition.value
+        params["matches"] = limit
+        sql = self._sql["search_tasks"].replace("{window}", window.rstrip().rstrip(";")).replace(
+            "{predicate}", " AND ".join(predicates))
+        deadline = time.monotonic() + min(SEARCH_TIME_LIMIT_S, self.options.timeout)
         with self._lock:
+            # A deadline on the statement itself: SQLite calls the handler every
+            # 10,000 virtual machine steps and stops the read when it says so.
+            self._conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
             try:
                 rows = self._when_free(lambda: self._conn.execute(sql, params).fetchall())
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    raise search_overran(SEARCH_TIME_LIMIT_S) from exc
+                raise unavailable("SQLite search failed", exc) from exc
             except sqlite3.Error as exc:
-                raise unavailable("SQLite query failed", exc) from exc
-        return [task_from_row(row) for row in rows]
+                raise unavailable("SQLite search failed", exc) from exc
+            finally:
+                self._conn.set_progress_handler(None, 0)
+        if not rows:
+            return SearchWindow([], 0, None, True)
+        examined, last_at, last_id = rows[0][:3]
+        matches = [
+            (row[-1], (row[3 + 14], row[3]), task_from_row(row[3:-1])) for row in rows if row[3] is not None
+        ]
+        return SearchWindow(matches, examined, (last_at, last_id), examined < scan_limit)
 
     def _list_leased(self, topic: str | None, cursor: Cursor) -> list[Task]:
         after = cursor.after or (-1, "")
