@@ -34,6 +34,8 @@ from sokka_tui.ops.output import JSON, JSONL, TABLE, Output
 from sokka_tui.proctitle import hide_secrets_from_process_title
 from sokka_tui.render import clean
 from stores.errors import redact
+from stores.payload import Condition, parse_condition
+from stores.validation import DEFAULT_SCAN_LIMIT
 
 PROG = "sokka"
 ENV_DEBUG = "SOKKA_DEBUG"
@@ -52,6 +54,13 @@ def _moment(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _condition(text: str) -> Condition:
+    try:
+        return parse_condition(text)
+    except stores.InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -108,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="updated at or after: a duration ago (2h) or a time (2026-11-29 08:00, read in the --tz zone; "
                    "ISO 8601 with an offset)")
     p.add_argument("--until", type=_moment, metavar="TIME", help="updated at or before (same forms)")
+    p.add_argument("--where", type=_condition, action="append", metavar="EXPR",
+                   help="a payload condition, data.PATH=VALUE (equal) or data.PATH~VALUE (contains), "
+                   "e.g. data.customer_id=42; repeat to AND them. Reads the topic's whole range, "
+                   f"{DEFAULT_SCAN_LIMIT:,} tasks a call")
     p.add_argument("--limit", type=arguments.positive("--limit", 10**9), metavar="N",
                    help="at most N tasks (default: all)")
     p = command("task", "one task, every field", reads.task)

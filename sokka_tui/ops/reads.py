@@ -78,6 +78,10 @@ def tasks(store: Store, args: argparse.Namespace, out: Output) -> int:
             filters["from_ms"] = parse_when(args.since, now, args.zone)
         if args.until is not None:
             filters["to_ms"] = parse_when(args.until, now, args.zone)
+    if args.where:
+        # A bounded search per call (stores.payload): pages may be empty until
+        # the range's end; scroll goes on while there is a cursor.
+        filters["data"] = list(args.where)
     listing = scroll(lambda cursor: store.list_tasks(filters, cursor), _page(args.limit))
     out.tasks(_limited(_of_a_topic(listing, store, args.topic), args.limit), topic_column=False)
     return 0

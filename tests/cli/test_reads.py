@@ -237,3 +237,35 @@ def test_audit_shows_a_snooze_as_the_console_does(sokka, store):
     table = sokka("audit")
     assert "for 30s" in table.lines[1] and "30000" not in table.out
     assert json.loads(sokka("audit", "--json").out)[0]["detail"] == "30000"
+
+
+def test_tasks_where_searches_the_payload(sokka, store):
+    store.create_tasks([
+        {"task_id": f"t{i}", "topic": "orders", "data": {"customer_id": i % 3, "user": {"email": f"u{i}@example.com"}}}
+        for i in range(9)
+    ])
+    store.create_task({"task_id": "s", "topic": "orders", "data": {"customer_id": "1"}})
+    lines = sokka("tasks", "orders", "--where", "data.customer_id=1", "--jsonl").lines
+    assert sorted(json.loads(line)["task_id"] for line in lines) == ["s", "t1", "t4", "t7"]
+    both = json.loads(sokka("tasks", "orders", "--where", "data.customer_id=1", "--where",
+                            "data.user.email~u4@", "--json").out)
+    assert [t["task_id"] for t in both] == ["t4"]
+    running = store.reserve_task("orders", "w")
+    mine = json.loads(sokka("tasks", "orders", "--status", "running", "--where",
+                            f"data.customer_id={running.data['customer_id']}", "--json").out)
+    assert [t["task_id"] for t in mine] == [running.task_id]
+    table = sokka("tasks", "orders", "--where", "data.user.email~u8@")
+    assert table.code == 0 and len(table.lines) == 2 and "t8" in table.lines[1]
+    assert json.loads(sokka("tasks", "orders", "--where", "data.nope=1", "--json").out) == []
+    assert sokka("tasks", "nothing-here", "--where", "data.a=1", "--json").code == 1  # no such topic
+    assert len(sokka("tasks", "orders", "--where", "data.customer_id~", "--limit", "2", "--jsonl").lines) == 2
+
+
+@pytest.mark.parametrize("bad", ["customer_id=42", "data.a[0]=1", "data.a", "data.=1", "data.a b=1"])
+def test_tasks_where_refuses_a_bad_expression_in_one_line(sokka, capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        sokka("tasks", "orders", "--where", bad)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert "--where" in captured.err and "data.customer_id=42" in captured.err
