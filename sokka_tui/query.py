@@ -4,13 +4,16 @@ leases one owner holds."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from sokka_tui.durations import DurationError, parse_duration
 from sokka_tui.render import absolute, clean, truncate
 from sokka_tui.timezones import UTC, Zone
-from stores import TaskStatus
+from stores import InvalidArgument, TaskStatus
 from stores.failures import error_key
+from stores.payload import MAX_CONDITIONS, Condition, parse_condition
+from stores.payload import matches as payload_matches
 
 #: The stuck classes, each a filter one key away.
 STUCK_STARTING = "starting-too-long"
@@ -41,22 +44,34 @@ class TaskQuery:
     owner: str | None = None
     #: One failures group: failed tasks whose error key (``stores.failures.error_key``) is exactly this.
     error_key: str | None = None
+    #: Payload conditions (``stores.payload``), ANDed: the list is then a search
+    #: of the topic's range, streamed call by call (``screens/tasks.py``).
+    data: tuple[Condition, ...] = ()
 
     def filters(self) -> dict:
         """The ``list_tasks`` filters of this query."""
         names = ("topic", "status", "sub_topic", "from_ms", "to_ms", "error_key")
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        filters = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        if self.data:
+            filters["data"] = [condition.to_filter() for condition in self.data]
+        return filters
 
     @property
     def filtered(self) -> bool:
-        return any(
+        return bool(self.data) or any(
             v is not None
             for v in (self.status, self.sub_topic, self.from_ms, self.to_ms, self.text, self.stuck, self.error_key)
         )
 
+    @property
+    def searches(self) -> bool:
+        """A payload search of a topic's range (not a group, an owner's leases or an id)."""
+        return bool(self.data) and self.topic is not None and self.group is None and self.owner is None
+
     def cleared(self) -> TaskQuery:
         return replace(
-            self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None, stuck=None, error_key=None
+            self, status=None, sub_topic=None, from_ms=None, to_ms=None, text=None, stuck=None, error_key=None,
+            data=(),
         )
 
     def matches(self, task) -> bool:
@@ -67,6 +82,8 @@ class TaskQuery:
         if self.from_ms is not None and task.updated_at < self.from_ms:
             return False
         if self.error_key is not None and (task.status != TaskStatus.FAILED or error_key(task.error) != self.error_key):
+            return False
+        if self.data and not payload_matches(task.data, self.data):
             return False
         return self.to_ms is None or task.updated_at <= self.to_ms
 
@@ -90,6 +107,7 @@ class TaskQuery:
             parts.append(f"updated until {absolute(self.to_ms, zone)}")
         if self.text is not None:
             parts.append(f"id or group = {clean(self.text)!r}")
+        parts.extend(truncate(clean(condition.to_text()), 60) for condition in self.data)
         if self.stuck is not None:
             parts.append(f"stuck: {STUCK_LABELS[self.stuck]}")
         return ", ".join(parts) if parts else "no filter"
@@ -117,7 +135,35 @@ def parse_moment(text: str, now_ms: int, zone: Zone = UTC) -> int | None:
 
 #: The shortest start of a status word the filter line takes for it (``run``).
 STATUS_PREFIX = 3
-TYPED_HINT = "status (run, fail…), sub:NAME, or a task/group id · enter keeps · esc clears · ctrl+f: time ranges"
+TYPED_HINT = (
+    "status (run, fail…), sub:NAME, data.PATH=VALUE or data.PATH~TEXT, a task/group id"
+    " · enter keeps · esc clears · ctrl+f: time ranges"
+)
+#: The filter line's words: a payload word whose value is in double quotes
+#: (``data.name="Ann Lee"``) is one word, spaces and all; other words end at a space.
+_WORDS = re.compile(r'(?:data\.[^\s=~]*[=~]"[^"]*"(?=\s|$))|\S+')
+
+
+def payload_word(word: str) -> Condition:
+    """A ``data.PATH=VALUE`` / ``data.PATH~VALUE`` word of the filter line (its
+    value in double quotes when it holds spaces). Raises ``ValueError`` with
+    the store's one-sentence reason."""
+    split = min((i for i in (word.find("="), word.find("~")) if i >= 0), default=-1)
+    if split >= 0 and len(word) - split >= 3 and word[split + 1] == '"' and word.endswith('"'):
+        word = word[: split + 1] + word[split + 2 : -1]
+    try:
+        return parse_condition(word)
+    except InvalidArgument as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _payload_text(condition: Condition) -> str:
+    """A condition as the filter line shows it (quoted when its value has a space
+    or starts with a quote, so ``payload_word`` gives it back)."""
+    text = condition.to_text()
+    if any(char.isspace() for char in condition.value) or condition.value.startswith('"'):
+        text = text[: len(text) - len(condition.value)] + '"' + condition.value + '"'
+    return text
 
 
 def _status_word(word: str) -> TaskStatus | None:
@@ -138,8 +184,14 @@ def typed_query(text: str, query: TaskQuery) -> TaskQuery:
     status: TaskStatus | None = None
     sub_topic: str | None = None
     ident: str | None = None
-    for word in text.split():
+    data: list[Condition] = []
+    for word in _WORDS.findall(text):
         lowered = word.casefold()
+        if word.startswith("data."):
+            condition = payload_word(word)
+            if condition not in data:
+                data.append(condition)
+            continue
         if lowered.startswith("sub:"):
             if not word[4:]:
                 raise ValueError("sub: needs a sub-topic name, as in sub:emails.")
@@ -159,7 +211,11 @@ def typed_query(text: str, query: TaskQuery) -> TaskQuery:
         if ident is not None and ident != wanted:
             raise ValueError(f"One task or group id at a time ({clean(ident)[:30]!r}, then {clean(wanted)[:30]!r}).")
         ident = wanted
-    return replace(query, status=status, sub_topic=sub_topic, text=ident)
+    if len(data) > MAX_CONDITIONS:
+        raise ValueError(f"At most {MAX_CONDITIONS} data conditions at a time.")
+    if data and query.topic is None:
+        raise ValueError("A data search needs a topic: open one first.")
+    return replace(query, status=status, sub_topic=sub_topic, text=ident, data=tuple(data))
 
 
 def typed_text(query: TaskQuery) -> str:
@@ -173,4 +229,5 @@ def typed_text(query: TaskQuery) -> str:
     if query.text is not None:
         looks_like_status = query.text.casefold().startswith(("sub:", "id:")) or _status_word(query.text.casefold())
         words.append(f"id:{query.text}" if looks_like_status else query.text)
+    words.extend(_payload_text(condition) for condition in query.data)
     return " ".join(words)

@@ -32,6 +32,7 @@ from sokka_tui.query import (
 from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
+from sokka_tui.search import SEARCH_PAGE, SEARCH_ROWS, SearchProgress, range_size
 from sokka_tui.selection import list_filters, matching
 from sokka_tui.sorting import SortOrder, task_value
 from sokka_tui.styles import STATUS_STYLES
@@ -42,6 +43,7 @@ from sokka_tui.widgets.task_table import TaskTable, error_cell
 from sokka_tui.widgets.view_table import ViewTable
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
 from stores import Page, Store, Task, TaskStoreError
+from stores.validation import DEFAULT_SCAN_LIMIT
 
 T = TypeVar("T")
 
@@ -50,6 +52,8 @@ T = TypeVar("T")
 PREFETCH_ROWS = 15
 #: Seconds the filter line waits after a key before asking the store.
 TYPED_FILTER_DELAY = 0.3
+#: Tasks one call of a payload search reads (the store's default; tests shrink it).
+SEARCH_SCAN_LIMIT = DEFAULT_SCAN_LIMIT
 #: The stuck "starting too long" list: oldest first (of the rows loaded: the store lists newest first).
 OLDEST_FIRST = SortOrder("Updated")
 #: (heading, width): fixed widths, so columns never jump as rows change. Error: a
@@ -83,6 +87,15 @@ def columns_for(query: TaskQuery) -> tuple[tuple[str, int], ...]:
 class Listing:
     tasks: list[Task]
     cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class SearchStarted:
+    """A payload search's first load: the list (of ``generation``) starts a search
+    of a range of ``total`` tasks (``sokka_tui.search``)."""
+
+    generation: int
+    total: int
 
 
 class TasksScreen(StoreScreen):
@@ -119,6 +132,8 @@ class TasksScreen(StoreScreen):
         #: until the operator goes up to them (the view never moves by itself).
         self.newer_above = 0
         self._typed_timer: Timer | None = None  # the filter line's text, applied when typing pauses
+        #: The payload search of the list, when its query has data conditions.
+        self.search: SearchProgress | None = None
 
     # The window's state, as the rest of the console (and the tests) read it.
     @property
@@ -179,6 +194,8 @@ class TasksScreen(StoreScreen):
 
     def _complete(self) -> bool:
         """Every task of the list is loaded (a sort of the rows is a sort of the list)."""
+        if self._searching():
+            return self.search is not None and self.search.done
         if self._pages():
             return self.window.next_cursor is None and not self.window.has_above
         return len(self.tasks) < LIVE_ROWS
@@ -200,16 +217,18 @@ class TasksScreen(StoreScreen):
         leases = q.owner is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE)
         order = "soonest expiry first" if leases else "newest first"
         self.table.default_label = order
+        search = self.search if self._searching() else None
+        loaded = self.window.loaded_label() if search is None else search.describe()
         if self.table.effective_order is None:
-            title.append(f"  {self.window.loaded_label()}, {order}")
+            title.append(f"  {loaded}, {order}")
         else:
-            title.append(f"  {self.window.loaded_label()}")
+            title.append(f"  {loaded}")
             title.append_text(self.table.describe_view(partial=not self._complete()))
         self.marking.describe(title)
         if self.newer_above:
             title.append(f"  ↑ {counted(self.newer_above, 'newer task')} above", style="bold cyan")
             title.append(" (home)", style="dim")
-        if self.deep:
+        if self.deep and search is None:
             title.append(
                 f"  live refresh paused: {counted(self.window.deepest_row, 'row')} loaded (R reloads from the top)",
                 style="yellow",
@@ -226,7 +245,7 @@ class TasksScreen(StoreScreen):
         self.query_one("#filter-line", Static).update(line)
 
     # -- loading ------------------------------------------------------------------
-    def fetch(self, store: Store) -> Listing | None:
+    def fetch(self, store: Store) -> Listing | SearchStarted | None:
         q = self.task_query
         now = self.app.clock.now()
         if not self._pages():
@@ -235,13 +254,24 @@ class TasksScreen(StoreScreen):
             if q.stuck is None and q.owner is None:
                 tasks.sort(key=lambda t: (t.updated_at, t.task_id), reverse=True)
             return Listing(tasks, None)
+        if self._searching():
+            generation = self.window.generation
+            search = self.search
+            if search is not None and search.generation == generation:
+                return None  # a search is not refreshed live: R starts it again
+            assert q.topic is not None  # (a search is of a topic)
+            return SearchStarted(generation, range_size(store.topics(), q.topic, q.status))
         if self.deep:
             return None  # holding still deep in the list
         filters = list_filters(q, now, self.app.stuck_after_ms)
         page = store.list_tasks(filters, {"limit": self.window.refresh_limit()})
         return Listing(page.data, dict(page.cursor) if page.cursor else None)
 
-    def show(self, payload: Listing | None) -> None:
+    def show(self, payload: Listing | SearchStarted | None) -> None:
+        if isinstance(payload, SearchStarted):
+            if payload.generation == self.window.generation:  # (else the list started again meanwhile)
+                self._start_search(payload.total)
+            payload = None
         if payload is not None and not self.deep:  # (it may have gone deep while this loaded)
             hidden = self.newer_above  # (a rebuild passes the table by its top: counted again below)
             hidden += self.window.reset(payload.tasks, payload.cursor)
@@ -316,7 +346,87 @@ class TasksScreen(StoreScreen):
         q = self.task_query
         return not (q.group or q.text or q.owner or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE))
 
+    # -- a payload search: store calls streamed in a worker, progress in the title --------
+    def _searching(self) -> bool:
+        return self.task_query.searches and self._pages()
+
+    def _start_search(self, total: int) -> None:
+        """A search of the list from the top of the range (its rows were cleared)."""
+        self.window.reset([], None)
+        self.table.clear()
+        cursor = {"limit": SEARCH_PAGE, "scan_limit": SEARCH_SCAN_LIMIT}
+        self.search = SearchProgress(self.window.generation, total, cursor)
+        self._search_more()
+
+    def _search_more(self) -> None:
+        """Call the store, in a worker thread, while the search has a cursor, it
+        found fewer than ``SEARCH_PAGE`` new matches, and esc was not pressed;
+        each call's matches and count are shown as it returns."""
+        search = self.search
+        if (search is None or search.running or search.done or search.full or search.cancelled
+                or search.generation != self.window.generation):
+            return
+        search.running = True
+        filters = list_filters(self.task_query, self.app.clock.now(), self.app.stuck_after_ms)
+        goal = min(SEARCH_PAGE, SEARCH_ROWS - search.found)
+        started_at = self.app.clock.local()
+        cursor = search.cursor
+
+        def run() -> None:
+            nonlocal cursor
+            found = 0
+            try:
+                while cursor is not None and found < goal and not search.cancel.is_set():
+                    asked = cursor
+                    page = self.app.store.list_tasks(filters, asked)
+                    found += len(page.data)
+                    cursor = dict(page.cursor) if page.cursor else None
+                    self.app.call_from_thread(self._search_progress, search, asked, page)
+            except TaskStoreError as exc:
+                search.failed = True
+                self.post_message(StoreFailed(exc, "search", started_at))
+            self.app.call_from_thread(self._search_paused, search)
+
+        self.run_worker(run, thread=True, group="search", exit_on_error=False, name="payload search")
+        self._describe()
+
+    def _search_progress(self, search: SearchProgress, asked: Cursor, page: Page[Task]) -> None:
+        if search is not self.search:
+            return  # the list started again meanwhile
+        search.examined += page.examined or 0
+        search.cursor = dict(page.cursor) if page.cursor else None
+        fresh = self.window.add_page(asked, Page(page.data, None))  # the search keeps the cursor
+        search.found += len(fresh)
+        if fresh:
+            append_rows(self.table, [(t.task_id, self._cells(t)) for t in fresh])
+            self.table.resort()
+            self.selection_changed()
+        self._describe()
+
+    def _search_paused(self, search: SearchProgress) -> None:
+        if search is not self.search:
+            return
+        search.running = False
+        search.cancelled = search.cancel.is_set() and not search.done
+        self._describe()
+        row = self.table.cursor_row
+        if not search.cancelled and not search.failed and row >= self.table.row_count - PREFETCH_ROWS:
+            self._search_more()  # the cursor is near the last row already: on with the next page
+
+    def cancel_search(self) -> bool:
+        """esc while a search runs: no further store call (the one under way
+        finishes and is shown). Returns whether there was one to cancel."""
+        search = self.search
+        if search is None or not search.running or search.cancel.is_set():
+            return False
+        search.cancel.set()
+        self._describe()
+        return True
+
     def load_next_page(self) -> None:
+        if self._searching():
+            self._search_more()
+            return
         cursor = self.window.next_cursor
         if cursor is None or self.paging or not self._pages():
             return
@@ -514,8 +624,9 @@ class TasksScreen(StoreScreen):
         self.action_filter()
 
     def action_refresh_now(self) -> None:
-        """R: deep in the list, reload from the top; otherwise refresh in place."""
-        if self.deep:
+        """R: deep in the list, reload from the top; otherwise refresh in place.
+        A search starts again."""
+        if self.deep or self._searching():
             self._start_over()
         self.tick()
 
@@ -529,6 +640,9 @@ class TasksScreen(StoreScreen):
         """Forget the rows loaded; the next load starts from the top."""
         self._to_end = False
         self.newer_above = 0
+        if self.search is not None:
+            self.search.cancel.set()
+            self.search = None
         self.window.start_over()
         self.table.clear()
 
@@ -553,7 +667,9 @@ class TasksScreen(StoreScreen):
         self.marking.mark_matching(self.task_query)
 
     def action_back(self) -> None:
-        if not self.marking.clear():  # esc clears the marks first
+        if self.cancel_search():  # esc stops a search first
+            return
+        if not self.marking.clear():  # esc clears the marks, then leaves
             super().action_back()
 
     def action_stuck(self, stuck: str) -> None:
