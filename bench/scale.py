@@ -1,5 +1,6 @@
 """Store reads at scale, on a seeded store: topics(), list_tasks pages 1 and 100,
-list_leased_tasks, task(). On PostgreSQL every query's plan is printed
+list_leased_tasks, task(), a payload search (its first call; the whole topic).
+On PostgreSQL every query's plan is printed
 (``EXPLAIN (ANALYZE, BUFFERS)``) and checked for a sequential scan of tasks."""
 
 from __future__ import annotations
@@ -9,9 +10,16 @@ import time
 from collections.abc import Callable
 
 from bench.table import Row, Target, value_row
+from stores import scroll
+from stores.validation import DEFAULT_SCAN_LIMIT
 
 PAGE = 100
 TOPIC = "topic-07"
+#: A payload search that matches no task (the seed's data is {"n": i, "kind": "seed"}):
+#: every call reads its whole scan limit, the worst case for a first page.
+SEARCH_NONE = {"topic": TOPIC, "data": ["data.kind~nothing-like-this"]}
+#: One task of the topic (n = 42): the whole range is read to find it.
+SEARCH_ONE = {"topic": TOPIC, "data": ["data.n=42"]}
 
 
 def _timed_ms(fn: Callable[[], object], reps: int) -> list[float]:
@@ -41,11 +49,19 @@ def measure(backend_name: str, store, reps: int, plans: list[str]) -> list[Row]:
         (f"list_tasks page 100 ({TOPIC}, keyset)", lambda: store.list_tasks(filters, page100), 20),
         (f"list_leased_tasks page 1 (all topics, {PAGE})", lambda: store.list_leased_tasks(None, {"limit": PAGE}), 20),
         ("task(id)", lambda: store.task(rnd.choice(ids)), 2),
+        (f"payload search, first page ({TOPIC}, reads up to {DEFAULT_SCAN_LIMIT:,})",
+         lambda: store.list_tasks(SEARCH_NONE, {"limit": PAGE}), 1000),
     ]
     rows = []
     for label, fn, bound in calls:
         values = _timed_ms(fn, reps * (4 if label == "task(id)" else 1))
         rows.append(value_row(label, backend_name, "ms", values, Target("value", "<=", bound, " ms")))
+    size = next(sum(s.counts.values()) for s in store.topics() if s.topic == TOPIC)
+    found: list[object] = []
+    whole = _timed_ms(lambda: found.__setitem__(slice(None), scroll(
+        lambda c: store.list_tasks(SEARCH_ONE, c), {"limit": PAGE})), 1)
+    rows.append(value_row(f"payload search, whole topic ({TOPIC})", backend_name, "ms", whole, None,
+                          f"data.n=42 over {size:,} tasks: {len(found)} found"))
     if backend_name == "postgres":
         rows.append(_postgres_plans(store, [(label, fn) for label, fn, _ in calls], plans))
     return rows

@@ -20,7 +20,8 @@ FIGURES = (
     "create_task, one by one", "create_tasks, bulk", "reserve→terminate, 1 process",
     "reserve→terminate, 4 processes", "reserve→terminate vs its floor, 1 process", "topics()", "list_tasks page 1", "list_tasks page 100",
     "list_leased_tasks page 1", "task(id)", "console: first screen painted",
-    "console: peak RSS after 100 pages", "console: refresh tick",
+    "console: peak RSS after 100 pages", "console: refresh tick", "payload search, first page",
+    "payload search, whole topic",
 )
 
 
