@@ -387,7 +387,8 @@ class SQLiteStore(BaseStore):
         params["matches"] = limit
         sql = self._sql["search_tasks"].replace("{window}", window.rstrip().rstrip(";")).replace(
             "{predicate}", " AND ".join(predicates))
-        deadline = time.monotonic() + min(SEARCH_TIME_LIMIT_S, self.options.timeout)
+        limit_s = min(SEARCH_TIME_LIMIT_S, self.options.timeout)
+        deadline = time.monotonic() + limit_s
         with self._lock:
             # A deadline on the statement itself: SQLite calls the handler every
             # 10,000 virtual machine steps and stops the read when it says so.
@@ -396,7 +397,7 @@ class SQLiteStore(BaseStore):
                 rows = self._when_free(lambda: self._conn.execute(sql, params).fetchall())
             except sqlite3.OperationalError as exc:
                 if "interrupted" in str(exc):
-                    raise search_overran(SEARCH_TIME_LIMIT_S) from exc
+                    raise search_overran(limit_s) from exc
                 raise unavailable("SQLite search failed", exc) from exc
             except sqlite3.Error as exc:
                 raise unavailable("SQLite search failed", exc) from exc
