@@ -37,6 +37,7 @@ from stores.model import (
     StoreIdentity,
     Task,
     TaskStatus,
+    TopicPause,
     TopicStats,
 )
 from stores.options import StoreOptions
@@ -75,6 +76,7 @@ __all__ = [
     "TaskStatus",
     "TaskStore",
     "TaskStoreError",
+    "TopicPause",
     "TopicStats",
     "WrongOwner",
     "can_transition",

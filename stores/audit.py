@@ -4,7 +4,10 @@ A store opened with ``operator=Operator(...)`` records every write it makes
 (create, reserve, extend, terminate, fail, snooze, revoke, single or bulk) in
 the store itself, in the same transaction (PostgreSQL, SQLite) or Lua script
 (Redis) as the write: there is never a change without its record, nor a record
-without its change. Workers open stores without an operator and are not
+without its change. Pausing and resuming a topic (``pause_topic``,
+``resume_topic``) are recorded too, as topic records: ``task_id`` is ``""``
+(``TOPIC_RECORD``; no task has an empty id) and the statuses and versions are
+``None``. Workers open stores without an operator and are not
 recorded. ``store.audit_log()`` reads the trail, newest first.
 """
 
@@ -43,7 +46,8 @@ class Operator:
 @dataclass(frozen=True)
 class AuditEntry:
     """One recorded write. ``at`` is the store's clock (epoch ms), the same
-    instant as the task's ``updated_at`` after the write."""
+    instant as the task's ``updated_at`` after the write. A topic record (a
+    pause or a resume) has ``task_id == ""`` and no statuses or versions."""
 
     audit_id: str
     at: int
@@ -54,9 +58,9 @@ class AuditEntry:
     task_id: str
     topic: str
     status_before: TaskStatus | None
-    status_after: TaskStatus
+    status_after: TaskStatus | None
     record_ver_before: int | None
-    record_ver_after: int
+    record_ver_after: int | None
     detail: str
     batch_id: str | None
 
@@ -64,12 +68,41 @@ class AuditEntry:
     def operator(self) -> str:
         return f"{self.user}@{self.host}"
 
+    @property
+    def is_topic_record(self) -> bool:
+        """A record of the topic itself (pause, resume), not of a task."""
+        return self.task_id == TOPIC_RECORD
+
 
 #: The actions a trail records, and the ``detail`` each carries: the error text
 #: (fail), the snooze length in ms (snooze), the new owner (reserve), the new
 #: task's id (rerun, recorded on the original, which it leaves unchanged), the
-#: original's id (create of a re-run), else "".
-ACTIONS = ("create", "reserve", "extend", "terminate", "fail", "snooze", "revoke", "rerun")
+#: original's id (create of a re-run), the pause's end and reason as JSON
+#: (pause: ``pause_detail``), else "".
+ACTIONS = ("create", "reserve", "extend", "terminate", "fail", "snooze", "revoke", "rerun", "pause", "resume")
+#: The topic-level actions: their records have ``task_id == TOPIC_RECORD``.
+TOPIC_ACTIONS = ("pause", "resume")
+#: The ``task_id`` of a topic record (no task has an empty id).
+TOPIC_RECORD = ""
+
+
+def pause_detail(until_ms: int | None, reason: str) -> str:
+    """The ``detail`` of a pause record: ``{"until_ms": <epoch ms or null>, "reason": "..."}``."""
+    return json.dumps({"until_ms": until_ms, "reason": reason}, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_pause_detail(detail: str) -> tuple[int | None, str]:
+    """``(until_ms, reason)`` of a pause record's ``detail``; ``(None, detail)``
+    for text that is not one (never raises)."""
+    try:
+        value = json.loads(detail)
+    except ValueError:
+        return None, detail
+    if not isinstance(value, dict):
+        return None, detail
+    until, reason = value.get("until_ms"), value.get("reason")
+    until = until if isinstance(until, int) and not isinstance(until, bool) else None
+    return until, reason if isinstance(reason, str) else ""
 
 
 @dataclass(frozen=True)
@@ -104,4 +137,7 @@ def audit_key(entry: AuditEntry) -> tuple[int, str]:
     return (entry.at, entry.audit_id)
 
 
-__all__ = ["ACTIONS", "AuditContext", "AuditEntry", "Operator", "audit_detail", "audit_key"]
+__all__ = [
+    "ACTIONS", "TOPIC_ACTIONS", "TOPIC_RECORD", "AuditContext", "AuditEntry", "Operator", "audit_detail",
+    "audit_key", "parse_pause_detail", "pause_detail",
+]

@@ -32,7 +32,7 @@ from stores.errors import (
 )
 from stores.failures import DEFAULT_GROUP_LIMIT, DEFAULT_SCAN_LIMIT, check_group_args
 from stores.identity import ASKED_READ_ONLY
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicStats
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicStats
 from stores.options import StoreOptions
 from stores.rules import Write
 from stores.validation import Cursor
@@ -443,6 +443,80 @@ class BaseStore(abc.ABC):
         """Every topic that has tasks, by name, with counts read from maintained
         counters (never a scan of finished tasks)."""
         return self._topics()
+
+    # -- pausing a topic (beyond sokka: the console's and the ops command's) --
+    def pause_topic(
+        self,
+        topic: str,
+        until_ms: int | None = None,
+        *,
+        for_ms: int | None = None,
+        reason: str | None = "",
+    ) -> TopicPause:
+        """Pause ``topic``: from now on ``reserve_task`` on it returns ``None``, for
+        every worker of every process, until ``until_ms`` (epoch ms, the store's
+        clock), or for ``for_ms`` from now by the store's clock, or, when neither
+        is given, until ``resume_topic``. A pause whose end has passed (by the
+        store's clock) is no pause: it ends by itself, nobody needs to resume it.
+
+        Running tasks keep their leases (they may still be extended, terminated,
+        failed, snoozed) and tasks may still be created. The check is part of the
+        reservation itself (PostgreSQL: its statement; Redis: its script; SQLite:
+        its transaction): a reservation that starts after this returns never
+        takes a task of the topic. Pausing a paused topic replaces its pause
+        (end, reason). The topic need not have tasks yet.
+
+        Recorded in the audit trail (action ``pause``, a topic record: ``task_id``
+        ``""``, detail ``stores.audit.pause_detail``) when the store has an
+        operator. Returns the pause as stored. Raises ``InvalidArgument`` (both
+        ``until_ms`` and ``for_ms``, a bad time, duration, topic or reason),
+        ``ReadOnlyStore``, ``StoreUnavailable``."""
+        v.check_topic(topic)
+        if until_ms is not None and for_ms is not None:
+            raise InvalidArgument("Give until_ms or for_ms, not both.")
+        if until_ms is not None:
+            v.check_time_ms("until_ms", until_ms)
+        if for_ms is not None:
+            v.check_duration_ms("for_ms", for_ms)
+        checked_reason = v.check_pause_reason(reason)
+        self._writable("pause topics")
+        return self._pause(topic, until_ms, for_ms, checked_reason)
+
+    def resume_topic(self, topic: str) -> TopicPause | None:
+        """Lift the pause of ``topic``: its tasks may be reserved again at once.
+        Returns the pause lifted, or ``None`` when the topic was not paused (or
+        its pause had already ended): nothing is then recorded.
+
+        Recorded in the audit trail (action ``resume``, a topic record) when it
+        lifted a pause and the store has an operator. Raises
+        ``InvalidArgument``, ``ReadOnlyStore``, ``StoreUnavailable``."""
+        v.check_topic(topic)
+        self._writable("resume topics")
+        return self._resume(topic)
+
+    def paused_topics(self) -> list[TopicPause]:
+        """The topics paused now (by the store's clock), by name: one small read.
+        A read-only store may ask. Raises ``StoreUnavailable``."""
+        return self._paused()
+
+    @property
+    def _paused_by(self) -> str:
+        """``paused_by`` of a pause this store makes: its operator's ``user@host``, or ``""``."""
+        return self.operator.label if self.operator is not None else ""
+
+    @abc.abstractmethod
+    def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
+        """Store the pause (replacing one) and its audit record in one transaction
+        (Redis: one script); the end is ``until_ms``, else the store's now +
+        ``for_ms``, else none."""
+
+    @abc.abstractmethod
+    def _resume(self, topic: str) -> TopicPause | None:
+        """Delete the topic's pause; record and return it if it was still on."""
+
+    @abc.abstractmethod
+    def _paused(self) -> list[TopicPause]:
+        """The pauses still on by the store's clock, by topic."""
 
     def _checked_write(
         self,

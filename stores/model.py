@@ -75,6 +75,24 @@ class TopicStats:
 
 
 @dataclass(frozen=True)
+class TopicPause:
+    """A paused topic (``pause_topic``): nothing of it is reserved until
+    ``until_ms`` (epoch ms, the store's clock; ``None``: until resumed).
+    ``paused_at`` is the store's clock when it was paused, ``paused_by`` the
+    operator who paused it (``user@host``; ``""`` for a store without one)."""
+
+    topic: str
+    paused_at: int
+    until_ms: int | None
+    reason: str
+    paused_by: str
+
+    def left_ms(self, now_ms: int) -> int | None:
+        """How long the pause still lasts at ``now_ms``; ``None`` for one that lasts until resumed."""
+        return None if self.until_ms is None else max(self.until_ms - now_ms, 0)
+
+
+@dataclass(frozen=True)
 class StoreIdentity:
     """Who a namespace is: a random ``store_id`` (16 hex characters) and
     ``created_at`` (epoch ms, store clock), written with the namespace's schema

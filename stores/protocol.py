@@ -29,7 +29,7 @@ from stores.constants import (
     TASK_STATUSES,
     can_transition,
 )
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicStats
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicStats
 from stores.options import StoreOptions
 
 # The constants live in ``stores.constants`` (which the modules this one names
@@ -102,7 +102,7 @@ class LeaseSupervision(Protocol):
 class Store(TaskStore, LeaseSupervision, Protocol):
     """What ``stores.open_store`` returns: sokka's two protocols, the options the
     store was opened with, and the console's capabilities beyond sokka (bulk
-    writes, the audit trail, retention). A context manager that closes it."""
+    writes, the audit trail, retention, pausing a topic). A context manager that closes it."""
 
     @property
     def options(self) -> StoreOptions: ...
@@ -144,6 +144,11 @@ class Store(TaskStore, LeaseSupervision, Protocol):
         topic: str | None = None,
         batch_size: int = 1_000,
     ) -> int: ...
+    def pause_topic(
+        self, topic: str, until_ms: int | None = None, *, for_ms: int | None = None, reason: str | None = ""
+    ) -> TopicPause: ...
+    def resume_topic(self, topic: str) -> TopicPause | None: ...
+    def paused_topics(self) -> list[TopicPause]: ...
     def identity(self) -> StoreIdentity | None: ...
     def durability(self) -> list[DurabilityCheck]: ...
     def __enter__(self) -> Store: ...

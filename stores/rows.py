@@ -8,7 +8,7 @@ from typing import Any
 
 from stores.audit import AuditEntry
 from stores.errors import InvalidArgument
-from stores.model import Task, TaskStatus
+from stores.model import Task, TaskStatus, TopicPause
 from stores.validation import TASK_FIELDS
 
 #: The task columns, in ``Task`` field order, as every SQL query selects them.
@@ -52,5 +52,14 @@ def audit_from_row(row: Sequence[Any]) -> AuditEntry:
     values = list(row)
     values[0] = f"{values[0]:015d}"  # sorts as text in the trail's order (see audit_key)
     values[8] = TaskStatus(values[8]) if values[8] is not None else None
-    values[9] = TaskStatus(values[9])
+    # A topic record (pause, resume) is stored with status_after '' and
+    # record_ver_after 0 (the columns are NOT NULL; no task has version 0).
+    values[9] = TaskStatus(values[9]) if values[9] else None
+    values[11] = values[11] or None
     return AuditEntry(*values)
+
+
+def pause_from_row(row: Sequence[Any]) -> TopicPause:
+    """A ``TopicPause`` from a row selected as ``topic, paused_at, until_ms, reason, paused_by``."""
+    topic, paused_at, until_ms, reason, paused_by = row
+    return TopicPause(topic, int(paused_at), None if until_ms is None else int(until_ms), reason, paused_by)

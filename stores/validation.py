@@ -328,6 +328,31 @@ def check_error_text(error: object) -> str:
     return error
 
 
+#: The longest reason a pause may give (characters).
+MAX_PAUSE_REASON = 500
+
+
+def check_pause_reason(reason: object) -> str:
+    """Why a topic is paused: text (``None`` is ``""``), no NUL, at most ``MAX_PAUSE_REASON`` characters."""
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise InvalidArgument("reason must be text.")
+    problem = _text_problem(reason)
+    if problem:
+        raise InvalidArgument(f"reason {problem}.")
+    if len(reason) > MAX_PAUSE_REASON:
+        raise InvalidArgument(f"reason must be at most {MAX_PAUSE_REASON} characters.")
+    return reason
+
+
+def check_time_ms(name: str, value: object) -> int:
+    """An epoch time in ms: a whole number from 1 to ``MAX_MS``."""
+    if _is_int(value) and 0 < value <= MAX_MS:
+        return value
+    raise InvalidArgument(f"{name} must be a time in epoch milliseconds (a whole number from 1 to {MAX_MS}).")
+
+
 def check_namespace(namespace: object) -> str:
     """A namespace is an identifier: letters, digits and ``_``, 48 at most."""
     if not isinstance(namespace, str) or not NAMESPACE_PATTERN.fullmatch(namespace):

@@ -156,17 +156,27 @@ counted AS (
 -- a locked row is re-checked against the WHERE clause, so a task is never
 -- leased twice. The candidate's status is that of the row as locked, which is
 -- the row updated: the status change is counted in the same statement.
+-- Nothing while the topic is paused (a pauses row without an end or with one
+-- ahead of the server's clock): checked once (an InitPlan) before any row is
+-- read or locked, in this statement's snapshot, so a reservation that starts
+-- after pause_topic committed never takes a task.
 WITH now AS (SELECT {now} AS ms),
+open_topic AS (
+    SELECT NOT EXISTS (
+        SELECT FROM {schema}.pauses p
+        WHERE p.topic = %(topic)s AND (p.until_ms IS NULL OR p.until_ms > (SELECT ms FROM now))
+    ) AS yes
+),
 oldest_starting AS (
     SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
-    WHERE t.topic = %(topic)s AND t.status = 'starting'
+    WHERE t.topic = %(topic)s AND t.status = 'starting' AND (SELECT yes FROM open_topic)
     ORDER BY t.created_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
 longest_expired AS (
     SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
     WHERE t.topic = %(topic)s AND t.lease_expires_at IS NOT NULL
-      AND t.lease_expires_at <= (SELECT ms FROM now)
+      AND t.lease_expires_at <= (SELECT ms FROM now) AND (SELECT yes FROM open_topic)
     ORDER BY t.lease_expires_at, t.task_id LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ),
@@ -428,3 +438,34 @@ CASE WHEN json_typeof({field}) IN ('string', 'number', 'boolean') THEN {field} #
 -- (strpos: no LIKE pattern, so percent signs and underscores in the value
 -- are plain characters).
 strpos({text}, {value}) > 0
+
+-- name: pause_topic
+-- The pause (replacing one) at the server's clock %(now)s, read in the same
+-- transaction; its end computed there (until_ms, else now + for_ms, else none).
+INSERT INTO {schema}.pauses AS p (topic, paused_at, until_ms, reason, paused_by)
+VALUES (%(topic)s, %(now)s, %(until_ms)s, %(reason)s, %(paused_by)s)
+ON CONFLICT (topic) DO UPDATE SET
+    paused_at = excluded.paused_at, until_ms = excluded.until_ms,
+    reason = excluded.reason, paused_by = excluded.paused_by;
+
+-- name: resume_topic
+-- The pause deleted, and whether it was still on by the server's clock.
+DELETE FROM {schema}.pauses p WHERE p.topic = %s
+RETURNING p.topic, p.paused_at, p.until_ms, p.reason, p.paused_by,
+          p.until_ms IS NULL OR p.until_ms > {now} AS active,
+          {now} AS now;
+
+-- name: paused_topics
+SELECT topic, paused_at, until_ms, reason, paused_by FROM {schema}.pauses
+WHERE until_ms IS NULL OR until_ms > {now}
+ORDER BY topic;
+
+-- name: insert_topic_audit
+-- A topic record (pause, resume): no task, so task_id '' and, the columns
+-- being NOT NULL, status_after '' and record_ver_after 0 (rows.audit_from_row
+-- reads them as None). %(audit)s is the operator's context (user, host, tool, batch).
+INSERT INTO {schema}.audit (at, op_user, op_host, tool, action, task_id, topic, status_before,
+                            status_after, record_ver_before, record_ver_after, detail, batch_id)
+SELECT %(at)s, ctx.c->>'user', ctx.c->>'host', ctx.c->>'tool', %(action)s, '', %(topic)s,
+       NULL, '', NULL, 0, %(detail)s, nullif(ctx.c->>'batch', '')
+FROM (SELECT %(audit)s::json AS c) AS ctx;

@@ -227,3 +227,17 @@ CREATE OR REPLACE TRIGGER record_audit_insert AFTER INSERT ON {schema}.tasks
 CREATE OR REPLACE TRIGGER record_audit_update AFTER UPDATE ON {schema}.tasks
     FOR EACH ROW WHEN (coalesce(current_setting('sokka.audit', true), '') <> '')
     EXECUTE FUNCTION {schema}.record_audit();
+
+-- Paused topics (schema version 4): a row per paused topic. reserve_task
+-- takes nothing of a topic whose row has no end (until_ms NULL) or an end
+-- still ahead of the server's clock; an ended pause may stay until the next
+-- pause or resume of the topic: it is no pause. A writable open of an older
+-- schema adds the table (a role that may only read then needs SELECT on it:
+-- GRANT SELECT ON ALL TABLES IN SCHEMA ... again).
+CREATE TABLE IF NOT EXISTS {schema}.pauses (
+    topic     text COLLATE "C" PRIMARY KEY,
+    paused_at bigint NOT NULL,
+    until_ms  bigint,
+    reason    text NOT NULL,
+    paused_by text NOT NULL
+);

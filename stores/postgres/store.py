@@ -24,7 +24,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import TupleRow
 from psycopg.types.string import TextLoader
 
-from stores.audit import AuditEntry
+from stores.audit import AuditEntry, pause_detail
 from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
@@ -50,17 +50,19 @@ from stores.model import (
     StoreIdentity,
     Task,
     TaskStatus,
+    TopicPause,
     TopicStats,
 )
 from stores.options import StoreOptions
 from stores.postgres import deadline
-from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, pause_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 3  # 2: the audit table and its triggers; 3: fewer indexes, counts kept by the writes
+SCHEMA_VERSION = 4  # 2: the audit table and its triggers; 3: fewer indexes, counts kept by the writes;
+# 4: the pauses table
 APPLICATION_NAME = "sokka-tui"
 _NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
@@ -650,6 +652,46 @@ class PostgresStore(BaseStore):
             return task_from_row(row) if row is not None else None
 
         return self._write_until_settled(task_id, attempt, lambda: check(self._current(task_id)[0]))
+
+    # -- pauses ----------------------------------------------------------------
+    def _record_topic(self, conn: psycopg.Connection, at: int, action: str, topic: str, detail: str) -> None:
+        """A topic record (pause, resume) in the audit trail, if this store has an operator."""
+        audit = self._audit_context()
+        if audit is not None:
+            conn.execute(self._queries["insert_topic_audit"], {
+                "at": at, "audit": audit.to_json(), "action": action, "topic": topic, "detail": detail,
+            })
+
+    def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
+        with self._connection("write") as conn, conn.transaction():
+            now = self._now_on(conn)
+            until = until_ms if until_ms is not None else (now + for_ms if for_ms is not None else None)
+            pause = TopicPause(topic, now, until, reason, self._paused_by)
+            conn.execute(self._queries["pause_topic"], {
+                "topic": topic, "now": now, "until_ms": until, "reason": reason, "paused_by": pause.paused_by,
+            })
+            self._record_topic(conn, now, "pause", topic, pause_detail(until, reason))
+        return pause
+
+    def _resume(self, topic: str) -> TopicPause | None:
+        with self._connection("write") as conn, conn.transaction():
+            row = conn.execute(self._queries["resume_topic"], (topic,)).fetchone()
+            if row is None or not row[5]:
+                return None  # not paused (an ended pause is no pause): nothing to record
+            self._record_topic(conn, int(row[6]), "resume", topic, "")
+        return pause_from_row(row[:5])
+
+    def _paused(self) -> list[TopicPause]:
+        try:
+            rows = self._fetch("pauses read", self._queries["paused_topics"])
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.errors.InsufficientPrivilege):
+                raise StoreUnavailable(
+                    f"This role may not read the paused topics of namespace {self.namespace!r} "
+                    f"(table {self.namespace}.pauses, added by schema version 4): grant it SELECT on it."
+                ) from None
+            raise
+        return [pause_from_row(row) for row in rows]
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """One ``DELETE`` of at most ``batch_size`` old finished tasks (its own transaction)."""

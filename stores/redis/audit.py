@@ -67,9 +67,9 @@ def audit_entry(topic: str, sid: str, fields: dict[str, str]) -> AuditEntry:
         task_id=fields["task_id"],
         topic=topic,
         status_before=TaskStatus(fields["before"]) if fields["before"] else None,
-        status_after=TaskStatus(fields["after"]),
+        status_after=TaskStatus(fields["after"]) if fields["after"] else None,
         record_ver_before=int(fields["ver_before"]) if fields["ver_before"] else None,
-        record_ver_after=int(fields["ver_after"]),
+        record_ver_after=int(fields["ver_after"]) if fields["ver_after"] else None,
         detail=fields["detail"],
         batch_id=fields["batch"] or None,
     )

@@ -207,3 +207,27 @@ local function record(ctx, id, old, new, action, link)
   end
   redis.call('RPUSH', P .. 'audit:t:' .. id, sid)
 end
+
+-- A topic record (pause, resume) in the topic's stream: no task, so task_id
+-- '' and no statuses or versions, and no per-task list (stores/audit.py).
+local function record_topic(ctx, now, action, detail)
+  if ctx == nil or ctx == '' then
+    return
+  end
+  local c = cjson.decode(ctx)
+  local fields = {
+    'user', c.user, 'host', c.host, 'tool', c.tool, 'action', action, 'task_id', '',
+    'before', '', 'after', '', 'ver_before', '', 'ver_after', '', 'detail', detail, 'batch', c.batch,
+  }
+  local sid = redis.pcall('XADD', P .. 'audit', num(now) .. '-*', unpack(fields))
+  if type(sid) == 'table' and sid.err then
+    redis.call('XADD', P .. 'audit', '*', unpack(fields))
+  end
+end
+
+-- Whether the topic is paused at `now` (pause.lua): a pause without an end, or
+-- with one still ahead.
+local function paused(now)
+  local ends = redis.call('HGET', P .. 'pause', 'until')
+  return ends ~= false and ends ~= nil and (ends == '' or tonumber(ends) > now)
+end

@@ -19,7 +19,9 @@ percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
   ``u:s:<status>`` and ``u:ts:<status>:<sub_topic>`` (by updated_at),
   ``l:running`` and ``l:snoozed`` (by lease_expires_at); the audit trail's
   stream ``audit`` and, per task, the list of its entries' stream ids
-  ``audit:t:<task_id>``.
+  ``audit:t:<task_id>``; ``pause``, a hash (``at``, ``until``, ``reason``,
+  ``by``) while the topic is paused (schema 3; a timed pause expires as a key
+  at its end), which ``reserve.lua`` reads first.
 
 Schema 2 keeps a task in as few structures as the reads allow, because every
 status change moves it between them inside the write's script (a cycle of
@@ -33,7 +35,9 @@ reserve and terminate touches 5 index keys, not 16):
   ``list_leased_tasks`` (merged) and the expired count; schema 1 had the
   ``z:running`` / ``z:snoozed`` zsets and a ``leased`` index for that.
 
-``upgrade.lua`` turns a schema 1 topic into this layout in place.
+``upgrade.lua`` turns a schema 1 topic into this layout in place. Schema 3
+adds only the ``pause`` key, absent until a topic is paused: its upgrade moves
+nothing (older versions would not honour a pause, so they must not open it).
 
 The Lua scripts build the topic keys themselves from the prefix they get as
 ``KEYS[1]`` (``common.lua``); the names here must match theirs.
@@ -110,6 +114,10 @@ class Keys:
     def audit(self, topic: str) -> str:
         """The topic's audit trail: a stream, one entry per recorded write."""
         return self.topic(topic) + "audit"
+
+    def pause(self, topic: str) -> str:
+        """The topic's pause, a hash, while it is paused (``pause.lua``)."""
+        return self.topic(topic) + "pause"
 
     def task_audit(self, topic: str, task_id: str) -> str:
         """The stream ids of one task's audit entries, oldest first."""

@@ -5,8 +5,12 @@
 -- Candidates: the oldest `starting` task, the `running` task whose lease ended
 -- longest ago and the `snoozed` task whose wake time passed longest ago (both
 -- judged by this server's clock: ended means lease_expires_at <= now). The one
--- created first wins: FIFO, but not strict.
+-- created first wins: FIFO, but not strict. Nothing while the topic is paused
+-- (pause.lua), checked first, in this same script.
 local now = now_ms()
+if paused(now) then
+  return {0}
+end
 local best, best_m
 
 local first = redis.call('ZRANGE', P .. 'z:starting', 0, 0)[1]

@@ -50,6 +50,7 @@ from stores.model import (
     StoreIdentity,
     Task,
     TaskStatus,
+    TopicPause,
     TopicStats,
 )
 from stores.options import StoreOptions
@@ -91,7 +92,7 @@ from stores.validation import Cursor, NewTask, TaskFilters
 if TYPE_CHECKING:  # imported when first used: only a purge needs it
     from stores.redis.purge import Purger
 
-SCHEMA_VERSION = 2  # 2: fewer indexes per task (keys.py), counts from index sizes
+SCHEMA_VERSION = 3  # 2: fewer indexes per task (keys.py), counts from index sizes; 3: topic pauses
 #: Whether this user may make the store's writes, asked without making one (an
 #: ACL denial is logged by the server, in ACL LOG): 1 when it may run the write
 #: scripts (EVALSHA on a topic's keys), the commands they run there (HSET
@@ -115,7 +116,9 @@ R = TypeVar("R")
 #: A task, or none where a read found none.
 T = TypeVar("T", bound=Task | None)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
-_WRITES = frozenset({"_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk", "_rerun"})
+_WRITES = frozenset({
+    "_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk", "_rerun", "_pause", "_resume",
+})
 #: Members of a topic's failed index one round trip of ``_list_failure_group`` reads.
 _GROUP_WALK = 500
 
@@ -248,7 +251,7 @@ class RedisStore(BaseStore):
         if version < SCHEMA_VERSION:
             if self.read_only:
                 raise schema_too_old(self.namespace, version, SCHEMA_VERSION)
-            self._upgrade()
+            self._upgrade(version)
 
     def _probe_writes(self, target: Client | Pipe) -> object:
         """Queue (on a pipeline) or run ``WRITE_PROBE`` for this namespace's keys."""
@@ -262,12 +265,14 @@ class RedisStore(BaseStore):
         except RedisError as exc:
             return exc
 
-    def _upgrade(self) -> None:
+    def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2 in place (``keys.py``, ``upgrade.lua``): each topic a
         bounded step at a time, then its per-sub_topic indexes of schema 1 (the
         sub_topics read from its tasks: an empty index no longer exists), then
-        the version. Idempotent: an upgrade cut short resumes on the next open."""
-        for topic in self._all_topics():
+        the version. Idempotent: an upgrade cut short resumes on the next open.
+        Schema 2 -> 3 (pauses) moves nothing: a topic without a ``pause`` key
+        is not paused."""
+        for topic in self._all_topics() if version < 2 else []:
             while self._scripts.call("upgrade", topic, _UPGRADE_STEP)[1] != 1:
                 pass
             subs = {meta_sub_topic(meta) for _, meta in self._client.hscan_iter(self._keys.meta(topic), count=1_000)}
@@ -836,6 +841,50 @@ class RedisStore(BaseStore):
 
         exc = refusal([0, code, meta or "", now], item.task_id, topic, check)
         return BulkResult(item.task_id, outcome_of(exc), str(exc))
+
+    # -- pauses ----------------------------------------------------------------
+    @_guarded("pause a topic")
+    def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
+        """The topic noted in the namespace's set of topics (so ``paused_topics``
+        and the audit trail find it, tasks or not), then ``pause.lua``."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.sadd(self._keys.topics, topic)
+        args: list[EncodableT] = [
+            self._audit_arg(), "" if until_ms is None else until_ms, "" if for_ms is None else for_ms,
+            reason, json.dumps(reason, ensure_ascii=False), self._paused_by,
+        ]
+        ((at, until),) = self._scripts.run([("pause", topic, args)], pipe)
+        return TopicPause(topic, int(at), int(until) if until else None, reason, self._paused_by)
+
+    @_guarded("resume a topic")
+    def _resume(self, topic: str) -> TopicPause | None:
+        reply = self._scripts.call("resume", topic, self._audit_arg())
+        if reply[0] != 1:
+            return None
+        _, at, until, reason, by = reply
+        return TopicPause(topic, int(at), int(until) if until else None, reason, by)
+
+    @_guarded("read the paused topics")
+    def _paused(self) -> list[TopicPause]:
+        """One pipeline: the clock and every topic's pause (an ``HMGET`` each)."""
+        topics = self._all_topics()
+        pipe = self._client.pipeline(transaction=False)
+        if not self._cluster:
+            pipe.time()
+        for topic in topics:
+            pipe.hmget(self._keys.pause(topic), ["at", "until", "reason", "by"])
+        replies = pipe.execute() if topics or not self._cluster else []
+        if self._cluster:
+            now = self.now_ms()
+        else:
+            seconds, micros = replies.pop(0)
+            now = int(seconds) * 1000 + int(micros) // 1000
+        pauses = []
+        for topic, (at, until, reason, by) in zip(topics, replies, strict=True):
+            if at is None or (until and int(until) <= now):
+                continue
+            pauses.append(TopicPause(topic, int(at), int(until) if until else None, reason or "", by or ""))
+        return pauses
 
     @functools.cached_property
     def _purger(self) -> Purger:

@@ -85,6 +85,17 @@ CREATE TABLE IF NOT EXISTS {p}_audit (
 );
 CREATE INDEX IF NOT EXISTS {p}_audit_at ON {p}_audit (at, audit_id);
 CREATE INDEX IF NOT EXISTS {p}_audit_task ON {p}_audit (task_id, at, audit_id);
+-- Paused topics (schema version 5): a row per paused topic; reservation skips
+-- a topic whose row has no end (until_ms NULL) or an end still ahead of the
+-- store's clock. An ended pause may stay until the next pause or resume of
+-- the topic: it is no pause. A writable open of an older schema adds the table.
+CREATE TABLE IF NOT EXISTS {p}_pauses (
+    topic     TEXT PRIMARY KEY,
+    paused_at INTEGER NOT NULL,
+    until_ms  INTEGER,
+    reason    TEXT NOT NULL,
+    paused_by TEXT NOT NULL
+);
 
 -- name: schema_version
 SELECT value FROM {p}_meta WHERE key = 'schema_version';
@@ -162,7 +173,8 @@ LIMIT ?;
 
 -- name: reserve_candidate
 -- FIFO but not strict: the oldest starting task, or the task whose lease or
--- snooze ended longest ago, whichever was created first.
+-- snooze ended longest ago, whichever was created first. None while the topic
+-- is paused (by the store's clock :now).
 SELECT task_id FROM (
     SELECT * FROM (
         SELECT task_id, created_at FROM {p}_tasks
@@ -174,6 +186,9 @@ SELECT task_id FROM (
         WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
         ORDER BY lease_expires_at, task_id LIMIT 1)
 )
+WHERE NOT EXISTS (
+    SELECT 1 FROM {p}_pauses
+    WHERE topic = :topic AND (until_ms IS NULL OR until_ms > :now))
 ORDER BY created_at, task_id LIMIT 1;
 
 -- name: reserve_task
@@ -322,3 +337,27 @@ END
 -- Not a query: a payload condition with '~', a case-sensitive substring
 -- (instr: no LIKE pattern, so '%' and '_' in the value are plain characters).
 instr({text}, {value}) > 0
+
+-- name: pause_topic
+INSERT INTO {p}_pauses (topic, paused_at, until_ms, reason, paused_by)
+VALUES (:topic, :now, :until_ms, :reason, :paused_by)
+ON CONFLICT (topic) DO UPDATE SET
+    paused_at = excluded.paused_at, until_ms = excluded.until_ms,
+    reason = excluded.reason, paused_by = excluded.paused_by;
+
+-- name: resume_topic
+DELETE FROM {p}_pauses WHERE topic = ?
+RETURNING topic, paused_at, until_ms, reason, paused_by;
+
+-- name: paused_topics
+SELECT topic, paused_at, until_ms, reason, paused_by FROM {p}_pauses
+WHERE until_ms IS NULL OR until_ms > ?
+ORDER BY topic;
+
+-- name: insert_topic_audit
+-- A topic record (pause, resume): no task, so task_id '' and, the columns
+-- being NOT NULL, status_after '' and record_ver_after 0 (rows.audit_from_row
+-- reads them as None).
+INSERT INTO {p}_audit (at, op_user, op_host, tool, action, task_id, topic, status_before,
+                       status_after, record_ver_before, record_ver_after, detail, batch_id)
+VALUES (?, ?, ?, ?, ?, '', ?, NULL, '', NULL, 0, ?, ?);

@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from stores.audit import AuditEntry, audit_detail
+from stores.audit import AuditEntry, audit_detail, pause_detail
 from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
@@ -48,10 +48,11 @@ from stores.model import (
     StoreIdentity,
     Task,
     TaskStatus,
+    TopicPause,
     TopicStats,
 )
 from stores.options import StoreOptions
-from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, task_from_row
+from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, pause_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
     Write,
@@ -68,8 +69,10 @@ from stores.schema import checked_schema_version, schema_missing
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 4  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
-# 4: two listing indexes instead of four
+SCHEMA_VERSION = 5  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
+# 4: two listing indexes instead of four; 5: the pauses table
+#: The first schema version with the pauses table.
+_PAUSES_SINCE = 5
 _SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
 T = TypeVar("T")
 #: A row as sqlite3 returns it: the driver does not type its values.
@@ -239,7 +242,7 @@ class SQLiteStore(BaseStore):
                         self._conn.execute(self._sql["set_schema_version"], (str(SCHEMA_VERSION),))
                         version = str(SCHEMA_VERSION)
                     self._conn.execute(self._sql["set_identity"], (new_identity(self.now_ms()),))
-            checked_schema_version(self.namespace, str(version), SCHEMA_VERSION)
+            self._schema_version = checked_schema_version(self.namespace, str(version), SCHEMA_VERSION)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -639,6 +642,43 @@ class SQLiteStore(BaseStore):
                 self._record(conn, current, self._save(conn, task), str(action))
                 results.append(BulkResult(item.task_id, BulkOutcome.DONE, task=task))
         return results
+
+    # -- pauses ----------------------------------------------------------------
+    def _record_topic(self, conn: sqlite3.Connection, at: int, action: str, topic: str, detail: str) -> None:
+        """A topic record (pause, resume) in the audit trail, if this store has an operator."""
+        audit = self._audit_context()
+        if audit is not None:
+            op = audit.operator
+            conn.execute(
+                self._sql["insert_topic_audit"],
+                (at, op.user, op.host, op.tool, action, topic, detail, audit.batch_id),
+            )
+
+    def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
+        with self._transaction() as conn:
+            now = self.now_ms()
+            until = until_ms if until_ms is not None else (now + for_ms if for_ms is not None else None)
+            pause = TopicPause(topic, now, until, reason, self._paused_by)
+            conn.execute(self._sql["pause_topic"], {
+                "topic": topic, "now": now, "until_ms": until, "reason": reason, "paused_by": pause.paused_by,
+            })
+            self._record_topic(conn, now, "pause", topic, pause_detail(until, reason))
+        return pause
+
+    def _resume(self, topic: str) -> TopicPause | None:
+        with self._transaction() as conn:
+            now = self.now_ms()
+            row = conn.execute(self._sql["resume_topic"], (topic,)).fetchone()
+            pause = pause_from_row(row) if row else None
+            if pause is None or (pause.until_ms is not None and pause.until_ms <= now):
+                return None  # not paused (an ended pause is no pause): nothing to record
+            self._record_topic(conn, now, "resume", topic, "")
+        return pause
+
+    def _paused(self) -> list[TopicPause]:
+        if self._schema_version < _PAUSES_SINCE:
+            return []  # opened read-only on an older schema: it has never held a pause
+        return [pause_from_row(row) for row in self._query("paused_topics", (self.now_ms(),))]
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """One ``DELETE`` of at most ``batch_size`` old finished tasks, in one write transaction."""

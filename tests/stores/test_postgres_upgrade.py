@@ -235,11 +235,11 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
     with stores.open_store(PG_URL, namespace=v2_namespace, lease_time_ms=60_000) as store:
         version, indexes, triggers = _catalog(v2_namespace)
         tables = _tables(v2_namespace)
-        assert version == str(SCHEMA_VERSION) == "3"
+        assert version == str(SCHEMA_VERSION) == "4"
         assert "tasks_topic_updated" not in indexes and "tasks_group" not in indexes
         assert "tasks_shared_group" in indexes
         assert "count_status_change" not in triggers
-        assert tables == {"meta", "tasks", "topic_stats", "audit"}  # topic_counts carried over, dropped
+        assert tables == {"meta", "tasks", "topic_stats", "audit", "pauses"}  # topic_counts carried over, dropped
         assert {"count_inserted", "count_deleted", "record_audit_update"} <= triggers
         with psycopg.connect(PG_URL, autocommit=True) as conn:  # every shard row, for plain UPDATEs
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}.topic_stats WHERE topic = 'mail'").format(
@@ -262,7 +262,7 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
         assert [t.task_id for t in listed][:2] == ["job-1", "job-0"]
     # Opening again is a no-op.
     with stores.open_store(PG_URL, namespace=v2_namespace):
-        assert _catalog(v2_namespace)[0] == "3"
+        assert _catalog(v2_namespace)[0] == "4"
 
 
 def test_read_only_open_of_version_2_is_one_clear_error(v2_namespace):
@@ -276,3 +276,27 @@ def test_read_only_open_of_version_2_is_one_clear_error(v2_namespace):
         assert [t.task_id for t in store.tasks("g")] == ["job-0", "job-1", "job-2"]
         job = store.task("job-1")
         assert job is not None and job.status == TaskStatus.RUNNING
+
+
+def test_version_3_gets_the_pauses_table_and_keeps_working():
+    """Version 3 -> 4: only the pauses table is added; a read-only open of a
+    version 3 namespace is refused (its reservations would not know pauses)."""
+    namespace = new_namespace("upgrade")
+    try:
+        with stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000) as store:
+            store.create_tasks([{"task_id": f"j{i}", "topic": "mail"} for i in range(3)])
+        with psycopg.connect(PG_URL, autocommit=True) as conn:  # back to what version 3 left
+            ident = sql.Identifier(namespace)
+            conn.execute(sql.SQL("DROP TABLE {}.pauses").format(ident))
+            conn.execute(sql.SQL("UPDATE {}.meta SET value = '3' WHERE key = 'schema_version'").format(ident))
+        with pytest.raises(StoreUnavailable, match=r"schema version 3, older .* without read_only to upgrade"):
+            stores.open_store(PG_URL, namespace=namespace, read_only=True)
+        with stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000) as store:
+            assert _catalog(namespace)[0] == "4" and "pauses" in _tables(namespace)
+            assert store.reserve_task("mail", "w").task_id == "j0"
+            store.pause_topic("mail", reason="after the upgrade")
+            assert store.reserve_task("mail", "w") is None
+        with stores.open_store(PG_URL, namespace=namespace, read_only=True) as reader:
+            assert [p.topic for p in reader.paused_topics()] == ["mail"]
+    finally:
+        drop_namespace("postgres", namespace)

@@ -77,7 +77,7 @@ def test_schema_1_is_upgraded_in_place(make_store, monkeypatch):
 
     monkeypatch.setattr(redis_store, "_UPGRADE_STEP", 1)  # many steps: the loop resumes each time
     upgraded = make_store(namespace=namespace, lease_time_ms=60_000)
-    assert upgraded._client.get(upgraded._keys.schema) == "2"
+    assert upgraded._client.get(upgraded._keys.schema) == str(redis_store.SCHEMA_VERSION) == "3"
     for topic in ("mail", "jobs"):
         assert _topic_keys(upgraded, topic) == set()
     assert upgraded._client.zrange(upgraded._keys.topic("mail") + "l:running", 0, -1) == [
@@ -102,3 +102,20 @@ def test_schema_1_is_upgraded_in_place(make_store, monkeypatch):
     # A read-only open now finds the current schema.
     reader = make_store(namespace=namespace, read_only=True)
     assert reader.task(running.task_id).status == "terminated"
+
+
+def test_schema_2_is_upgraded_to_3_without_moving_anything(make_store):
+    """Schema 2 -> 3 adds only the topics' pause keys (absent: not paused); a
+    read-only open of schema 2 is refused, as its reservations know no pauses."""
+    writer = make_store(lease_time_ms=60_000)
+    writer.create_tasks([{"task_id": f"j{i}", "topic": "mail"} for i in range(3)])
+    writer._client.set(writer._keys.schema, "2")
+    with pytest.raises(StoreUnavailable, match=r"schema version 2.*without read_only to upgrade"):
+        make_store(namespace=writer.namespace, read_only=True)
+    upgraded = make_store(namespace=writer.namespace, lease_time_ms=60_000)
+    assert upgraded._client.get(upgraded._keys.schema) == "3"
+    assert upgraded.reserve_task("mail", "w").task_id == "j0"
+    upgraded.pause_topic("mail", reason="after the upgrade")
+    assert upgraded.reserve_task("mail", "w") is None
+    reader = make_store(namespace=writer.namespace, read_only=True)
+    assert [p.topic for p in reader.paused_topics()] == ["mail"]

@@ -27,6 +27,7 @@ def _fill(store) -> None:
     store.snooze(snoozed.task_id, "w2", 60_000)
     failed = store.reserve_task("pay", "w3")
     store.fail(failed.task_id, "w3", "boom")
+    store.pause_topic("pay", reason="held")
     assert running is not None
 
 
@@ -44,6 +45,7 @@ def _everything(store) -> tuple:
         list(stores.scroll(lambda c: store.list_leased_tasks(None, c), {"limit": 1})),
         store.list_leased_tasks("mail", {"limit": 10}).data,
         store.topics(),
+        store.paused_topics(),
     )
 
 
@@ -82,6 +84,8 @@ def _public_writes(store, running):
         "snooze": lambda: store.snooze(task_id, running.pid, 1_000),
         "revoke_lease": lambda: store.revoke_lease(task_id, ver),
         "apply_bulk": lambda: store.apply_bulk("terminate", [BulkItem(task_id, ver, running.pid)]),
+        "pause_topic": lambda: store.pause_topic("mail", reason="x"),
+        "resume_topic": lambda: store.resume_topic("pay"),
     }
 
 
@@ -97,6 +101,8 @@ def _primitive_writes(store, running):
         "_apply_bulk": lambda: store._apply_bulk(
             BulkAction.REVOKE, [BulkItem(task_id, ver)], error="", snooze_ms=1000
         ),
+        "_pause": lambda: store._pause("mail", None, None, "x"),
+        "_resume": lambda: store._resume("pay"),
     }
 
 

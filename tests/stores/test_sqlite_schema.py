@@ -107,6 +107,7 @@ def _make_version_3(path) -> None:
         CREATE INDEX {NS}_tasks_topic_updated ON {NS}_tasks (topic, updated_at, task_id);
         CREATE INDEX {NS}_tasks_topic_sub_status_updated
             ON {NS}_tasks (topic, sub_topic, status, updated_at, task_id);
+        DROP TABLE {NS}_pauses;
         UPDATE {NS}_meta SET value = '3' WHERE key = 'schema_version';
     """)
     conn.close()
@@ -122,10 +123,13 @@ def test_a_version_3_namespace_is_upgraded_by_a_writable_open(tmp_path):
 
     with _open(path, read_only=True) as reader:  # an old namespace still reads
         assert len(list(stores.scroll(lambda c: reader.list_tasks({"topic": "t"}, c), {"limit": 20}))) == 50
+        assert reader.paused_topics() == []  # no pauses table yet: never paused
 
     with _open(path) as store:
         assert store.task(created[0].task_id) == created[0]
         assert store.reserve_task("t", "w") is not None
+        store.pause_topic("t", reason="after the upgrade")  # the pauses table came with it
+        assert store.reserve_task("t", "w") is None
     now = _indexes(path)
     assert f"{NS}_tasks_status_updated" in now
     assert not now & {f"{NS}_tasks_updated", f"{NS}_tasks_topic_updated", f"{NS}_tasks_topic_sub_status_updated"}
