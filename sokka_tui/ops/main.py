@@ -17,7 +17,7 @@ import os
 import sys
 
 import stores
-from sokka_tui import arguments
+from sokka_tui import arguments, pauses
 from sokka_tui.actions import Action
 from sokka_tui.ops import connect, doctor, expired, purge, reads, watch, writes
 from sokka_tui.ops.confirm import check_can_confirm
@@ -169,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
                 writes.rerun, write=True)
     p.add_argument("task_id", metavar="ID")
     _write_options(p)
+
+    p = command("pause", "pause a topic: no worker reserves its tasks until it is resumed (or --for ends); "
+                "running tasks keep their leases", writes.pause, write=True)
+    p.add_argument("topic")
+    p.add_argument("--for", dest="duration", type=arguments.duration(pauses.MAX_PAUSE_MS), metavar="DURATION",
+                   help="end the pause by itself after this long, by the store's clock: 10m, 2h "
+                   "(default: until 'sokka resume')")
+    p.add_argument("--reason", metavar="TEXT", help="why, for the other operators and the audit trail")
+    _write_options(p, versioned=False)
+    p = command("resume", "resume a paused topic: its tasks may be reserved again at once",
+                writes.resume, write=True)
+    p.add_argument("topic")
+    _write_options(p, versioned=False)
 
     p = command("revoke-expired", "revoke every running task of a topic whose lease ended",
                 expired.revoke_expired, write=True)

@@ -29,9 +29,10 @@ from typing import Any, TextIO, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 
+from sokka_tui import pauses
 from sokka_tui.render import absolute, clean, format_duration, relative
 from sokka_tui.timezones import UTC, Zone
-from stores import Task, TaskStatus, TopicStats
+from stores import TASK_STATUSES, Task, TaskStatus, TopicPause, TopicStats
 from stores.audit import AuditEntry
 
 T = TypeVar("T")
@@ -64,13 +65,27 @@ def task_json(task: Task) -> dict[str, Any]:
     return out
 
 
-def topic_json(stats: TopicStats) -> dict[str, Any]:
+def pause_json(pause: TopicPause) -> dict[str, Any]:
+    """A topic's pause as a JSON object: every ``TopicPause`` field, times as ISO too."""
+    return {
+        "topic": pause.topic, "paused_at": pause.paused_at, "paused_at_iso": iso(pause.paused_at),
+        "until_ms": pause.until_ms, "until_iso": iso(pause.until_ms), "reason": pause.reason,
+        "paused_by": pause.paused_by,
+    }
+
+
+def topic_json(stats: TopicStats, pause: TopicPause | None = None) -> dict[str, Any]:
+    """A topic's counts; ``paused`` is its pause (``pause_json`` without the topic) or null."""
+    paused = None
+    if pause is not None:
+        paused = {k: v for k, v in pause_json(pause).items() if k != "topic"}
     return {
         "topic": stats.topic,
         "counts": {str(status): n for status, n in stats.counts.items()},
         "expired_leases": stats.expired_leases,
         "oldest_starting_at": stats.oldest_starting_at,
         "oldest_starting_at_iso": iso(stats.oldest_starting_at),
+        "paused": paused,
     }
 
 
@@ -132,7 +147,7 @@ def leased_columns(zone: Zone = UTC) -> list[Column]:
 TOPIC_COLUMNS = [
     Column("TOPIC", 24), Column("STARTING", 9, True), Column("RUNNING", 8, True), Column("SNOOZED", 8, True),
     Column("FAILED", 8, True), Column("TERMINATED", 10, True), Column("EXPIRED", 8, True),
-    Column("OLDEST STARTING", 16, True),
+    Column("OLDEST STARTING", 16, True), Column("PAUSED", 40),
 ]
 
 
@@ -154,6 +169,9 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
 
 
 def audit_row(entry: AuditEntry, zone: Zone = UTC) -> list[object]:
+    if entry.is_topic_record:  # a pause or a resume: no task, no change of status
+        return [zone.cell(entry.at, millis=True), entry.operator, entry.tool, entry.action, "—", entry.topic,
+                "topic", "—", audit_detail(entry), entry.batch_id or ""]
     before = f"{entry.status_before} → " if entry.status_before is not None else ""
     version = f"{entry.record_ver_before}→{entry.record_ver_after}" if entry.record_ver_before else "1"
     return [zone.cell(entry.at, millis=True), entry.operator, entry.tool, entry.action, entry.task_id, entry.topic,
@@ -162,7 +180,10 @@ def audit_row(entry: AuditEntry, zone: Zone = UTC) -> list[object]:
 
 def audit_detail(entry: AuditEntry) -> str:
     """An audit record's detail as the console's audit screen says it: a snooze
-    ``for 30s`` (stored as ms), a reservation ``by`` its owner. JSON keeps the raw text."""
+    ``for 30s`` (stored as ms), a reservation ``by`` its owner, a pause how long
+    and why. JSON keeps the raw text."""
+    if entry.action == "pause":
+        return pauses.audit_detail(entry)
     if entry.action == "snooze" and entry.detail.isdigit():
         return f"for {format_duration(int(entry.detail))}"
     if entry.action == "reserve":
@@ -204,11 +225,12 @@ def leased_row(task: Task, now_ms: int, zone: Zone = UTC) -> list[object]:
             short_time(task.lease_expires_at, zone), lease_state(task, now_ms)]
 
 
-def topic_row(stats: TopicStats, now_ms: int) -> list[object]:
+def topic_row(stats: TopicStats, now_ms: int, pause: TopicPause | None = None) -> list[object]:
     oldest = "—" if stats.oldest_starting_at is None else format_duration(now_ms - stats.oldest_starting_at)
     counts = stats.counts
+    paused = "" if pause is None else pauses.time_left(pause, now_ms) + (f": {pause.reason}" if pause.reason else "")
     return [stats.topic, counts[TaskStatus.STARTING], counts[TaskStatus.RUNNING], counts[TaskStatus.SNOOZED],
-            counts[TaskStatus.FAILED], counts[TaskStatus.TERMINATED], stats.expired_leases, oldest]
+            counts[TaskStatus.FAILED], counts[TaskStatus.TERMINATED], stats.expired_leases, oldest, paused]
 
 
 class Output:
@@ -274,8 +296,17 @@ class Output:
         zone = self.zone
         return self.items(entries, audit_json, audit_columns(zone), lambda e: audit_row(e, zone))
 
-    def topics(self, stats: Iterable[TopicStats], now_ms: int) -> int:
-        return self.items(stats, topic_json, TOPIC_COLUMNS, lambda s: topic_row(s, now_ms))
+    def topics(self, stats: Iterable[TopicStats], now_ms: int, paused: Iterable[TopicPause] = ()) -> int:
+        """Every topic, its pause (if paused) in the PAUSED column / ``paused``
+        field; a paused topic without tasks is listed too, with zero counts."""
+        by_topic = pauses.by_topic(paused)
+        listed = list(stats)
+        known = {s.topic for s in listed}
+        listed += [TopicStats(topic, dict.fromkeys(TASK_STATUSES, 0), 0, None)
+                   for topic in by_topic if topic not in known]
+        listed.sort(key=lambda s: s.topic)
+        return self.items(listed, lambda s: topic_json(s, by_topic.get(s.topic)), TOPIC_COLUMNS,
+                          lambda s: topic_row(s, now_ms, by_topic.get(s.topic)))
 
     def document(self, value: dict[str, Any], people: str) -> None:
         """One result: ``people`` (already clean text) for a table, else ``value`` as JSON."""

@@ -62,7 +62,7 @@ def _page(limit: int | None) -> dict:
 
 
 def topics(store: Store, args: argparse.Namespace, out: Output) -> int:
-    out.topics(store.topics(), store.now_ms())
+    out.topics(store.topics(), store.now_ms(), store.paused_topics())
     return 0
 
 

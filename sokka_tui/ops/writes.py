@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sokka_tui import pauses
 from sokka_tui.actions import VERBS, Action, Request, changes, perform, refusal
 from sokka_tui.ops.confirm import confirm
 from sokka_tui.ops.errors import Refused, Usage
-from sokka_tui.ops.output import Output, task_json, task_line
+from sokka_tui.ops.output import Output, pause_json, task_json, task_line
 from sokka_tui.render import absolute, clean, format_duration, plain
 from sokka_tui.timezones import UTC, Zone
 from stores import Store, StoreUnavailable, Task, TaskConcurrentlyUpdated
@@ -140,4 +141,47 @@ def rerun(store: Store, args: argparse.Namespace, out: Output) -> int:
         f"Re-ran task {clean(seen.task_id)!r} as new task {clean(new.task_id)} in topic {clean(new.topic)!r} "
         f"({new.status} v{new.record_ver}); the original stays {seen.status} v{seen.record_ver}.",
     )
+    return 0
+
+
+def pause(store: Store, args: argparse.Namespace, out: Output) -> int:
+    """``sokka pause TOPIC [--for D] [--reason TEXT]``: nothing of the topic is
+    reserved until the pause ends (``--for``, by the store's clock) or ``sokka resume``."""
+    how_long = f"for {format_duration(args.duration)}" if args.duration else "until resumed"
+    current = pauses.by_topic(store.paused_topics()).get(args.topic)
+    again = f" (it is {pauses.summary(current, store.now_ms())}; this replaces it)" if current else ""
+    why = f" ({plain(args.reason, 60)!r})" if args.reason else ""
+    confirm(f"Pause topic {clean(args.topic)!r} {how_long}{why}: no worker reserves its tasks{clean(again)}?",
+            args.yes)
+    try:
+        paused = store.pause_topic(args.topic, for_ms=args.duration, reason=args.reason or "")
+    except StoreUnavailable as exc:
+        raise Usage(
+            f"the store did not answer ({plain(exc, 160)}); the pause of topic {clean(args.topic)!r} may or may "
+            "not have been applied: check with 'sokka topics' before trying again"
+        ) from None
+    ends = "until resumed" if paused.until_ms is None else (
+        f"for {format_duration(paused.until_ms - paused.paused_at)}, {pauses.until_text(paused)}"
+    )
+    out.document(pause_json(paused), f"Paused topic {clean(paused.topic)!r} {ends}.")
+    return 0
+
+
+def resume(store: Store, args: argparse.Namespace, out: Output) -> int:
+    """``sokka resume TOPIC``: its tasks may be reserved again at once."""
+    current = pauses.by_topic(store.paused_topics()).get(args.topic)
+    if current is None:
+        raise Refused(f"topic {clean(args.topic)!r} is not paused; nothing was written")
+    confirm(f"Resume topic {clean(args.topic)!r} ({clean(pauses.summary(current, store.now_ms()))})?", args.yes)
+    try:
+        lifted = store.resume_topic(args.topic)
+    except StoreUnavailable as exc:
+        raise Usage(
+            f"the store did not answer ({plain(exc, 160)}); the resume of topic {clean(args.topic)!r} may or may "
+            "not have been applied: check with 'sokka topics' before trying again"
+        ) from None
+    if lifted is None:
+        raise Refused(f"topic {clean(args.topic)!r} is no longer paused (its pause ended or was lifted meanwhile)")
+    out.document(pause_json(lifted) | {"resumed": True},
+                 f"Resumed topic {clean(args.topic)!r}: its tasks may be reserved again.")
     return 0

@@ -1,0 +1,61 @@
+"""How a paused topic is said, alike in the console and the ``sokka`` command
+(plain text; the console styles it). No Textual here: ``sokka`` imports it.
+
+A pause is judged on the store's clock (``now_ms`` is the store's time as the
+caller last measured it): ``PAUSED 9m 12s left`` for a timed pause,
+``PAUSED until resumed`` for one without an end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sokka_tui.render import absolute, format_duration
+from stores import TopicPause
+from stores.audit import AuditEntry, parse_pause_detail
+
+#: The longest pause the console and ``sokka pause --for`` take: 30 days.
+MAX_PAUSE_MS = 30 * 86_400_000
+#: The word a paused topic wears.
+PAUSED = "PAUSED"
+
+
+def by_topic(pauses: Iterable[TopicPause]) -> dict[str, TopicPause]:
+    return {pause.topic: pause for pause in pauses}
+
+
+def time_left(pause: TopicPause, now_ms: int) -> str:
+    """``9m 12s left`` (``now`` under a second), or ``until resumed``."""
+    left = pause.left_ms(now_ms)
+    if left is None:
+        return "until resumed"
+    return "ends now" if left < 1000 else f"{format_duration(left)} left"
+
+
+def state(pause: TopicPause, now_ms: int) -> str:
+    """``PAUSED 9m 12s left`` or ``PAUSED until resumed``."""
+    return f"{PAUSED} {time_left(pause, now_ms)}"
+
+
+def summary(pause: TopicPause, now_ms: int) -> str:
+    """One line: the state, the reason and who paused it (not cleaned: the caller renders it)."""
+    parts = [state(pause, now_ms)]
+    if pause.reason:
+        parts.append(pause.reason)
+    line = ": ".join(parts)
+    return f"{line} (by {pause.paused_by})" if pause.paused_by else line
+
+
+def until_text(pause: TopicPause) -> str:
+    """When it ends: ``until 2026-12-05 08:00:00 UTC`` or ``until resumed``."""
+    return "until resumed" if pause.until_ms is None else f"until {absolute(pause.until_ms)[:19]} UTC"
+
+
+def audit_detail(entry: AuditEntry) -> str:
+    """A pause record's detail as people read it: ``for 10m 00s: reason`` (from
+    the record's time), ``until resumed: reason``; other records' detail as stored."""
+    if entry.action != "pause":
+        return entry.detail
+    until, reason = parse_pause_detail(entry.detail)
+    how_long = "until resumed" if until is None else f"for {format_duration(max(until - entry.at, 0))}"
+    return f"{how_long}: {reason}" if reason else how_long
