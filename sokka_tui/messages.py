@@ -14,7 +14,7 @@ from textual.message import Message
 from sokka_tui.actions import Request
 from sokka_tui.leases import LeaseSnapshot
 from sokka_tui.settle import UNTIMED, Attempt, Settlement
-from stores import Task, TaskStoreError
+from stores import Task, TaskStoreError, TopicPause
 from stores.bulk import BulkResult
 
 
@@ -24,6 +24,8 @@ class DataLoaded(Message):
 
     payload: Any
     leased: LeaseSnapshot | None
+    #: The paused topics at the refresh (``None``: not read by this screen).
+    paused: list[TopicPause] | None = None
     bubble = False
 
 
@@ -55,6 +57,18 @@ class ActionFinished(Message):
     error: TaskStoreError | None = None
     now: Task | None = None
     attempt: Attempt = UNTIMED
+    bubble = False
+
+
+@dataclass
+class TopicActionFinished(Message):
+    """A pause or resume of ``topic`` came back: ``pause`` (the pause made, or
+    lifted; ``None`` for a resume of a topic that was not paused) or ``error``."""
+
+    topic: str
+    action: str
+    pause: TopicPause | None = None
+    error: TaskStoreError | None = None
     bubble = False
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sokka_tui.render import absolute, format_duration
+from rich.text import Text
+
+from sokka_tui.render import absolute, format_duration, safe_text
+from sokka_tui.styles import PAUSED_STYLE, PAUSED_TEXT_STYLE
 from stores import TopicPause
 from stores.audit import AuditEntry, parse_pause_detail
 
@@ -59,3 +62,15 @@ def audit_detail(entry: AuditEntry) -> str:
     until, reason = parse_pause_detail(entry.detail)
     how_long = "until resumed" if until is None else f"for {format_duration(max(until - entry.at, 0))}"
     return f"{how_long}: {reason}" if reason else how_long
+
+
+def styled(pause: TopicPause, now_ms: int, *, reason: bool = True, max_length: int = 200) -> Text:
+    """``PAUSED`` (reverse video) then the time left and, with ``reason``, the reason,
+    the store's text made safe (``render.safe_text``)."""
+    text = Text()  # (a style given to Text() would cover everything appended too)
+    text.append(f" {PAUSED} ", style=PAUSED_STYLE)
+    text.append(f" {time_left(pause, now_ms)}", style=PAUSED_TEXT_STYLE)
+    if reason and pause.reason:
+        text.append(": ", style=PAUSED_TEXT_STYLE)
+        text.append_text(safe_text(pause.reason, PAUSED_TEXT_STYLE, max_length=max_length))
+    return text

@@ -29,6 +29,12 @@ EXPIRING = "#d7af00"
 #: 256: 227, 16: bright yellow.
 WAKE_DUE = "#ffff5f"
 
+#: A paused topic's PAUSED mark: reverse video, so it reads apart from an
+#: expiring lease's italic label in every palette.
+PAUSED_STYLE = f"bold reverse {EXPIRING}"
+#: The time left and the reason after the mark.
+PAUSED_TEXT_STYLE = f"bold {EXPIRING}"
+
 STATUS_STYLES: dict[TaskStatus, str] = {
     TaskStatus.STARTING: STARTING,
     TaskStatus.RUNNING: RUNNING,

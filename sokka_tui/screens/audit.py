@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from sokka_tui import pauses
 from sokka_tui.render import counted, format_duration, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.prompt import TaskIdModal
-from sokka_tui.styles import status_style
+from sokka_tui.styles import PAUSED_TEXT_STYLE, status_style
 from sokka_tui.timezones import UTC, Zone
 from sokka_tui.widgets.tables import selected_key
 from sokka_tui.widgets.view_table import ViewTable
@@ -67,8 +68,8 @@ class AuditScreen(StoreScreen):
             return None
         values: dict[str, object] = {
             self.app.zone.heading("When"): entry.at, "Operator": entry.operator, "Tool": entry.tool,
-            "Action": entry.action,
-            "Task": entry.task_id, "Topic": entry.topic, "Status": str(entry.status_after),
+            "Action": entry.action, "Task": entry.task_id, "Topic": entry.topic,
+            "Status": "" if entry.status_after is None else str(entry.status_after),
             "Ver": entry.record_ver_after, "Detail": entry.detail or None, "Bulk run": entry.batch_id,
         }
         return values.get(heading)
@@ -142,9 +143,16 @@ class AuditScreen(StoreScreen):
         self.app.push_screen(TaskIdModal(Text("Empty shows every task's records."), self.task_id or ""), apply)
 
     def action_open_task(self) -> None:
+        """The record's task; a topic record's (a pause, a resume) topic's tasks."""
         key = selected_key(self.query_one("#audit", DataTable))
         if key is not None and key in self.entries:
-            self.app.open_task(self.entries[key].task_id)
+            entry = self.entries[key]
+            if entry.is_topic_record:
+                from sokka_tui.query import TaskQuery
+
+                self.app.open_tasks(TaskQuery(topic=entry.topic))
+            else:
+                self.app.open_task(entry.task_id)
 
     def _linked(self) -> str | None:
         """The task on the other side of the selected record's re-run, if it is one."""
@@ -178,6 +186,19 @@ class AuditScreen(StoreScreen):
 def _cells(entry: AuditEntry, zone: Zone) -> list[Text]:
     when = Text(zone.cell(entry.at, "%m-%d %H:%M:%S"))  # month-day and time to the second
     when.stylize("dim", 0, 6)
+    if entry.is_topic_record:  # a pause or a resume: of the topic, no task
+        return [
+            when,
+            safe_text(entry.operator, max_length=14),
+            safe_text(entry.tool, "dim", max_length=9),
+            Text(entry.action, style=PAUSED_TEXT_STYLE if entry.action == "pause" else "bold"),
+            Text("(the topic)", style="dim"),
+            safe_id(entry.topic, 13),
+            Text("—", style="dim"),
+            Text("—", style="dim"),
+            safe_text(pauses.audit_detail(entry), max_length=12),
+            safe_id(entry.batch_id or "", 15, "dim"),
+        ]
     change = Text()
     if entry.status_before is not None:
         change.append(str(entry.status_before), status_style(entry.status_before))

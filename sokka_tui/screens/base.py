@@ -23,9 +23,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
+from sokka_tui import pauses
 from sokka_tui.actions import BUTTONS, VERBS, Action, Request, perform, refusal
 from sokka_tui.leases import LeaseSnapshot, read_leases
-from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset
+from sokka_tui.messages import ActionFinished, DataLoaded, StoreFailed, StoreReset, TopicActionFinished
 from sokka_tui.render import format_duration, plain, safe_id, safe_text, sentence
 from sokka_tui.screens.table_view import TableViewScreen
 from sokka_tui.settle import Attempt
@@ -40,6 +41,7 @@ from stores import (
     TaskConcurrentlyUpdated,
     TaskNotFound,
     TaskStoreError,
+    TopicPause,
     TopicStats,
     WrongOwner,
 )
@@ -106,6 +108,9 @@ class StoreScreen(ConsoleScreen[None]):
     #: Read the leased tasks on every refresh, even with the panel hidden (the
     #: screen shows their counts).
     NEEDS_LEASES = False
+    #: Read the paused topics on every refresh, even with the leased panel
+    #: hidden (the screen shows them; the panel does too).
+    SHOWS_PAUSES = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +121,8 @@ class StoreScreen(ConsoleScreen[None]):
         self._first_resume = True
         #: The leased tasks as the last refresh read them (``None``: not read).
         self.leases: LeaseSnapshot | None = None
+        #: The paused topics as the last refresh read them, by topic.
+        self.pauses: dict[str, TopicPause] = {}
 
     # -- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -198,6 +205,8 @@ class StoreScreen(ConsoleScreen[None]):
                 leased = read_leases(
                     store, self.leased_topic, now, local, self.app.expiring_grace_ms, self.topic_stats(payload)
                 )
+            # One small read: the pauses shown by this screen and the leased panel.
+            paused = store.paused_topics() if show_leased or self.SHOWS_PAUSES else None
             # After the reads: unchanged now, they came from the store shown so far.
             reset = self.app.identity_watch.check(store)
         except TaskStoreError as exc:
@@ -205,7 +214,7 @@ class StoreScreen(ConsoleScreen[None]):
             return
         if reset is not None:
             self.app.post_message(StoreReset(reset))
-        self.post_message(DataLoaded(payload, leased))
+        self.post_message(DataLoaded(payload, leased, paused))
 
     def _arm(self) -> None:
         if self._timer is None and self.is_mounted:
@@ -234,9 +243,13 @@ class StoreScreen(ConsoleScreen[None]):
         status.skew_ms = self.app.clock.offset_ms
         status.zone_label = self.app.zone_label()  # the offset of now: summer time may have begun
         self.leases = message.leased
+        panel = self.query_one(LeasedPanel)
+        if message.paused is not None:
+            self.pauses = pauses.by_topic(message.paused)
+            panel.pauses = self.pauses
         self.show(message.payload)
         if message.leased is not None:
-            self.query_one(LeasedPanel).show_snapshot(message.leased)
+            panel.show_snapshot(message.leased)
         self.refresh_bindings()
 
     def on_store_failed(self, message: StoreFailed) -> None:
@@ -343,6 +356,13 @@ class StoreScreen(ConsoleScreen[None]):
                 return None  # shown dimmed; the reason is on screen
         if action == "copy_task_id" and self.selected_task() is None:
             return None
+        if action in ("pause_topic", "resume_topic"):
+            if self.app.read_only:
+                return False
+            topic = self.pause_target()
+            if topic is None or (action == "resume_topic" and topic not in self.pauses):
+                return None  # dimmed: no topic here, or it is not paused
+            return True
         return not (action == "back" and len(self.app.screen_stack) <= 2)
 
     def action_copy_task_id(self) -> None:
@@ -350,6 +370,110 @@ class StoreScreen(ConsoleScreen[None]):
         if task is not None:
             self.app.copy_to_clipboard(task.task_id)
             self.notify(f"Copied task id {plain(task.task_id, 80)}", markup=False)
+
+    # -- pausing a topic --------------------------------------------------------
+    def pause_target(self) -> str | None:
+        """The topic ``p`` pauses and ``P`` resumes here (``None``: none)."""
+        return None
+
+    def action_pause_topic(self) -> None:
+        """``p``: ask how long and why, confirm, pause the topic."""
+        topic = self.pause_target()
+        if topic is None or self.app.read_only:
+            return
+        from sokka_tui.screens.pause import PauseAnswer, PauseModal
+
+        def confirm(answer: PauseAnswer | None) -> None:
+            if answer is None:
+                return
+            from sokka_tui.screens.confirm import ConfirmModal
+
+            question = Text("Pause topic ")
+            question.append_text(safe_id(topic, 60, "bold"))
+            question.append(" until resumed" if answer.for_ms is None else f" for {format_duration(answer.for_ms)}")
+            if answer.reason:
+                question.append(" (")
+                question.append_text(safe_text(answer.reason, max_length=120))
+                question.append(")")
+            question.append("?\nNo worker reserves its tasks meanwhile, on any machine; running tasks keep "
+                            "their leases.")
+            current = self.pauses.get(topic)
+            if current is not None:
+                question.append("\nIt is ")
+                question.append_text(safe_text(pauses.summary(current, self.app.clock.now()), max_length=160))
+                question.append(": this replaces that pause.")
+
+            def send(yes: bool | None) -> None:
+                if yes:
+                    self._send_topic_action(topic, "pause", answer)
+
+            self.app.push_screen(ConfirmModal("Pause this topic?", question, "Pause"), send)
+
+        self.app.push_screen(PauseModal(topic), confirm)
+
+    def action_resume_topic(self) -> None:
+        """``P``: confirm, then resume the paused topic."""
+        topic = self.pause_target()
+        current = self.pauses.get(topic) if topic is not None else None
+        if topic is None or current is None or self.app.read_only:
+            return
+        from sokka_tui.screens.confirm import ConfirmModal
+
+        question = Text("Resume topic ")
+        question.append_text(safe_id(topic, 60, "bold"))
+        question.append("? It is ")
+        question.append_text(safe_text(pauses.summary(current, self.app.clock.now()), max_length=160))
+        question.append(".\nWorkers reserve its tasks again at once.")
+
+        def send(yes: bool | None) -> None:
+            if yes:
+                self._send_topic_action(topic, "resume", None)
+
+        self.app.push_screen(ConfirmModal("Resume this topic?", question, "Resume"), send)
+
+    def _send_topic_action(self, topic: str, action: str, answer: object) -> None:
+        from sokka_tui.screens.pause import PauseAnswer
+
+        def run() -> None:
+            store = self.app.store
+            try:
+                if isinstance(answer, PauseAnswer):
+                    pause: TopicPause | None = store.pause_topic(topic, for_ms=answer.for_ms, reason=answer.reason)
+                else:
+                    pause = store.resume_topic(topic)
+            except TaskStoreError as exc:
+                self.post_message(TopicActionFinished(topic, action, error=exc))
+                return
+            self.post_message(TopicActionFinished(topic, action, pause))
+
+        self.run_worker(run, thread=True, group="action", exit_on_error=False, name=f"{action} {topic}")
+
+    def on_topic_action_finished(self, message: TopicActionFinished) -> None:
+        topic = plain(message.topic, 60)
+        if message.error is not None:
+            if isinstance(message.error, StoreUnavailable):
+                self.notify(
+                    f"The {message.action} of topic {topic}: the store did not answer ({plain(message.error, 160)}),"
+                    " so whether it was applied is not known: the topics screen shows it once the store answers."
+                    " Nothing is sent again.",
+                    title="Outcome unknown", severity="warning", timeout=15, markup=False,
+                )
+            else:
+                self.notify(f"The {message.action} of topic {topic} was refused: {plain(message.error, 200)}",
+                            title=message.error.title, severity="error", markup=False)
+        elif message.action == "pause" and message.pause is not None:
+            self.pauses[message.topic] = message.pause
+            self.notify(f"Paused topic {topic} {pauses.time_left(message.pause, message.pause.paused_at)}: "
+                        "no worker reserves its tasks.", title="Done", markup=False)
+        elif message.pause is not None:
+            self.pauses.pop(message.topic, None)
+            self.notify(f"Resumed topic {topic}: its tasks may be reserved again.", title="Done", markup=False)
+        else:
+            self.pauses.pop(message.topic, None)
+            self.notify(f"Topic {topic} was no longer paused (its pause had ended or was lifted).",
+                        title="Nothing to resume", severity="warning", markup=False)
+        self.refresh_bindings()
+        self.tick()
 
     # -- actions ----------------------------------------------------------------
     def action_snooze_task(self) -> None:

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from sokka_tui import pauses
 from sokka_tui.render import absolute, clean, counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.timezones import Zone
@@ -42,6 +43,7 @@ class TaskDetailScreen(StoreScreen):
     """Everything about one task, refreshed live."""
 
     SCREEN_NAME = "Task"
+    SHOWS_PAUSES = True  # the title says when the task's topic is paused
     BINDINGS = [
         Binding("g", "show_group", "Group", id="task.group"),
         Binding("A", "audit", "Audit", id="task.audit"),
@@ -89,6 +91,14 @@ class TaskDetailScreen(StoreScreen):
         self.shown_task = payload.task
         self.group = payload.group
         task = payload.task
+        title = Text.assemble(("Task ", "bold"), safe_text(self.task_id, "bold"))
+        pause = self.pauses.get(task.topic) if task is not None else None
+        if pause is not None:  # its topic is paused: it is not reserved until the pause ends
+            title.append("  topic ")
+            title.append_text(safe_id(pause.topic, 40, "bold"))
+            title.append(" ")
+            title.append_text(pauses.styled(pause, self.app.clock.now(), max_length=80))
+        self.query_one("#detail-title", Static).update(title)
         if task is None:
             self.query_one("#fields", Static).update(Text("This task does not exist (any more).", style="bold red"))
             return

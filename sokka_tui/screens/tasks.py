@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
+from sokka_tui import pauses
 from sokka_tui.actions import Action
 from sokka_tui.marks import Marks
 from sokka_tui.messages import StoreFailed
@@ -115,7 +116,10 @@ class TasksScreen(StoreScreen):
         Binding("X", "revoke_expired", "Revoke expired", id="tasks.revoke_expired"),
         Binding("o", "owners", "Owners", show=False, id="tasks.owners"),
         Binding("E", "failures", "Failures", show=False, id="tasks.failures"),
+        Binding("p", "pause_topic", "Pause topic", show=False, id="topic.pause"),
+        Binding("P", "resume_topic", "Resume topic", show=False, id="topic.resume"),
     ]
+    SHOWS_PAUSES = True
 
     def __init__(self, query: TaskQuery) -> None:
         super().__init__()
@@ -214,6 +218,10 @@ class TasksScreen(StoreScreen):
         else:
             title.append("Tasks of ", style="bold")
             title.append_text(safe_id(q.topic, 60, "bold"))
+        pause = self.pauses.get(q.topic) if q.topic is not None else None
+        if pause is not None:
+            title.append("  ")
+            title.append_text(pauses.styled(pause, self.app.clock.now(), max_length=80))
         leases = q.owner is not None or q.stuck in (STUCK_EXPIRED, STUCK_WAKE_DUE)
         order = "soonest expiry first" if leases else "newest first"
         self.table.default_label = order
@@ -243,6 +251,10 @@ class TasksScreen(StoreScreen):
             line.append(q.describe(self.app.zone), style="bold yellow" if q.filtered else "dim")
             line.append("   / to change", style="dim")
         self.query_one("#filter-line", Static).update(line)
+
+    def pause_target(self) -> str | None:
+        """The list's topic (a group's list spans topics: none)."""
+        return self.task_query.topic
 
     # -- loading ------------------------------------------------------------------
     def fetch(self, store: Store) -> Listing | SearchStarted | None:

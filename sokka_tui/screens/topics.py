@@ -8,14 +8,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from sokka_tui import pauses
 from sokka_tui.leases import LeaseState
 from sokka_tui.render import counted, format_duration, safe_text
 from sokka_tui.screens.base import StoreScreen
-from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
+from sokka_tui.styles import LEASE_STYLES, PAUSED_TEXT_STYLE, STATUS_STYLES
 from sokka_tui.widgets.leased_panel import stuck_words
 from sokka_tui.widgets.tables import selected_key
 from sokka_tui.widgets.view_table import ViewTable
-from stores import Store, TaskStatus, TopicStats
+from stores import TASK_STATUSES, Store, TaskStatus, TopicStats
 
 #: (heading, width): the counts' widths are fixed, so columns never jump as counts
 #: change; the topic column's follows the longest name, within ``TOPIC_WIDTH``
@@ -23,7 +24,7 @@ from stores import Store, TaskStatus, TopicStats
 #: to Running: at 80 columns everything up to Terminated is in sight.
 COLUMNS = (
     ("Topic", 40), ("Starting", 8), ("Running", 7), ("Stuck", 7), ("Snoozed", 7), ("Failed", 7),
-    ("Terminated", 10), ("Leased", 7), ("Oldest waiting", 14),
+    ("Terminated", 10), ("Leased", 7), ("Oldest waiting", 14), ("Paused", 40),
 )
 TOPIC_WIDTH = (12, 40)
 #: Status counts by heading, for sorting.
@@ -37,11 +38,14 @@ class TopicsScreen(StoreScreen):
 
     SCREEN_NAME = "Topics"
     NEEDS_LEASES = True  # the stuck counts come from the refresh's leased tasks
+    SHOWS_PAUSES = True
     BINDINGS = [
         Binding("enter", "open_topic", "Open", id="topics.open"),
         Binding("X", "revoke_expired", "Revoke expired", id="topics.revoke_expired"),
         Binding("o", "owners", "Owners", id="topics.owners"),
         Binding("E", "failures", "Failures", id="topics.failures"),
+        Binding("p", "pause_topic", "Pause topic", show=False, id="topic.pause"),
+        Binding("P", "resume_topic", "Resume topic", show=False, id="topic.resume"),
     ]
 
     def __init__(self) -> None:
@@ -78,6 +82,12 @@ class TopicsScreen(StoreScreen):
             return self._stuck_by_topic.get(topic, 0)
         if heading == "Oldest waiting":  # an age: the oldest task has the earliest time
             return -stats.oldest_starting_at if stats.oldest_starting_at is not None else None
+        if heading == "Paused":  # the longest pause first; until resumed is the longest
+            pause = self.pauses.get(topic)
+            if pause is None:
+                return None
+            left = pause.left_ms(self.app.clock.now())
+            return 10**15 if left is None else left
         return None
 
     def on_view_table_view_changed(self, message: ViewTable.ViewChanged) -> None:
@@ -95,6 +105,12 @@ class TopicsScreen(StoreScreen):
         return payload
 
     def show(self, payload: list[TopicStats]) -> None:
+        # A paused topic without tasks has a row too (zero counts): its pause shows and P resumes it.
+        known = {stats.topic for stats in payload}
+        missing = [TopicStats(topic, dict.fromkeys(TASK_STATUSES, 0), 0, None)
+                   for topic in self.pauses if topic not in known]
+        if missing:
+            payload = sorted([*payload, *missing], key=lambda stats: stats.topic)
         self.stats = payload
         self._by_topic = {stats.topic: stats for stats in payload}
         # What a reset of the store would lose, as far as this console has seen.
@@ -122,11 +138,24 @@ class TopicsScreen(StoreScreen):
                     _count(leased),
                     Text(format_duration(now - stats.oldest_starting_at) if stats.oldest_starting_at else "—",
                          justify="right"),
+                    self._paused_cell(stats.topic, now),
                 ],
             ))
         # When widened, the cells are cut to the new width and laid out again.
         self.query_one("#topics", ViewTable).show_rows(rows, rebuild=widened)
         self._summarize()
+
+    def _paused_cell(self, topic: str, now: int) -> Text:
+        pause = self.pauses.get(topic)
+        if pause is None:
+            return Text("")
+        return pauses.styled(pause, now, max_length=COLUMNS[-1][1])
+
+    def pause_target(self) -> str | None:
+        """The topic of the leased task under the cursor when the leased panel has
+        the focus (as ``X``), else the selected topic row's."""
+        leased = self.selected_task()
+        return leased.topic if leased is not None else selected_key(self.query_one("#topics", DataTable))
 
     def _summarize(self) -> None:
         payload, leases = self.stats, self.leases
@@ -138,6 +167,8 @@ class TopicsScreen(StoreScreen):
         if leases is not None and leases.expiring_total:
             expiring = f"  {counted(leases.expiring_total, 'lease')} expiring"
             summary.append(expiring, style=LEASE_STYLES[LeaseState.EXPIRING])
+        if self.pauses:
+            summary.append(f"  {counted(len(self.pauses), 'topic')} paused", style=PAUSED_TEXT_STYLE)
         if not payload:
             summary.append("  — the store has no tasks yet")
         summary.append_text(self.query_one("#topics", ViewTable).describe_view())

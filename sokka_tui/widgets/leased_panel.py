@@ -12,14 +12,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from sokka_tui import pauses
 from sokka_tui.clock import StoreClock
 from sokka_tui.leases import LeaseSnapshot, LeaseState, lease_state
 from sokka_tui.render import ago, ahead, counted, safe_id
 from sokka_tui.sorting import task_value
-from sokka_tui.styles import LEASE_STYLES, STATUS_STYLES
+from sokka_tui.styles import LEASE_STYLES, PAUSED_STYLE, PAUSED_TEXT_STYLE, STATUS_STYLES
 from sokka_tui.widgets.tables import selected_key
 from sokka_tui.widgets.view_table import ViewTable
-from stores import Task, TaskStatus
+from stores import Task, TaskStatus, TopicPause
 
 BAR_WIDTH = 12
 #: (heading, width): fixed widths, so countdowns never shift the columns. The
@@ -135,6 +136,8 @@ class LeasedPanel(Vertical):
         self.clock = clock
         self.share = share
         self.snapshot: LeaseSnapshot | None = None
+        #: The paused topics at the last refresh, by topic (the screen sets them).
+        self.pauses: dict[str, TopicPause] = {}
         self.tasks: dict[str, Task] = {}
         self.more = False
         #: The columns' widths now (``column_widths`` of the screen's width).
@@ -218,10 +221,32 @@ class LeasedPanel(Vertical):
         self.table.show_rows(rows, rebuild=rebuild)
         self.query_one("#leased-title", Static).update(self._title())  # (after the rows: the filter's count)
 
+    def _paused_words(self) -> Text:
+        """The paused topics this panel lists tasks of (its screen's topic, or every
+        one): ``PAUSED 9m 12s left: reason`` for one topic, else their names."""
+        topic = getattr(self.screen, "leased_topic", None)
+        now = self.clock.now()
+        if topic is not None:
+            pause = self.pauses.get(topic)
+            return Text("  ").append_text(pauses.styled(pause, now, max_length=60)) if pause else Text()
+        if not self.pauses:
+            return Text()
+        names = sorted(self.pauses)
+        words = Text("  ").append(f" {pauses.PAUSED} ", style=PAUSED_STYLE)
+        for n, name in enumerate(names[:3]):
+            words.append("," if n else "", style=PAUSED_TEXT_STYLE)
+            words.append(" ")
+            words.append_text(safe_id(name, 24, PAUSED_TEXT_STYLE))
+            words.append(f" {pauses.time_left(self.pauses[name], now)}", style=PAUSED_TEXT_STYLE)
+        if len(names) > 3:
+            words.append(f" +{len(names) - 3} more", style=PAUSED_TEXT_STYLE)
+        return words
+
     def _title(self) -> Text:
         title = Text("Leased tasks", style="bold")
         if not self.tasks:
             title.append("  no leased tasks", style="dim")
+            title.append_text(self._paused_words())
             return title
         shown = f"{len(self.tasks)}{'+' if self.more else ''}"
         order = ", soonest first" if self.table.effective_order is None else ""  # (else the sort says it)
@@ -232,6 +257,7 @@ class LeasedPanel(Vertical):
                 title.append(f"  {stuck_words(stuck)}", style=LEASE_STYLES[LeaseState.STUCK])
             if expiring:
                 title.append(f"  {counted(expiring, 'lease')} expiring", style=LEASE_STYLES[LeaseState.EXPIRING])
+        title.append_text(self._paused_words())
         title.append_text(self.table.describe_view(partial=self.more))
         return title
 
