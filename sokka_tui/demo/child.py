@@ -15,9 +15,11 @@ import sys
 import time
 from dataclasses import dataclass
 
+from sokka_tui.demo.pauses import start_pauser
 from sokka_tui.demo.producer import start_producer
 from sokka_tui.demo.workers import start_workers
 from sokka_tui.proctitle import set_process_title
+from stores.audit import Operator
 from stores.errors import TaskStoreError
 from stores.registry import open_store
 
@@ -36,6 +38,12 @@ class ChildConfig:
     crash_rate: float
     work_s: tuple[float, float]
     every_s: tuple[float, float]
+    #: The producer's pauses of a served topic (``demo/pauses.py``): how often,
+    #: how long; ``None``: never.
+    pause_every_s: tuple[float, float] | None = None
+    pause_for_s: tuple[float, float] = (15.0, 30.0)
+    #: The topics the workers serve (the ones the producer may pause).
+    served: tuple[str, ...] = ()
 
 
 def _silence() -> None:
@@ -55,12 +63,13 @@ def process_title(config: ChildConfig) -> str:
     return f"sokka-demo {config.role} {config.index}" if config.role == "worker" else f"sokka-demo {config.role}"
 
 
-def _open_store(config: ChildConfig):
+def _open_store(config: ChildConfig, operator: Operator | None = None):
     # A store briefly busy (the children start together) gets a few quick tries
     # before the fleet's slower restart takes over.
     for attempt in range(5):
         try:
-            return open_store(config.url, namespace=config.namespace, lease_time_ms=config.lease_time_ms)
+            return open_store(config.url, namespace=config.namespace, lease_time_ms=config.lease_time_ms,
+                              operator=operator)
         except TaskStoreError:
             if attempt == 4:
                 raise
@@ -83,6 +92,19 @@ def child_main(config: ChildConfig) -> None:
         )
     else:
         healthy = start_producer(store, every_s=config.every_s)
+        if config.pause_every_s is not None and config.served:
+            # Its own store, with an operator: the pauses are in the audit trail,
+            # the producer's many creates are not.
+            try:
+                pausing = _open_store(config, Operator.current("sokka-demo"))
+            except Exception:
+                os._exit(3)
+            producing = healthy
+            pausing_alive = start_pauser(pausing, config.served, every_s=config.pause_every_s,
+                                         for_s=config.pause_for_s)
+
+            def healthy() -> bool:
+                return producing() and pausing_alive()
     parent = multiprocessing.parent_process()
     while True:
         # The parent's sentinel becomes readable the moment it dies, even by SIGKILL;

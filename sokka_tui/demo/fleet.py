@@ -45,8 +45,9 @@ class DemoFleet:
     ``failed(...)`` or ``snoozed(2-8 s)``; with probability ``crash_rate`` the
     process dies holding the lease instead, and the fleet starts a replacement.
     With ``producer``, one more process adds tasks every ``produce_every_s``
-    seconds. Children never write to the terminal and exit by themselves when
-    this process dies.
+    seconds and, every ``pause_every_s`` seconds (``None``: never), pauses one
+    served topic for ``pause_for_s`` seconds (``demo/pauses.py``). Children
+    never write to the terminal and exit by themselves when this process dies.
 
     ``start()`` returns at once; ``stop(timeout)`` ends every child within
     ``timeout`` seconds. Also a context manager. Raises ``InvalidArgument`` for a
@@ -66,6 +67,8 @@ class DemoFleet:
         crash_rate: float = 1 / 40,
         work_s: tuple[float, float] = (0.3, 4.0),
         produce_every_s: tuple[float, float] = (0.3, 1.0),
+        pause_every_s: tuple[float, float] | None = (40.0, 90.0),
+        pause_for_s: tuple[float, float] = (15.0, 30.0),
     ) -> None:
         backend_for(url)
         StoreOptions.parse({"namespace": namespace, "lease_time_ms": lease_time_ms})
@@ -83,6 +86,8 @@ class DemoFleet:
         self.crash_rate = crash_rate
         self.work_s = (float(work_s[0]), float(work_s[1]))
         self.produce_every_s = (float(produce_every_s[0]), float(produce_every_s[1]))
+        self.pause_every_s = None if pause_every_s is None else (float(pause_every_s[0]), float(pause_every_s[1]))
+        self.pause_for_s = (float(pause_for_s[0]), float(pause_for_s[1]))
         #: How many times a dead child was replaced.
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
@@ -113,6 +118,8 @@ class DemoFleet:
                 role=role, index=index, url=self.url, namespace=self.namespace,
                 lease_time_ms=self.lease_time_ms, topics=topics, parent_pid=os.getpid(),
                 crash_rate=self.crash_rate, work_s=self.work_s, every_s=self.produce_every_s,
+                pause_every_s=self.pause_every_s if role == "producer" else None, pause_for_s=self.pause_for_s,
+                served=self.topics,
             )
 
         n = len(self.topics)

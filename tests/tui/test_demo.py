@@ -228,6 +228,26 @@ def test_fleet_makes_traffic_and_stops_everything(tmp_path):
         assert stats["reports.nightly"].expired_leases >= 3
 
 
+def test_fleet_pauses_a_served_topic_now_and_then_and_it_ends(tmp_path):
+    """The producer process pauses one served topic now and then (with a reason,
+    recorded in the audit trail as sokka-demo) and the pause ends: by itself, or
+    resumed early."""
+    url = f"sqlite://{tmp_path}/pauses.db"
+    demo.seed(url)
+    with stores.open_store(url) as store:
+        fleet = demo.DemoFleet(url, workers=1, work_s=(0.05, 0.1), produce_every_s=(0.2, 0.4),
+                               pause_every_s=(0.3, 0.5), pause_for_s=(0.5, 0.8))
+        with fleet:
+            seen = wait_for(store.paused_topics, timeout=15, interval=0.05)
+            assert seen and seen[0].topic in fleet.topics and seen[0].reason
+            assert seen[0].until_ms is not None  # every demo pause has an end
+            records = wait_for(
+                lambda: [e for e in store.audit_log().data if e.action in ("pause", "resume")], timeout=10)
+            assert records and all(e.tool == "sokka-demo" and e.task_id == "" for e in records)
+            topic = seen[0].topic
+            assert wait_for(lambda: topic not in {p.topic for p in store.paused_topics()}, timeout=10)
+
+
 def test_fleet_replaces_a_worker_that_dies_holding_a_lease(tmp_path):
     url = f"sqlite://{tmp_path}/crash.db"
     demo.seed(url)
