@@ -143,6 +143,14 @@ async def main() -> int:
             await shoot(store, "read_only", nothing, read_only=True)
             await shoot(store, "bulk_results", bulk_results)  # it changes the store...
             await shoot(store, "audit", audit)  # ...and the trail records it
+
+            async def paused(pilot, app):
+                table = app.screen.query_one("#topics")
+                table.move_cursor(row=table.get_row_index("emails"))
+
+            store.pause_topic("emails", for_ms=25 * 60_000, reason="SMTP relay down (INC-4412): holding sends")
+            store.pause_topic("webhooks", reason="partner API migration")
+            await shoot(store, "paused", paused)
     return 0
 
 

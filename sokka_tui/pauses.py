@@ -66,11 +66,13 @@ def audit_detail(entry: AuditEntry) -> str:
 
 def styled(pause: TopicPause, now_ms: int, *, reason: bool = True, max_length: int = 200) -> Text:
     """``PAUSED`` (reverse video) then the time left and, with ``reason``, the reason,
-    the store's text made safe (``render.safe_text``)."""
+    the store's text made safe (``render.safe_text``); at most ``max_length``
+    cells in all, the reason cut with ``…``."""
     text = Text()  # (a style given to Text() would cover everything appended too)
     text.append(f" {PAUSED} ", style=PAUSED_STYLE)
     text.append(f" {time_left(pause, now_ms)}", style=PAUSED_TEXT_STYLE)
-    if reason and pause.reason:
+    room = max_length - len(text) - 2
+    if reason and pause.reason and room > 0:
         text.append(": ", style=PAUSED_TEXT_STYLE)
-        text.append_text(safe_text(pause.reason, PAUSED_TEXT_STYLE, max_length=max_length))
+        text.append_text(safe_text(pause.reason, PAUSED_TEXT_STYLE, max_length=room))
     return text
