@@ -12,8 +12,9 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from sokka_tui.render import absolute, format_duration, safe_text
+from sokka_tui.render import format_duration, safe_text
 from sokka_tui.styles import PAUSED_STYLE, PAUSED_TEXT_STYLE
+from sokka_tui.timezones import UTC, Zone
 from stores import TopicPause
 from stores.audit import AuditEntry, parse_pause_detail
 
@@ -49,9 +50,9 @@ def summary(pause: TopicPause, now_ms: int) -> str:
     return f"{line} (by {pause.paused_by})" if pause.paused_by else line
 
 
-def until_text(pause: TopicPause) -> str:
-    """When it ends: ``until 2026-12-05 08:00:00 UTC`` or ``until resumed``."""
-    return "until resumed" if pause.until_ms is None else f"until {absolute(pause.until_ms)[:19]} UTC"
+def until_text(pause: TopicPause, zone: Zone = UTC) -> str:
+    """When it ends, in ``zone``: ``until 2026-12-05 08:00:00 UTC`` or ``until resumed``."""
+    return "until resumed" if pause.until_ms is None else f"until {zone.format(pause.until_ms, millis=False)}"
 
 
 def audit_detail(entry: AuditEntry) -> str:

@@ -161,7 +161,7 @@ def pause(store: Store, args: argparse.Namespace, out: Output) -> int:
             "not have been applied: check with 'sokka topics' before trying again"
         ) from None
     ends = "until resumed" if paused.until_ms is None else (
-        f"for {format_duration(paused.until_ms - paused.paused_at)}, {pauses.until_text(paused)}"
+        f"for {format_duration(paused.until_ms - paused.paused_at)}, {pauses.until_text(paused, out.zone)}"
     )
     out.document(pause_json(paused), f"Paused topic {clean(paused.topic)!r} {ends}.")
     return 0
