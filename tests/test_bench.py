@@ -18,7 +18,8 @@ from stores import open_store
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURES = (
     "create_task, one by one", "create_tasks, bulk", "reserve→terminate, 1 process",
-    "reserve→terminate, 4 processes", "reserve→terminate vs its floor, 1 process", "topics()", "list_tasks page 1", "list_tasks page 100",
+    "reserve→terminate, 4 processes", "reserve→terminate vs its floor, 1 process", "topics()",
+    "list_tasks page 1", "list_tasks page 100",
     "list_leased_tasks page 1", "task(id)", "console: first screen painted",
     "console: peak RSS after 100 pages", "console: refresh tick", "payload search, first page",
     "payload search, whole topic",
