@@ -504,6 +504,12 @@ class BaseStore(abc.ABC):
         """``paused_by`` of a pause this store makes: its operator's ``user@host``, or ``""``."""
         return self.operator.label if self.operator is not None else ""
 
+    def _pause_at(self, topic: str, now: int, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
+        """The pause a SQL backend writes at the store's ``now``: its end is
+        ``until_ms``, else ``now + for_ms``, else none (Redis: pause.lua says it)."""
+        until = until_ms if until_ms is not None else (now + for_ms if for_ms is not None else None)
+        return TopicPause(topic, now, until, reason, self._paused_by)
+
     @abc.abstractmethod
     def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
         """Store the pause (replacing one) and its audit record in one transaction

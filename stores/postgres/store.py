@@ -665,8 +665,8 @@ class PostgresStore(BaseStore):
     def _pause(self, topic: str, until_ms: int | None, for_ms: int | None, reason: str) -> TopicPause:
         with self._connection("write") as conn, conn.transaction():
             now = self._now_on(conn)
-            until = until_ms if until_ms is not None else (now + for_ms if for_ms is not None else None)
-            pause = TopicPause(topic, now, until, reason, self._paused_by)
+            pause = self._pause_at(topic, now, until_ms, for_ms, reason)
+            until = pause.until_ms
             conn.execute(self._queries["pause_topic"], {
                 "topic": topic, "now": now, "until_ms": until, "reason": reason, "paused_by": pause.paused_by,
             })
