@@ -76,6 +76,15 @@ def plain_url(url: str) -> str:
     return f"{scheme.lower().removesuffix('+cluster')}://{rest}"
 
 
+def _password_without_user(url: str) -> bool:
+    """Whether ``url`` gives a password but no user name (``redis://:pw@host``)."""
+    try:
+        parts = urlsplit(url)
+        return bool(parts.password) and not parts.username
+    except ValueError:
+        return False  # redis-py says what is wrong with it
+
+
 def check_database(url: str) -> None:
     """Raise ``InvalidArgument`` unless ``url``'s path names a database by a whole
     number (or names none). redis-py quietly uses database 0 for a path it
@@ -101,6 +110,12 @@ def connect(url: str, timeout: float, secrets: tuple[str | None, ...]) -> Client
     scheme = url.partition("://")[0].lower()
     plain = plain_url(url)
     options = _client_options(timeout)
+    if _password_without_user(plain):
+        # AUTH default PASSWORD, not AUTH PASSWORD: the same on a server that
+        # asks for a password, and accepted (the password ignored, which
+        # password_ignored tells) by one that asks for none, where redis-py
+        # before 8 turned the one-argument AUTH's refusal into an error.
+        options["username"] = "default"
     try:
         if scheme.endswith("+cluster"):
             return RedisCluster.from_url(plain, **options)

@@ -97,12 +97,14 @@ SCHEMA_VERSION = 3  # 2: fewer indexes per task (keys.py), counts from index siz
 #: ACL denial is logged by the server, in ACL LOG): 1 when it may run the write
 #: scripts (EVALSHA on a topic's keys), the commands they run there (HSET
 #: stands for them) and SET the schema key; else 0. Runs as EVAL_RO, which the
-#: read-only ACL allows; redis.acl_check_cmd needs Redis 7. ARGV: the schema
-#: key, a topic's key prefix, a script SHA.
+#: read-only ACL allows; redis.acl_check_cmd needs Redis 7. KEYS[1]: the schema
+#: key (declared, though only read through ACL checks, so that a cluster client
+#: routes the call to its node: redis-py before 8.2 cannot route a keyless
+#: script); ARGV: a topic's key prefix, a script SHA.
 WRITE_PROBE = """#!lua flags=no-writes
-if redis.acl_check_cmd('set', ARGV[1], 'x')
-    and redis.acl_check_cmd('evalsha', ARGV[3], '1', ARGV[2])
-    and redis.acl_check_cmd('hset', ARGV[2] .. 'meta', 'f', 'v') then
+if redis.acl_check_cmd('set', KEYS[1], 'x')
+    and redis.acl_check_cmd('evalsha', ARGV[2], '1', ARGV[1])
+    and redis.acl_check_cmd('hset', ARGV[1] .. 'meta', 'f', 'v') then
   return 1
 end
 return 0
@@ -255,7 +257,7 @@ class RedisStore(BaseStore):
 
     def _probe_writes(self, target: Client | Pipe) -> object:
         """Queue (on a pipeline) or run ``WRITE_PROBE`` for this namespace's keys."""
-        return target.eval_ro(WRITE_PROBE, 0, self._keys.schema, self._keys.topic("probe"), "0" * 40)
+        return target.eval_ro(WRITE_PROBE, 1, self._keys.schema, self._keys.topic("probe"), "0" * 40)
 
     @staticmethod
     def _outcome(call: Callable[[], object]) -> object:
