@@ -32,8 +32,9 @@ from stores.errors import (
 )
 from stores.failures import DEFAULT_GROUP_LIMIT, DEFAULT_SCAN_LIMIT, check_group_args
 from stores.identity import ASKED_READ_ONLY
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicStats
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicRates, TopicStats
 from stores.options import StoreOptions
+from stores.rates import check_resolution
 from stores.rules import Write
 from stores.validation import Cursor
 
@@ -498,6 +499,31 @@ class BaseStore(abc.ABC):
         """The topics paused now (by the store's clock), by name: one small read.
         A read-only store may ask. Raises ``StoreUnavailable``."""
         return self._paused()
+
+    # -- rates over time (beyond sokka: the console's topics screen, sokka rates) --
+    def rates(self, topic: str | None = None, *, resolution: str = "minute") -> list[TopicRates]:
+        """Tasks created, terminated ("finished"), failed and snoozed per bucket
+        over a window, per topic: ``resolution`` ``"minute"`` (the last 60
+        one-minute buckets) or ``"10min"`` (the last 144 ten-minute buckets),
+        the current bucket included, judged on the store's clock
+        (``stores.constants.RATE_RESOLUTIONS``). Every bucket of the window is
+        present, oldest first (``stores.rates.assemble``).
+
+        ``topic`` ``None``: every topic with any bucket in the window, by name;
+        a topic: a list of one ``TopicRates`` (zeros when nothing happened).
+        Counted by the write itself, in its statement, transaction or script:
+        create_task(s) and rerun_task (created), terminate, fail, snooze and
+        their bulk forms; a revoke is not counted. Old buckets expire, so what
+        is kept stays O(topics x buckets). A read-only store may ask. Raises
+        ``InvalidArgument`` (a bad topic or resolution), ``StoreUnavailable``."""
+        if topic is not None:
+            v.check_topic(topic)
+        width_ms, buckets = check_resolution(resolution)
+        return self._rates(topic, width_ms, buckets)
+
+    @abc.abstractmethod
+    def _rates(self, topic: str | None, width_ms: int, buckets: int) -> list[TopicRates]:
+        """``rates`` for a checked topic (``None``: all) and resolution."""
 
     @property
     def _paused_by(self) -> str:

@@ -51,6 +51,11 @@ DEFAULT_SNOOZE_TIME_MS = 300_000
 DEFAULT_NAMESPACE = "sokka"
 DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 10_000
+#: ``rates`` resolutions: name -> (bucket width in ms, buckets in the window):
+#: the last hour by minute, the last day by 10 minutes, current bucket included.
+RATE_RESOLUTIONS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {"minute": (60_000, 60), "10min": (600_000, 144)}
+)
 #: Seconds a connection attempt, a statement or a socket read may take.
 DEFAULT_TIMEOUT_S = 5.0
 

@@ -93,6 +93,32 @@ class TopicPause:
 
 
 @dataclass(frozen=True)
+class RateBucket:
+    """One bucket of a topic's rates (``rates``): what happened to its tasks from
+    ``start_ms`` (epoch ms, the store's clock, a multiple of the bucket's width)
+    for one width. ``terminated`` is "finished"."""
+
+    start_ms: int
+    created: int = 0
+    terminated: int = 0
+    failed: int = 0
+    snoozed: int = 0
+
+
+@dataclass(frozen=True)
+class TopicRates:
+    """A topic's rates over a window (``rates``): ``buckets`` oldest first, every
+    bucket of the window present (zeros filled), the last one the current,
+    still-filling bucket; ``width_ms`` 60,000 or 600,000; ``now_ms`` the store's
+    clock when read."""
+
+    topic: str
+    width_ms: int
+    buckets: tuple[RateBucket, ...]
+    now_ms: int
+
+
+@dataclass(frozen=True)
 class StoreIdentity:
     """Who a namespace is: a random ``store_id`` (16 hex characters) and
     ``created_at`` (epoch ms, store clock), written with the namespace's schema

@@ -26,10 +26,11 @@ from stores.constants import (
     FINAL_STATUSES,
     LEASED_STATUSES,
     MAX_PAGE_LIMIT,
+    RATE_RESOLUTIONS,
     TASK_STATUSES,
     can_transition,
 )
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicStats
+from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicRates, TopicStats
 from stores.options import StoreOptions
 
 # The constants live in ``stores.constants`` (which the modules this one names
@@ -44,6 +45,7 @@ __all__ = [
     "FINAL_STATUSES",
     "LEASED_STATUSES",
     "MAX_PAGE_LIMIT",
+    "RATE_RESOLUTIONS",
     "TASK_STATUSES",
     "LeaseSupervision",
     "Store",
@@ -149,6 +151,7 @@ class Store(TaskStore, LeaseSupervision, Protocol):
     ) -> TopicPause: ...
     def resume_topic(self, topic: str) -> TopicPause | None: ...
     def paused_topics(self) -> list[TopicPause]: ...
+    def rates(self, topic: str | None = None, *, resolution: str = "minute") -> list[TopicRates]: ...
     def identity(self) -> StoreIdentity | None: ...
     def durability(self) -> list[DurabilityCheck]: ...
     def __enter__(self) -> Store: ...

@@ -129,6 +129,37 @@ counted AS (
     WHERE c.topic = w.topic AND c.shard = mod(pg_backend_pid(), 16) AND w.status <> w.old_status
 )
 
+-- name: count_rate
+-- Not a query: the CTE that write_task ends with (rates, schema.sql): a
+-- terminate, fail or snooze counted in both widths' buckets of its updated_at,
+-- in this backend's shard row (an upsert: the bucket's first write makes it).
+rated AS (
+    INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
+    SELECT w.topic, x.width, w.updated_at - mod(w.updated_at, x.width), mod(pg_backend_pid(), 16),
+           (w.status = 'terminated')::int, (w.status = 'failed')::int, (w.status = 'snoozed')::int
+    FROM written w, (VALUES (60000), (600000)) x (width)
+    WHERE w.status IN ('terminated', 'failed', 'snoozed') AND w.status <> w.old_status
+    ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET
+        terminated = r.terminated + excluded.terminated, failed = r.failed + excluded.failed,
+        snoozed = r.snoozed + excluded.snoozed
+)
+
+-- name: count_rates
+-- The same for bulk_write: added up per topic and bucket first (an upsert may
+-- not touch one row twice).
+rated AS (
+    INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
+    SELECT w.topic, x.width, w.updated_at - mod(w.updated_at, x.width), mod(pg_backend_pid(), 16),
+           count(*) FILTER (WHERE w.status = 'terminated'), count(*) FILTER (WHERE w.status = 'failed'),
+           count(*) FILTER (WHERE w.status = 'snoozed')
+    FROM written w, (VALUES (60000), (600000)) x (width)
+    WHERE w.status IN ('terminated', 'failed', 'snoozed') AND w.status <> w.old_status
+    GROUP BY w.topic, x.width, w.updated_at - mod(w.updated_at, x.width)
+    ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET
+        terminated = r.terminated + excluded.terminated, failed = r.failed + excluded.failed,
+        snoozed = r.snoozed + excluded.snoozed
+)
+
 -- name: count_changes
 -- The same for bulk_write, whose "written" has many rows: added up per topic
 -- first (an UPDATE joined to several rows would apply only one of them).
@@ -228,7 +259,8 @@ WITH written AS (
       AND (%(record_ver)s::bigint IS NULL OR t.record_ver = %(record_ver)s::bigint)
     RETURNING {returning}, old.status AS old_status
 ),
-{count_change}
+{count_change},
+{count_rate}
 SELECT {columns} FROM written;
 
 -- name: bulk_write
@@ -257,7 +289,8 @@ written AS (
       AND (NOT %(owner_check)s OR t.status = 'snoozed' OR t.pid IS NOT DISTINCT FROM items.pid)
     RETURNING {returning}, old.status AS old_status
 ),
-{count_changes}
+{count_changes},
+{count_rates}
 SELECT {columns} FROM written;
 
 -- name: bulk_current
@@ -301,6 +334,22 @@ SELECT
 FROM counts c, now
 WHERE c.starting + c.running + c.snoozed + c.failed + c.terminated > 0
 ORDER BY c.topic;
+
+-- name: rates_topic
+-- A topic's buckets of one width in the window (their shards added up by the
+-- store), and the server's clock the window was judged on.
+WITH now AS (SELECT {now} AS ms)
+SELECT r.topic, r.bucket_start, r.created, r.terminated, r.failed, r.snoozed, now.ms
+FROM now LEFT JOIN {schema}.rates r
+  ON r.topic = %(topic)s AND r.width_ms = %(width)s
+ AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint;
+
+-- name: rates_all
+WITH now AS (SELECT {now} AS ms)
+SELECT r.topic, r.bucket_start, r.created, r.terminated, r.failed, r.snoozed, now.ms
+FROM now LEFT JOIN {schema}.rates r
+  ON r.width_ms = %(width)s
+ AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint;
 
 -- name: purge_batch
 -- Retention: up to %(limit)s finished tasks last updated before the cutoff, in

@@ -122,9 +122,55 @@ DROP FUNCTION IF EXISTS {schema}.count_status_change();
 DROP INDEX IF EXISTS {schema}.tasks_group;
 DROP INDEX IF EXISTS {schema}.tasks_topic_updated;
 
+-- Rates over time (schema version 5, stores/rates.py): per topic, the tasks
+-- created, terminated, failed and snoozed per bucket of each width (60,000
+-- and 600,000 ms), kept by the writes themselves: creates by count_inserted
+-- below, terminate / fail / snooze by the count_rate(s) CTEs of write_task
+-- and bulk_write (queries.sql), in the same statement. Sharded as topic_stats
+-- is (pg_backend_pid() % 16): a busy topic's current bucket would otherwise be
+-- one row every worker queues on; readers add the shards up. A counter update
+-- changes no indexed column, so it is a HOT update.
+CREATE TABLE IF NOT EXISTS {schema}.rates (
+    topic        text COLLATE "C" NOT NULL,
+    width_ms     integer NOT NULL,
+    bucket_start bigint NOT NULL,
+    shard        smallint NOT NULL,
+    created      bigint NOT NULL DEFAULT 0,
+    terminated   bigint NOT NULL DEFAULT 0,
+    failed       bigint NOT NULL DEFAULT 0,
+    snoozed      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (topic, width_ms, bucket_start, shard)
+);
+-- All topics' buckets of a width (rates() without a topic), and expiry.
+CREATE INDEX IF NOT EXISTS rates_expiry ON {schema}.rates (width_ms, bucket_start, shard);
+
+-- Expiry: the first row of a new bucket (an insert, not the upsert's update:
+-- AFTER INSERT row triggers fire only for rows inserted) deletes the rows of
+-- its width and shard, of every topic, that left the window (60 or 144
+-- buckets). So it runs once per bucket, width and shard (at most 16 x 2 a
+-- minute), never on an ordinary write, and deletes rows nobody writes any
+-- more (only the current bucket is written). Kept: per topic, width and
+-- shard at most window + 1 rows while anything is written.
+CREATE OR REPLACE FUNCTION {schema}.expire_rates() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {schema}.rates
+    WHERE width_ms = NEW.width_ms AND shard = NEW.shard
+      AND bucket_start <= NEW.bucket_start - NEW.width_ms::bigint * CASE NEW.width_ms WHEN 60000 THEN 60 ELSE 144 END;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER expire_rates AFTER INSERT ON {schema}.rates
+    FOR EACH ROW EXECUTE FUNCTION {schema}.expire_rates();
+
 CREATE OR REPLACE FUNCTION {schema}.count_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- Rates: the tasks created, in both widths' buckets of their created_at.
+    INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, created)
+    SELECT topic, w.width, created_at - created_at % w.width, pg_backend_pid() % 16, count(*)
+    FROM new_rows, (VALUES (60000), (600000)) w (width)
+    GROUP BY topic, w.width, created_at - created_at % w.width
+    ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET created = r.created + excluded.created;
     -- A new topic: its 16 shard rows, which status changes then only update.
     INSERT INTO {schema}.topic_stats (topic, shard)
     SELECT t.topic, g FROM (SELECT DISTINCT topic FROM new_rows) t, generate_series(0, 15) g

@@ -51,18 +51,20 @@ from stores.model import (
     Task,
     TaskStatus,
     TopicPause,
+    TopicRates,
     TopicStats,
 )
 from stores.options import StoreOptions
 from stores.postgres import deadline
+from stores.rates import assemble
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, pause_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 4  # 2: the audit table and its triggers; 3: fewer indexes, counts kept by the writes;
-# 4: the pauses table
+SCHEMA_VERSION = 5  # 2: the audit table and its triggers; 3: fewer indexes, counts kept by the writes;
+# 4: the pauses table; 5: the rates table
 APPLICATION_NAME = "sokka-tui"
 _NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
@@ -192,7 +194,7 @@ class PostgresStore(BaseStore):
         take a ``WHERE`` clause per call (``list_tasks``, ``list_tasks_by_status``)."""
         compiled: dict[str, sql.SQL] = {}
         templates: dict[str, str] = {}
-        parts = ("count_change", "count_changes", "written_set", "error_key_of")
+        parts = ("count_change", "count_changes", "count_rate", "count_rates", "written_set", "error_key_of")
         fragments = {name: queries[name] for name in parts}
         for name, text in queries.items():
             if name in fragments:
@@ -201,6 +203,8 @@ class PostgresStore(BaseStore):
                 text.replace("{count_change}", fragments["count_change"])
                 .replace("{written_set}", fragments["written_set"].strip())
                 .replace("{count_changes}", fragments["count_changes"])
+                .replace("{count_rate}", fragments["count_rate"].strip())
+                .replace("{count_rates}", fragments["count_rates"].strip())
                 .replace("{error_key_of}", fragments["error_key_of"])
                 .replace("{columns}", TASK_COLUMNS)
                 .replace("{returning}", _RETURNING)
@@ -692,6 +696,21 @@ class PostgresStore(BaseStore):
                 ) from None
             raise
         return [pause_from_row(row) for row in rows]
+
+    def _rates(self, topic: str | None, width_ms: int, buckets: int) -> list[TopicRates]:
+        params = {"topic": topic, "width": width_ms, "buckets": buckets}
+        try:
+            rows = self._fetch("rates read", self._queries["rates_all" if topic is None else "rates_topic"], params)
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, psycopg.errors.InsufficientPrivilege):
+                raise StoreUnavailable(
+                    f"This role may not read the rates of namespace {self.namespace!r} "
+                    f"(table {self.namespace}.rates, added by schema version 5): grant it SELECT on it."
+                ) from None
+            raise
+        now = int(rows[0][6])  # one row at least: the clock's, joined to nothing when no bucket is kept
+        found = [row[:6] for row in rows if row[0] is not None]
+        return assemble(found, now, width_ms, buckets, topic)
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """One ``DELETE`` of at most ``batch_size`` old finished tasks (its own transaction)."""

@@ -127,9 +127,33 @@ end
 
 -- Write the new state of task `id` (old is nil for a new task) and move it
 -- between indexes, all in this one atomic script. Returns the new meta text.
+-- Rates over time (stores/rates.py; keys.py: rate:<width>:<start>): n tasks
+-- of one kind ('created', 'terminated', 'failed', 'snoozed') counted at `at`
+-- in the bucket of each width (RATE_WIDTHS: {width ms, buckets in the window},
+-- from stores.constants). A bucket's hash expires when it leaves its window,
+-- so what is kept stays bounded without anyone deleting it.
+local RATE_WIDTHS = {{RATE_WIDTHS}}
+local RATED = {terminated = true, failed = true, snoozed = true}
+
+local function rate(kind, at, n)
+  for _, w in ipairs(RATE_WIDTHS) do
+    local start = at - at % w[1]
+    local key = P .. 'rate:' .. w[1] .. ':' .. num(start)
+    redis.call('HINCRBY', key, kind, n)
+    redis.call('PEXPIREAT', key, num(start + w[1] * w[2]))
+  end
+end
+
+-- Every write of a task goes through here: a new task (old nil) is counted as
+-- created, a change into terminated, failed or snoozed as that (rates).
 local function save(id, old, new)
   if old then
     unindex(id, old)
+    if RATED[new.status] and new.status ~= old.status then
+      rate(new.status, new.updated, 1)
+    end
+  else
+    rate('created', new.updated, 1)
   end
   index(id, new)
   local text = encode(new)

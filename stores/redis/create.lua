@@ -134,6 +134,7 @@ for t = 1, K do
     sliced(zs, function(...) redis.call('ZADD', P .. 'z:starting', ...) end)
     sliced(metas, function(...) redis.call('HSET', P .. 'meta', ...) end)
     sliced(statics, function(...) redis.call('HSET', P .. 'static', ...) end)
+    rate('created', now, #list)
   end
 end
 return {1, created}

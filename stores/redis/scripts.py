@@ -32,7 +32,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError, NoScriptError
 from redis.typing import EncodableT
 
-from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES
+from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES, RATE_RESOLUTIONS
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
 from stores.model import Task
 from stores.redis.codec import task_state
@@ -42,12 +42,12 @@ from stores.redis.keys import Keys
 
 SCRIPTS = (
     "create", "reserve", "extend", "write", "revoke", "bulk", "list", "stats", "purge", "upgrade", "claim",
-    "unclaim", "rerun", "failures", "pause", "resume",
+    "unclaim", "rerun", "failures", "pause", "resume", "rates",
 )
 #: Scripts on one key that is not a topic: they need none of ``common.lua``.
 STANDALONE = frozenset({"claim", "unclaim"})
 #: Scripts flagged ``no-writes``: they run as ``EVALSHA_RO`` (Redis 7+).
-READ_SCRIPTS = frozenset({"list", "stats", "failures"})
+READ_SCRIPTS = frozenset({"list", "stats", "failures", "rates"})
 #: What a Redis user needs for a read-only store, after its key pattern ``~<namespace>:*``.
 READ_ONLY_ACL = (
     "resetchannels", "-@all", "+@read", "+evalsha_ro", "+eval_ro", "+time", "+client|setname",
@@ -86,6 +86,7 @@ def script_texts() -> dict[str, str]:
         files.joinpath("common.lua").read_text(encoding="utf-8")
         .replace("{{ALLOWED_TRANSITIONS}}", allowed)
         .replace("{{FINAL_STATUSES}}", _lua_set(FINAL_STATUSES))
+        .replace("{{RATE_WIDTHS}}", "{" + ", ".join(f"{{{w}, {n}}}" for w, n in RATE_RESOLUTIONS.values()) + "}")
     )
     texts = {}
     for name in SCRIPTS:

@@ -51,10 +51,12 @@ from stores.model import (
     Task,
     TaskStatus,
     TopicPause,
+    TopicRates,
     TopicStats,
 )
 from stores.options import StoreOptions
 from stores.payload import matches
+from stores.rates import RateRow, assemble
 from stores.redis.audit import AuditAfter, audit_after, audit_entry, stream_bound
 from stores.redis.claims import IdClaims, KnownTopics
 from stores.redis.codec import (
@@ -887,6 +889,21 @@ class RedisStore(BaseStore):
                 continue
             pauses.append(TopicPause(topic, int(at), int(until) if until else None, reason or "", by or ""))
         return pauses
+
+    @_guarded("read the rates")
+    def _rates(self, topic: str | None, width_ms: int, buckets: int) -> list[TopicRates]:
+        """One read-only script per topic (rates.lua), pipelined on one server."""
+        topics = [topic] if topic is not None else self._all_topics()
+        replies = self._scripts.run([("rates", name, [width_ms, buckets]) for name in topics])
+        now = int(replies[0][0]) if replies else self.now_ms()
+        rows: list[RateRow] = []
+        for name, (_, flat) in zip(topics, replies, strict=True):
+            for i in range(0, len(flat), 5):
+                start, created, terminated, failed, snoozed = (int(x) for x in flat[i : i + 5])
+                rows.append((name, start, created, terminated, failed, snoozed))
+        # Each topic's window was judged on its script's clock; the first one's
+        # (the earliest) is the reading's (a bucket that began since counts later).
+        return assemble(rows, now, width_ms, buckets, topic)
 
     @functools.cached_property
     def _purger(self) -> Purger:

@@ -49,9 +49,11 @@ from stores.model import (
     Task,
     TaskStatus,
     TopicPause,
+    TopicRates,
     TopicStats,
 )
 from stores.options import StoreOptions
+from stores.rates import assemble, window_start
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, pause_from_row, task_from_row
 from stores.rules import (
     TARGET_STATUS,
@@ -69,10 +71,12 @@ from stores.schema import checked_schema_version, schema_missing
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 5  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
-# 4: two listing indexes instead of four; 5: the pauses table
+SCHEMA_VERSION = 6  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
+# 4: two listing indexes instead of four; 5: the pauses table; 6: the rates table
 #: The first schema version with the pauses table.
 _PAUSES_SINCE = 5
+#: The first schema version with the rates table.
+_RATES_SINCE = 6
 _SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
 T = TypeVar("T")
 #: A row as sqlite3 returns it: the driver does not type its values.
@@ -480,7 +484,12 @@ class SQLiteStore(BaseStore):
                         for n in batch
                     ],
                 )
-                conn.executemany(self._sql["count_inserted"], Counter(n.topic for n in batch).items())
+                per_topic = Counter(n.topic for n in batch)
+                conn.executemany(self._sql["count_inserted"], per_topic.items())
+                conn.executemany(
+                    self._sql["rate_created"],
+                    [{"topic": topic, "now": now, "n": n} for topic, n in per_topic.items()],
+                )
                 tasks = [n.created(now) for n in batch]
                 for task in tasks:
                     self._record(conn, None, task, "create")
@@ -610,6 +619,7 @@ class SQLiteStore(BaseStore):
                  new.data_json, new.timeout_ms, now, now),
             )
             conn.execute(self._sql["count_inserted"], (new.topic, 1))
+            conn.execute(self._sql["rate_created"], {"topic": new.topic, "now": now, "n": 1})
             task = new.created(now)
             self._record(conn, original, original, "rerun", detail=task.task_id, at=now)
             return self._record(conn, None, task, "create", detail=original.task_id)
@@ -679,6 +689,15 @@ class SQLiteStore(BaseStore):
         if self._schema_version < _PAUSES_SINCE:
             return []  # opened read-only on an older schema: it has never held a pause
         return [pause_from_row(row) for row in self._query("paused_topics", (self.now_ms(),))]
+
+    def _rates(self, topic: str | None, width_ms: int, buckets: int) -> list[TopicRates]:
+        if self._schema_version < _RATES_SINCE:  # opened read-only on an older schema: nothing counted
+            return assemble([], self.now_ms(), width_ms, buckets, topic)
+        with self._lock:
+            now = self.now_ms()
+            params = {"topic": topic, "width": width_ms, "first": window_start(now, width_ms, buckets)}
+            rows = self._query("rates_all" if topic is None else "rates_topic", params)
+        return assemble(rows, now, width_ms, buckets, topic)
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:
         """One ``DELETE`` of at most ``batch_size`` old finished tasks, in one write transaction."""

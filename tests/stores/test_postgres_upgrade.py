@@ -235,11 +235,12 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
     with stores.open_store(PG_URL, namespace=v2_namespace, lease_time_ms=60_000) as store:
         version, indexes, triggers = _catalog(v2_namespace)
         tables = _tables(v2_namespace)
-        assert version == str(SCHEMA_VERSION) == "4"
+        assert version == str(SCHEMA_VERSION) == "5"
         assert "tasks_topic_updated" not in indexes and "tasks_group" not in indexes
         assert "tasks_shared_group" in indexes
         assert "count_status_change" not in triggers
-        assert tables == {"meta", "tasks", "topic_stats", "audit", "pauses"}  # topic_counts carried over, dropped
+        # topic_counts carried over, dropped
+        assert tables == {"meta", "tasks", "topic_stats", "audit", "pauses", "rates"}
         assert {"count_inserted", "count_deleted", "record_audit_update"} <= triggers
         with psycopg.connect(PG_URL, autocommit=True) as conn:  # every shard row, for plain UPDATEs
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}.topic_stats WHERE topic = 'mail'").format(
@@ -262,7 +263,7 @@ def test_writable_open_upgrades_version_2_in_place(v2_namespace):
         assert [t.task_id for t in listed][:2] == ["job-1", "job-0"]
     # Opening again is a no-op.
     with stores.open_store(PG_URL, namespace=v2_namespace):
-        assert _catalog(v2_namespace)[0] == "4"
+        assert _catalog(v2_namespace)[0] == "5"
 
 
 def test_read_only_open_of_version_2_is_one_clear_error(v2_namespace):
@@ -288,15 +289,42 @@ def test_version_3_gets_the_pauses_table_and_keeps_working():
         with psycopg.connect(PG_URL, autocommit=True) as conn:  # back to what version 3 left
             ident = sql.Identifier(namespace)
             conn.execute(sql.SQL("DROP TABLE {}.pauses").format(ident))
+            conn.execute(sql.SQL("DROP TABLE {}.rates").format(ident))
             conn.execute(sql.SQL("UPDATE {}.meta SET value = '3' WHERE key = 'schema_version'").format(ident))
         with pytest.raises(StoreUnavailable, match=r"schema version 3, older .* without read_only to upgrade"):
             stores.open_store(PG_URL, namespace=namespace, read_only=True)
         with stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000) as store:
-            assert _catalog(namespace)[0] == "4" and "pauses" in _tables(namespace)
+            assert _catalog(namespace)[0] == "5" and {"pauses", "rates"} <= _tables(namespace)
             assert store.reserve_task("mail", "w").task_id == "j0"
             store.pause_topic("mail", reason="after the upgrade")
             assert store.reserve_task("mail", "w") is None
         with stores.open_store(PG_URL, namespace=namespace, read_only=True) as reader:
             assert [p.topic for p in reader.paused_topics()] == ["mail"]
+    finally:
+        drop_namespace("postgres", namespace)
+
+
+def test_version_4_gets_the_rates_table_and_counts_from_then_on():
+    """Version 4 -> 5: only the rates table (its expiry trigger, and the
+    count_inserted function that now counts creates too) is added; a read-only
+    open of version 4 is refused (this version's queries need the table)."""
+    namespace = new_namespace("upgrade")
+    try:
+        with stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000) as store:
+            store.create_tasks([{"task_id": f"j{i}", "topic": "mail"} for i in range(3)])
+        with psycopg.connect(PG_URL, autocommit=True) as conn:  # back to what version 4 left
+            ident = sql.Identifier(namespace)
+            conn.execute(sql.SQL("DROP TABLE {}.rates CASCADE").format(ident))
+            conn.execute(sql.SQL("DROP FUNCTION {}.expire_rates()").format(ident))
+            conn.execute(sql.SQL("UPDATE {}.meta SET value = '4' WHERE key = 'schema_version'").format(ident))
+        with pytest.raises(StoreUnavailable, match=r"schema version 4, older .* without read_only to upgrade"):
+            stores.open_store(PG_URL, namespace=namespace, read_only=True)
+        with stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000) as store:
+            assert _catalog(namespace)[0] == "5" and "rates" in _tables(namespace)
+            store.terminate(store.reserve_task("mail", "w").task_id, "w")
+            store.create_task({"task_id": "new", "topic": "mail"})
+        with stores.open_store(PG_URL, namespace=namespace, read_only=True) as reader:
+            (mail,) = reader.rates("mail")
+            assert (sum(b.created for b in mail.buckets), sum(b.terminated for b in mail.buckets)) == (1, 1)
     finally:
         drop_namespace("postgres", namespace)

@@ -31,6 +31,11 @@ def _fill(store) -> None:
     assert running is not None
 
 
+def _rates(rates) -> list:
+    """The rates read, but for the clock they were read at (and the empty buckets)."""
+    return [(r.topic, r.width_ms, [b for b in r.buckets if b != type(b)(b.start_ms)]) for r in rates]
+
+
 def _everything(store) -> tuple:
     """What every read of the protocol returns: to compare a reader with the writer,
     and the data before and after a refused write."""
@@ -46,6 +51,8 @@ def _everything(store) -> tuple:
         store.list_leased_tasks("mail", {"limit": 10}).data,
         store.topics(),
         store.paused_topics(),
+        _rates(store.rates()),
+        _rates(store.rates("mail", resolution="10min")),
     )
 
 

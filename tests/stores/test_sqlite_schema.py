@@ -108,6 +108,7 @@ def _make_version_3(path) -> None:
         CREATE INDEX {NS}_tasks_topic_sub_status_updated
             ON {NS}_tasks (topic, sub_topic, status, updated_at, task_id);
         DROP TABLE {NS}_pauses;
+        DROP TABLE {NS}_rates;
         UPDATE {NS}_meta SET value = '3' WHERE key = 'schema_version';
     """)
     conn.close()
@@ -136,6 +137,31 @@ def test_a_version_3_namespace_is_upgraded_by_a_writable_open(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute(f"SELECT value FROM {NS}_meta WHERE key = 'schema_version'").fetchone() == (
         str(SCHEMA_VERSION),)
+    conn.close()
+
+
+def test_a_version_5_namespace_gets_the_rates_table(tmp_path):
+    """Version 5 -> 6: only the rates table (and its triggers) is added; a
+    read-only open of version 5 reads zeros (nothing was counted)."""
+    path = tmp_path / "v5.db"
+    with _open(path) as store:
+        store.create_tasks([{"task_id": f"j{i}", "topic": "t"} for i in range(3)])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"""
+        DROP TABLE {NS}_rates;
+        DROP TRIGGER {NS}_rate_change;
+        UPDATE {NS}_meta SET value = '5' WHERE key = 'schema_version';
+    """)
+    conn.close()
+    with _open(path, read_only=True) as reader:
+        assert reader.rates() == []
+        assert sum(b.created for b in reader.rates("t")[0].buckets) == 0
+    with _open(path) as store:
+        store.terminate(store.reserve_task("t", "w").task_id, "w")
+        (rates,) = store.rates("t")
+        assert (sum(b.created for b in rates.buckets), sum(b.terminated for b in rates.buckets)) == (0, 1)
+    conn = sqlite3.connect(path)
+    assert conn.execute(f"SELECT value FROM {NS}_meta WHERE key = 'schema_version'").fetchone() == ("6",)
     conn.close()
 
 
