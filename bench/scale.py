@@ -49,6 +49,8 @@ def measure(backend_name: str, store, reps: int, plans: list[str]) -> list[Row]:
         (f"list_tasks page 100 ({TOPIC}, keyset)", lambda: store.list_tasks(filters, page100), 20),
         (f"list_leased_tasks page 1 (all topics, {PAGE})", lambda: store.list_leased_tasks(None, {"limit": PAGE}), 20),
         ("task(id)", lambda: store.task(rnd.choice(ids)), 2),
+        ("rates() (all topics, every bucket filled)", store.rates, 10),
+        ("rates(resolution='10min') (all topics)", lambda: store.rates(resolution="10min"), 10),
         (f"payload search, first page ({TOPIC}, reads up to {DEFAULT_SCAN_LIMIT:,})",
          lambda: store.list_tasks(SEARCH_NONE, {"limit": PAGE}), 1000),
     ]

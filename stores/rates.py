@@ -41,30 +41,35 @@ def window_start(now_ms: int, width_ms: int, buckets: int) -> int:
 def assemble(
     rows: Iterable[RateRow], now_ms: int, width_ms: int, buckets: int, topic: str | None
 ) -> list[TopicRates]:
-    """``TopicRates`` from the buckets a backend read (several rows of one
-    bucket, e.g. PostgreSQL's shards, are added up; rows outside the window are
-    left out): every bucket of the window, zeros filled. With ``topic`` one
-    entry (all zeros when nothing was read), else one per topic read, by name."""
+    """``TopicRates`` from the buckets a backend read (ints; several rows of one
+    bucket are added up; rows outside the window are left out): every bucket of
+    the window, zeros filled. With ``topic`` one entry (all zeros when nothing
+    was read), else one per topic read, by name. Called on every console
+    refresh, so it does as little per row as it can."""
     first = window_start(now_ms, width_ms, buckets)
-    found: dict[str, dict[int, list[int]]] = {}
-    for name, start, *counts in rows:
-        start = int(start)
-        if start < first or start > first + (buckets - 1) * width_ms or (topic is not None and name != topic):
+    last = first + (buckets - 1) * width_ms
+    found: dict[str, dict[int, tuple[int, int, int, int]]] = {}
+    for name, start, created, terminated, failed, snoozed in rows:
+        if start < first or start > last:
             continue
-        cell = found.setdefault(name, {}).setdefault(start, [0, 0, 0, 0])
-        for i, n in enumerate(counts):
-            cell[i] += int(n or 0)
+        cells = found.get(name)
+        if cells is None:
+            cells = found[name] = {}
+        seen = cells.get(start)
+        cells[start] = (
+            (created, terminated, failed, snoozed) if seen is None
+            else (seen[0] + created, seen[1] + terminated, seen[2] + failed, seen[3] + snoozed)
+        )
     if topic is not None:
-        found.setdefault(topic, {})
+        found = {topic: found.get(topic, {})}
+    starts = range(first, last + 1, width_ms)
+    zeros = {start: RateBucket(start) for start in starts} if found else {}
     return [
         TopicRates(
             name,
             width_ms,
-            tuple(
-                RateBucket(start, *by_start.get(start, (0, 0, 0, 0)))
-                for start in range(first, first + buckets * width_ms, width_ms)
-            ),
+            tuple(RateBucket(start, *cells[start]) if start in cells else zeros[start] for start in starts),
             now_ms,
         )
-        for name, by_start in sorted(found.items())
+        for name, cells in sorted(found.items())
     ]

@@ -17,7 +17,7 @@ import os
 import sys
 
 import stores
-from sokka_tui import arguments, pauses
+from sokka_tui import arguments, pauses, rates
 from sokka_tui.actions import Action
 from sokka_tui.ops import connect, doctor, expired, purge, reads, watch, writes
 from sokka_tui.ops.confirm import check_can_confirm
@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     command("topics", "every topic with its counts per status", reads.topics)
+    p = command("rates", "tasks created, finished, failed and snoozed over time: per topic, the last hour by "
+                "minute (or the last day by 10 minutes); with a TOPIC, its every bucket", reads.rates)
+    p.add_argument("topic", nargs="?")
+    p.add_argument("--resolution", choices=rates.RESOLUTIONS, default="minute",
+                   help="minute: 60 one-minute buckets (the last hour, default); 10min: 144 ten-minute buckets "
+                   "(the last day); the current bucket, still filling, is the last")
     p = command("tasks", "a topic's tasks, newest update first, streamed page by page", reads.tasks)
     p.add_argument("topic")
     p.add_argument("--status", choices=[str(s) for s in stores.TASK_STATUSES])

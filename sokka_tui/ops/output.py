@@ -29,10 +29,10 @@ from typing import Any, TextIO, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 
-from sokka_tui import pauses
+from sokka_tui import pauses, rates
 from sokka_tui.render import absolute, clean, format_duration, relative
 from sokka_tui.timezones import UTC, Zone
-from stores import TASK_STATUSES, Task, TaskStatus, TopicPause, TopicStats
+from stores import TASK_STATUSES, RateBucket, Task, TaskStatus, TopicPause, TopicRates, TopicStats
 from stores.audit import AuditEntry
 
 T = TypeVar("T")
@@ -71,6 +71,21 @@ def pause_json(pause: TopicPause) -> dict[str, Any]:
         "topic": pause.topic, "paused_at": pause.paused_at, "paused_at_iso": iso(pause.paused_at),
         "until_ms": pause.until_ms, "until_iso": iso(pause.until_ms), "reason": pause.reason,
         "paused_by": pause.paused_by,
+    }
+
+
+def rates_json(topic_rates: TopicRates, resolution: str) -> dict[str, Any]:
+    """A topic's rates as a JSON object: the window's totals and every bucket
+    (oldest first, the last one still filling), times as epoch ms and ISO."""
+    return {
+        "topic": topic_rates.topic, "resolution": resolution, "width_ms": topic_rates.width_ms,
+        "now_ms": topic_rates.now_ms, "now_iso": iso(topic_rates.now_ms),
+        "totals": rates.totals(topic_rates),
+        "buckets": [
+            {"start_ms": b.start_ms, "start_iso": iso(b.start_ms),
+             **{kind: getattr(b, kind) for kind, _ in rates.KINDS}}
+            for b in topic_rates.buckets
+        ],
     }
 
 
@@ -149,6 +164,34 @@ TOPIC_COLUMNS = [
     Column("FAILED", 8, True), Column("TERMINATED", 10, True), Column("EXPIRED", 8, True),
     Column("OLDEST STARTING", 16, True), Column("PAUSED", 40),
 ]
+
+
+#: ``sokka rates``: the buckets the sparkline shows (the newest), per topic.
+SPARK_BUCKETS = 60
+
+
+def rates_columns(width_ms: int) -> list[Column]:
+    span = "1H" if width_ms == 60_000 else "24H"
+    step = "1 MIN" if width_ms == 60_000 else f"{width_ms // 60_000} MIN"
+    return [
+        Column("TOPIC", 24), *(Column(f"{word} {span}", len(word) + 4, True) for _, word in rates.KINDS),
+        Column(f"FINISHED, LAST {SPARK_BUCKETS} x {step}", SPARK_BUCKETS),
+    ]
+
+
+def rates_row(topic_rates: TopicRates) -> list[object]:
+    total = rates.totals(topic_rates)
+    recent = topic_rates.buckets[-SPARK_BUCKETS:]
+    return [topic_rates.topic, *(total[kind] for kind, _ in rates.KINDS),
+            rates.sparkline([b.terminated for b in recent])]
+
+
+def bucket_columns(zone: Zone = UTC) -> list[Column]:
+    return [_time_column("BUCKET START", 19, zone), *(Column(word, 10, True) for _, word in rates.KINDS)]
+
+
+def bucket_row(bucket: RateBucket, zone: Zone = UTC) -> list[object]:
+    return [short_time(bucket.start_ms, zone), *(getattr(bucket, kind) for kind, _ in rates.KINDS)]
 
 
 def audit_columns(zone: Zone = UTC) -> list[Column]:
@@ -307,6 +350,19 @@ class Output:
         listed.sort(key=lambda s: s.topic)
         return self.items(listed, lambda s: topic_json(s, by_topic.get(s.topic)), TOPIC_COLUMNS,
                           lambda s: topic_row(s, now_ms, by_topic.get(s.topic)))
+
+    def rates(self, topic_rates: list[TopicRates], resolution: str, width_ms: int) -> int:
+        """Every topic's rates: for people a row per topic (the window's totals
+        and a sparkline of the newest buckets' finished tasks); JSON every bucket."""
+        return self.items(topic_rates, lambda r: rates_json(r, resolution), rates_columns(width_ms), rates_row)
+
+    def rate_buckets(self, topic_rates: TopicRates, resolution: str) -> int:
+        """One topic's rates: for people a row per bucket, oldest first (the last
+        one still filling), its start in the --tz zone; JSON as ``rates``."""
+        if self.fmt != TABLE:
+            return self.items([topic_rates], lambda r: rates_json(r, resolution), [], rates_row)
+        zone = self.zone
+        return self.items(topic_rates.buckets, lambda _: {}, bucket_columns(zone), lambda b: bucket_row(b, zone))
 
     def document(self, value: dict[str, Any], people: str) -> None:
         """One result: ``people`` (already clean text) for a table, else ``value`` as JSON."""

@@ -1,4 +1,4 @@
-"""``sokka topics | tasks | task | group | leased | audit``: listings, streamed page by page.
+"""``sokka topics | rates | tasks | task | group | leased | audit``: listings, streamed page by page.
 
 A listing never holds more than one keyset page (``PAGE`` tasks) in memory:
 each page is written as it arrives, in every format.
@@ -14,9 +14,10 @@ from itertools import chain, islice
 from sokka_tui.ops.errors import Refused
 from sokka_tui.ops.output import Output
 from sokka_tui.query import parse_moment
+from sokka_tui.rates import totals
 from sokka_tui.render import clean
 from sokka_tui.timezones import UTC, Zone
-from stores import Store, scroll
+from stores import RATE_RESOLUTIONS, Store, scroll
 from stores.model import Row
 
 #: Tasks asked of the store per page.
@@ -63,6 +64,22 @@ def _page(limit: int | None) -> dict:
 
 def topics(store: Store, args: argparse.Namespace, out: Output) -> int:
     out.topics(store.topics(), store.now_ms(), store.paused_topics())
+    return 0
+
+
+def rates(store: Store, args: argparse.Namespace, out: Output) -> int:
+    """Tasks created, finished, failed and snoozed per bucket over the last hour
+    (``--resolution minute``) or day (``10min``): every topic, or one topic's
+    buckets. A topic without tasks and without anything counted in the window
+    is no topic (as for ``sokka tasks``)."""
+    width_ms = RATE_RESOLUTIONS[args.resolution][0]
+    if args.topic is None:
+        out.rates(store.rates(resolution=args.resolution), args.resolution, width_ms)
+        return 0
+    (found,) = store.rates(args.topic, resolution=args.resolution)
+    if not any(totals(found).values()) and not store.list_tasks({"topic": args.topic}, {"limit": 1}).data:
+        raise Refused(f"no such topic {clean(args.topic)!r}")
+    out.rate_buckets(found, args.resolution)
     return 0
 
 

@@ -336,20 +336,31 @@ WHERE c.starting + c.running + c.snoozed + c.failed + c.terminated > 0
 ORDER BY c.topic;
 
 -- name: rates_topic
--- A topic's buckets of one width in the window (their shards added up by the
--- store), and the server's clock the window was judged on.
-WITH now AS (SELECT {now} AS ms)
-SELECT r.topic, r.bucket_start, r.created, r.terminated, r.failed, r.snoozed, now.ms
-FROM now LEFT JOIN {schema}.rates r
-  ON r.topic = %(topic)s AND r.width_ms = %(width)s
- AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint;
+-- A topic's buckets of one width in the window, its shards added up, and the
+-- server's clock the window was judged on (the row of now alone when no
+-- bucket is kept).
+WITH now AS (SELECT {now} AS ms),
+b AS (
+    SELECT r.topic, r.bucket_start, sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t,
+           sum(r.failed)::bigint AS f, sum(r.snoozed)::bigint AS s
+    FROM {schema}.rates r, now
+    WHERE r.topic = %(topic)s AND r.width_ms = %(width)s
+      AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint
+    GROUP BY r.topic, r.bucket_start
+)
+SELECT b.topic, b.bucket_start, b.c, b.t, b.f, b.s, now.ms FROM now LEFT JOIN b ON true;
 
 -- name: rates_all
-WITH now AS (SELECT {now} AS ms)
-SELECT r.topic, r.bucket_start, r.created, r.terminated, r.failed, r.snoozed, now.ms
-FROM now LEFT JOIN {schema}.rates r
-  ON r.width_ms = %(width)s
- AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint;
+WITH now AS (SELECT {now} AS ms),
+b AS (
+    SELECT r.topic, r.bucket_start, sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t,
+           sum(r.failed)::bigint AS f, sum(r.snoozed)::bigint AS s
+    FROM {schema}.rates r, now
+    WHERE r.width_ms = %(width)s
+      AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint
+    GROUP BY r.topic, r.bucket_start
+)
+SELECT b.topic, b.bucket_start, b.c, b.t, b.f, b.s, now.ms FROM now LEFT JOIN b ON true;
 
 -- name: purge_batch
 -- Retention: up to %(limit)s finished tasks last updated before the cutoff, in

@@ -141,26 +141,44 @@ CREATE TABLE IF NOT EXISTS {schema}.rates (
     snoozed      bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (topic, width_ms, bucket_start, shard)
 );
--- All topics' buckets of a width (rates() without a topic), and expiry.
-CREATE INDEX IF NOT EXISTS rates_expiry ON {schema}.rates (width_ms, bucket_start, shard);
+-- A shard's older rows at roll-over (roll_rates below).
+CREATE INDEX IF NOT EXISTS rates_roll ON {schema}.rates (width_ms, shard, bucket_start);
 
--- Expiry: the first row of a new bucket (an insert, not the upsert's update:
--- AFTER INSERT row triggers fire only for rows inserted) deletes the rows of
--- its width and shard, of every topic, that left the window (60 or 144
--- buckets). So it runs once per bucket, width and shard (at most 16 x 2 a
--- minute), never on an ordinary write, and deletes rows nobody writes any
--- more (only the current bucket is written). Kept: per topic, width and
--- shard at most window + 1 rows while anything is written.
-CREATE OR REPLACE FUNCTION {schema}.expire_rates() RETURNS trigger
+-- Roll-over: the first row of a new bucket (an insert, not the upsert's
+-- update: AFTER INSERT row triggers fire only for rows inserted) folds its
+-- shard's older rows of that width, of every topic, into shard -1 (one row
+-- per topic and bucket, which readers add in like any shard) and drops those
+-- that left the window (60 or 144 buckets), shard -1's too. So it runs once
+-- per bucket, width and shard (at most 2 x 16 a minute), never on an ordinary
+-- write, and touches rows nobody writes any more (only the current bucket is
+-- written). Kept, per topic and width: the window's buckets in shard -1, and
+-- the current bucket (plus, until each shard's next write, its last one) in
+-- up to 16 shard rows: window + 2 x 16 rows at most, so a read of every topic
+-- adds up about window + 16 rows per topic, not window x 16. Rows are folded
+-- and deleted in index order, so two backends rolling over at once wait for
+-- each other rather than deadlock.
+CREATE OR REPLACE FUNCTION {schema}.roll_rates() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    cutoff bigint := NEW.bucket_start - NEW.width_ms::bigint * CASE NEW.width_ms WHEN 60000 THEN 60 ELSE 144 END;
 BEGIN
-    DELETE FROM {schema}.rates
-    WHERE width_ms = NEW.width_ms AND shard = NEW.shard
-      AND bucket_start <= NEW.bucket_start - NEW.width_ms::bigint * CASE NEW.width_ms WHEN 60000 THEN 60 ELSE 144 END;
+    WITH moved AS (
+        DELETE FROM {schema}.rates
+        WHERE width_ms = NEW.width_ms AND shard = NEW.shard AND bucket_start < NEW.bucket_start
+        RETURNING topic, bucket_start, created, terminated, failed, snoozed
+    )
+    INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, created, terminated, failed, snoozed)
+    SELECT topic, NEW.width_ms, bucket_start, -1, sum(created), sum(terminated), sum(failed), sum(snoozed)
+    FROM moved WHERE bucket_start > cutoff
+    GROUP BY topic, bucket_start ORDER BY topic, bucket_start
+    ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET
+        created = r.created + excluded.created, terminated = r.terminated + excluded.terminated,
+        failed = r.failed + excluded.failed, snoozed = r.snoozed + excluded.snoozed;
+    DELETE FROM {schema}.rates WHERE width_ms = NEW.width_ms AND shard = -1 AND bucket_start <= cutoff;
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER expire_rates AFTER INSERT ON {schema}.rates
-    FOR EACH ROW EXECUTE FUNCTION {schema}.expire_rates();
+CREATE OR REPLACE TRIGGER roll_rates AFTER INSERT ON {schema}.rates
+    FOR EACH ROW WHEN (NEW.shard >= 0) EXECUTE FUNCTION {schema}.roll_rates();
 
 CREATE OR REPLACE FUNCTION {schema}.count_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$

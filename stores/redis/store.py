@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -898,9 +899,7 @@ class RedisStore(BaseStore):
         now = int(replies[0][0]) if replies else self.now_ms()
         rows: list[RateRow] = []
         for name, (_, flat) in zip(topics, replies, strict=True):
-            for i in range(0, len(flat), 5):
-                start, created, terminated, failed, snoozed = (int(x) for x in flat[i : i + 5])
-                rows.append((name, start, created, terminated, failed, snoozed))
+            rows.extend(zip(itertools.repeat(name), flat[0::5], flat[1::5], flat[2::5], flat[3::5], flat[4::5]))
         # Each topic's window was judged on its script's clock; the first one's
         # (the earliest) is the reading's (a bucket that began since counts later).
         return assemble(rows, now, width_ms, buckets, topic)

@@ -315,7 +315,7 @@ def test_version_4_gets_the_rates_table_and_counts_from_then_on():
         with psycopg.connect(PG_URL, autocommit=True) as conn:  # back to what version 4 left
             ident = sql.Identifier(namespace)
             conn.execute(sql.SQL("DROP TABLE {}.rates CASCADE").format(ident))
-            conn.execute(sql.SQL("DROP FUNCTION {}.expire_rates()").format(ident))
+            conn.execute(sql.SQL("DROP FUNCTION {}.roll_rates()").format(ident))
             conn.execute(sql.SQL("UPDATE {}.meta SET value = '4' WHERE key = 'schema_version'").format(ident))
         with pytest.raises(StoreUnavailable, match=r"schema version 4, older .* without read_only to upgrade"):
             stores.open_store(PG_URL, namespace=namespace, read_only=True)

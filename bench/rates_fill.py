@@ -1,0 +1,64 @@
+"""Rates at their bound, for the read figures: every bucket of both windows
+(60 x 1 min, 144 x 10 min) of every topic of a seeded store filled, as an hour
+and a day of traffic from every shard would leave them (PostgreSQL: the
+current and the previous bucket in all 16 shard rows, the older ones folded
+into shard -1 as the roll-over does, the most a topic can have; SQLite: one
+row each; Redis: one hash each, expiring as the store's own do).
+
+The only state the bench writes behind the store's back: no public method can
+write a past bucket, and the seeding takes minutes, not a day. It touches the
+rates rows / keys of the namespace only, so the tasks and their counts stay as
+the store made them.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+from stores import RATE_RESOLUTIONS
+
+SHARDS = 16  # stores/postgres/schema.sql: pg_backend_pid() % 16
+
+
+def _buckets(now_ms: int):
+    for width, count in RATE_RESOLUTIONS.values():
+        current = now_ms - now_ms % width
+        for i in range(count):
+            yield width, count, current - i * width
+
+
+def fill(store, topics: list[str]) -> int:
+    """Fill every bucket of ``topics`` on ``store``'s backend; returns the rows (keys) written."""
+    rnd = random.Random(14)
+    now = store.now_ms()
+    rows = [(topic, width, count, start, *(rnd.randrange(100) for _ in range(4)))
+            for topic in topics for width, count, start in _buckets(now)]
+    ns = store.namespace
+    if store.scheme == "sqlite":
+        conn = sqlite3.connect(store.path, isolation_level=None)
+        conn.executemany(
+            f"INSERT OR REPLACE INTO {ns}_rates (topic, width_ms, bucket_start, created, terminated, failed, snoozed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", [(t, w, s, *n) for t, w, _, s, *n in rows])
+        conn.close()
+        return len(rows)
+    if store.scheme == "postgresql":
+        from psycopg import sql
+
+        with store._pool.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                sql.SQL("INSERT INTO {}.rates (topic, width_ms, bucket_start, shard, created, terminated, failed, "
+                        "snoozed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING").format(
+                            sql.Identifier(ns)),
+                [(t, w, s, shard, *n) for t, w, _, s, *n in rows
+                 for shard in (range(SHARDS) if s >= now - now % w - w else (-1,))])
+            cur.execute(sql.SQL("SELECT count(*) FROM {}.rates").format(sql.Identifier(ns)))
+            written = cur.fetchone()
+        return int(written[0]) if written else 0
+    pipe = store._client.pipeline(transaction=False)
+    for t, w, count, s, *n in rows:
+        key = f"{store._scripts.prefix(t)}rate:{w}:{s}"
+        pipe.hset(key, mapping=dict(zip(("created", "terminated", "failed", "snoozed"), n, strict=True)))
+        pipe.pexpireat(key, s + w * count)
+    pipe.execute()
+    return len(rows)
