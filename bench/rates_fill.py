@@ -1,9 +1,10 @@
-"""Rates at their bound, for the read figures: every bucket of both windows
-(60 x 1 min, 144 x 10 min) of every topic of a seeded store filled, as an hour
-and a day of traffic from every shard would leave them (PostgreSQL: the
-current and the previous bucket in all 16 shard rows, the older ones folded
-into shard -1 as the roll-over does, the most a topic can have; SQLite: one
-row each; Redis: one hash each, expiring as the store's own do).
+"""Rates at their bound, for the read figures: every bucket of every topic of
+a seeded store filled, as a day of traffic from every shard would leave them.
+SQLite and PostgreSQL keep a row per minute for a day (1,440 per topic;
+PostgreSQL: the current and the previous minute in all 16 shard rows, the
+older ones folded into shard -1 as the roll-over does, the most a topic can
+have); Redis a hash per bucket of both windows (60 x 1 min, 144 x 10 min),
+expiring as the store's own do.
 
 The only state the bench writes behind the store's back: no public method can
 write a past bucket, and the seeding takes minutes, not a day. It touches the
@@ -21,8 +22,13 @@ from stores import RATE_RESOLUTIONS
 SHARDS = 16  # stores/postgres/schema.sql: pg_backend_pid() % 16
 
 
-def _buckets(now_ms: int):
-    for width, count in RATE_RESOLUTIONS.values():
+MINUTE, DAY_MINUTES = 60_000, 1_440
+
+
+def _buckets(now_ms: int, sql: bool):
+    """(width, buckets in its window, start) of every bucket kept."""
+    widths = [(MINUTE, DAY_MINUTES)] if sql else list(RATE_RESOLUTIONS.values())
+    for width, count in widths:
         current = now_ms - now_ms % width
         for i in range(count):
             yield width, count, current - i * width
@@ -33,7 +39,7 @@ def fill(store, topics: list[str]) -> int:
     rnd = random.Random(14)
     now = store.now_ms()
     rows = [(topic, width, count, start, *(rnd.randrange(100) for _ in range(4)))
-            for topic in topics for width, count, start in _buckets(now)]
+            for topic in topics for width, count, start in _buckets(now, store.scheme != "redis")]
     ns = store.namespace
     if store.scheme == "sqlite":
         conn = sqlite3.connect(store.path, isolation_level=None)

@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['server_us']:.1f} µs CPU per cycle (wall {r['wall_us']:.0f} µs; load {load})",
                           flush=True)
             this, theirs = statistics.median(totals["this"]), statistics.median(totals["base"])
+            change = (this / theirs - 1) * 100
             summary.append(f"{backend}: this {this:.1f}, base {theirs:.1f} µs CPU per cycle (medians of "
-                           f"{args.rounds}), kept {theirs / this:.3f} of the speed ({(this / theirs - 1) * 100:+.1f} %)")
+                           f"{args.rounds}), kept {theirs / this:.3f} of the speed ({change:+.1f} %)")
         finally:
             if redis_proc is not None:
                 redis_proc.terminate()

@@ -1,9 +1,10 @@
 """Rates over time (``rates``): the window of a resolution and the buckets read
 from a backend made into ``TopicRates``, one rule for every backend.
 
-Each backend keeps, per topic, one counter row (Redis: hash) per bucket of
-each width, moved by the write that makes the change; this module only says
-which buckets are in the window and fills the empty ones with zeros.
+Each backend keeps per topic counters moved by the write that makes the
+change (SQLite and PostgreSQL: a row per minute, kept for a day, which the
+10-minute read adds up; Redis: a hash per bucket of each width); this module
+only says which buckets are in the window and fills the empty ones with zeros.
 """
 
 from __future__ import annotations

@@ -131,13 +131,13 @@ counted AS (
 
 -- name: count_rate
 -- Not a query: the CTE that write_task ends with (rates, schema.sql): a
--- terminate, fail or snooze counted in both widths' buckets of its updated_at,
+-- terminate, fail or snooze counted in the minute bucket of its updated_at,
 -- in this backend's shard row (an upsert: the bucket's first write makes it).
 rated AS (
     INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
-    SELECT w.topic, x.width, w.updated_at - mod(w.updated_at, x.width), mod(pg_backend_pid(), 16),
+    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), mod(pg_backend_pid(), 16),
            (w.status = 'terminated')::int, (w.status = 'failed')::int, (w.status = 'snoozed')::int
-    FROM written w, (VALUES (60000), (600000)) x (width)
+    FROM written w
     WHERE w.status IN ('terminated', 'failed', 'snoozed') AND w.status <> w.old_status
     ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET
         terminated = r.terminated + excluded.terminated, failed = r.failed + excluded.failed,
@@ -149,12 +149,12 @@ rated AS (
 -- not touch one row twice).
 rated AS (
     INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
-    SELECT w.topic, x.width, w.updated_at - mod(w.updated_at, x.width), mod(pg_backend_pid(), 16),
+    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), mod(pg_backend_pid(), 16),
            count(*) FILTER (WHERE w.status = 'terminated'), count(*) FILTER (WHERE w.status = 'failed'),
            count(*) FILTER (WHERE w.status = 'snoozed')
-    FROM written w, (VALUES (60000), (600000)) x (width)
+    FROM written w
     WHERE w.status IN ('terminated', 'failed', 'snoozed') AND w.status <> w.old_status
-    GROUP BY w.topic, x.width, w.updated_at - mod(w.updated_at, x.width)
+    GROUP BY w.topic, w.updated_at - mod(w.updated_at, 60000)
     ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET
         terminated = r.terminated + excluded.terminated, failed = r.failed + excluded.failed,
         snoozed = r.snoozed + excluded.snoozed
@@ -336,29 +336,32 @@ WHERE c.starting + c.running + c.snoozed + c.failed + c.terminated > 0
 ORDER BY c.topic;
 
 -- name: rates_topic
--- A topic's buckets of one width in the window, its shards added up, and the
--- server's clock the window was judged on (the row of now alone when no
--- bucket is kept).
+-- A topic's buckets of the read width (%(width)s: 60,000 or 600,000) in the
+-- window, made of the minute rows (shards and, for 10 minutes, minutes added
+-- up), and the server's clock the window was judged on (the row of now alone
+-- when no bucket is kept).
 WITH now AS (SELECT {now} AS ms),
 b AS (
-    SELECT r.topic, r.bucket_start, sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t,
-           sum(r.failed)::bigint AS f, sum(r.snoozed)::bigint AS s
+    SELECT r.topic, r.bucket_start - mod(r.bucket_start, %(width)s) AS bucket_start,
+           sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t, sum(r.failed)::bigint AS f,
+           sum(r.snoozed)::bigint AS s
     FROM {schema}.rates r, now
-    WHERE r.topic = %(topic)s AND r.width_ms = %(width)s
+    WHERE r.topic = %(topic)s AND r.width_ms = 60000
       AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint
-    GROUP BY r.topic, r.bucket_start
+    GROUP BY 1, 2
 )
 SELECT b.topic, b.bucket_start, b.c, b.t, b.f, b.s, now.ms FROM now LEFT JOIN b ON true;
 
 -- name: rates_all
 WITH now AS (SELECT {now} AS ms),
 b AS (
-    SELECT r.topic, r.bucket_start, sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t,
-           sum(r.failed)::bigint AS f, sum(r.snoozed)::bigint AS s
+    SELECT r.topic, r.bucket_start - mod(r.bucket_start, %(width)s) AS bucket_start,
+           sum(r.created)::bigint AS c, sum(r.terminated)::bigint AS t, sum(r.failed)::bigint AS f,
+           sum(r.snoozed)::bigint AS s
     FROM {schema}.rates r, now
-    WHERE r.width_ms = %(width)s
+    WHERE r.width_ms = 60000
       AND r.bucket_start >= now.ms - mod(now.ms, %(width)s) - (%(buckets)s - 1) * %(width)s::bigint
-    GROUP BY r.topic, r.bucket_start
+    GROUP BY 1, 2
 )
 SELECT b.topic, b.bucket_start, b.c, b.t, b.f, b.s, now.ms FROM now LEFT JOIN b ON true;
 

@@ -123,13 +123,16 @@ DROP INDEX IF EXISTS {schema}.tasks_group;
 DROP INDEX IF EXISTS {schema}.tasks_topic_updated;
 
 -- Rates over time (schema version 5, stores/rates.py): per topic, the tasks
--- created, terminated, failed and snoozed per bucket of each width (60,000
--- and 600,000 ms), kept by the writes themselves: creates by count_inserted
--- below, terminate / fail / snooze by the count_rate(s) CTEs of write_task
--- and bulk_write (queries.sql), in the same statement. Sharded as topic_stats
--- is (pg_backend_pid() % 16): a busy topic's current bucket would otherwise be
--- one row every worker queues on; readers add the shards up. A counter update
--- changes no indexed column, so it is a HOT update.
+-- created, terminated, failed and snoozed per minute (width_ms 60,000; the
+-- column leaves room for other widths), kept for a day, the longest window:
+-- rates() reads the last hour as they are and the last day by 10 minutes by
+-- adding them up (a write then moves one row, not one per resolution). Kept
+-- by the writes themselves: creates by count_inserted below, terminate / fail
+-- / snooze by the count_rate(s) CTEs of write_task and bulk_write
+-- (queries.sql), in the same statement. Sharded as topic_stats is
+-- (pg_backend_pid() % 16): a busy topic's current minute would otherwise be
+-- one row every worker queues on; readers add the shards up. A counter
+-- update changes no indexed column, so it is a HOT update.
 CREATE TABLE IF NOT EXISTS {schema}.rates (
     topic        text COLLATE "C" NOT NULL,
     width_ms     integer NOT NULL,
@@ -143,24 +146,24 @@ CREATE TABLE IF NOT EXISTS {schema}.rates (
 );
 -- A shard's older rows at roll-over (roll_rates below).
 CREATE INDEX IF NOT EXISTS rates_roll ON {schema}.rates (width_ms, shard, bucket_start);
+-- Rows of other widths (none is written now) would never roll over.
+DELETE FROM {schema}.rates WHERE width_ms <> 60000;
 
--- Roll-over: the first row of a new bucket (an insert, not the upsert's
+-- Roll-over: the first row of a new minute (an insert, not the upsert's
 -- update: AFTER INSERT row triggers fire only for rows inserted) folds its
--- shard's older rows of that width, of every topic, into shard -1 (one row
--- per topic and bucket, which readers add in like any shard) and drops those
--- that left the window (60 or 144 buckets), shard -1's too. So it runs once
--- per bucket, width and shard (at most 2 x 16 a minute), never on an ordinary
--- write, and touches rows nobody writes any more (only the current bucket is
--- written). Kept, per topic and width: the window's buckets in shard -1, and
--- the current bucket (plus, until each shard's next write, its last one) in
--- up to 16 shard rows: window + 2 x 16 rows at most, so a read of every topic
--- adds up about window + 16 rows per topic, not window x 16. Rows are folded
--- and deleted in index order, so two backends rolling over at once wait for
--- each other rather than deadlock.
+-- shard's older rows, of every topic, into shard -1 (one row per topic and
+-- minute, which readers add in like any shard) and drops those older than a
+-- day, shard -1's too. So it runs once per minute and shard (at most 16 a
+-- minute), never on an ordinary write, and touches rows nobody writes any
+-- more (only the current minute is written). Kept per topic: a day's minutes
+-- in shard -1 and the current minute (plus, until each shard's next write,
+-- its last one) in up to 16 shard rows: at most 1,440 + 2 x 16 rows. Rows are
+-- folded and deleted in index order, so two backends rolling over at once
+-- wait for each other rather than deadlock.
 CREATE OR REPLACE FUNCTION {schema}.roll_rates() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    cutoff bigint := NEW.bucket_start - NEW.width_ms::bigint * CASE NEW.width_ms WHEN 60000 THEN 60 ELSE 144 END;
+    cutoff bigint := NEW.bucket_start - 86400000;
 BEGIN
     WITH moved AS (
         DELETE FROM {schema}.rates
@@ -183,11 +186,11 @@ CREATE OR REPLACE TRIGGER roll_rates AFTER INSERT ON {schema}.rates
 CREATE OR REPLACE FUNCTION {schema}.count_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- Rates: the tasks created, in both widths' buckets of their created_at.
+    -- Rates: the tasks created, in the minute of their created_at.
     INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, created)
-    SELECT topic, w.width, created_at - created_at % w.width, pg_backend_pid() % 16, count(*)
-    FROM new_rows, (VALUES (60000), (600000)) w (width)
-    GROUP BY topic, w.width, created_at - created_at % w.width
+    SELECT topic, 60000, created_at - created_at % 60000, pg_backend_pid() % 16, count(*)
+    FROM new_rows
+    GROUP BY topic, created_at - created_at % 60000
     ON CONFLICT (topic, width_ms, bucket_start, shard) DO UPDATE SET created = r.created + excluded.created;
     -- A new topic: its 16 shard rows, which status changes then only update.
     INSERT INTO {schema}.topic_stats (topic, shard)

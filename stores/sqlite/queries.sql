@@ -96,14 +96,16 @@ CREATE TABLE IF NOT EXISTS {p}_pauses (
     reason    TEXT NOT NULL,
     paused_by TEXT NOT NULL
 );
--- Rates over time (schema version 6, stores/rates.py): per topic, one row per
--- bucket of each width (60,000 and 600,000 ms), counting the tasks created,
--- terminated, failed and snoozed in it. A status change into terminated,
--- failed or snoozed is counted by the trigger below, in the write's own
--- statement; creates by the store with the topic counts (rate_created).
--- The first row of a new bucket deletes, per width, every row that left its
--- window (60 or 144 buckets): at most (window + 1) rows per topic and width
--- stay, and that delete runs once per bucket, not on every write.
+-- Rates over time (schema version 6, stores/rates.py): per topic, a row per
+-- minute (width_ms 60,000; the column leaves room for other widths) counting
+-- the tasks created, terminated, failed and snoozed in it, kept for a day,
+-- the longest window: rates() reads the last hour as it is and the last day
+-- by 10 minutes by adding minutes up (a write moves one row, not one per
+-- resolution). A status change into terminated, failed or snoozed is counted
+-- by the trigger below, in the write's own statement; creates by the store
+-- with the topic counts (rate_created). The first row of a new minute
+-- deletes every row older than a day: at most 1,441 rows per topic stay, and
+-- that delete runs once a minute, not on every write.
 CREATE TABLE IF NOT EXISTS {p}_rates (
     topic        TEXT NOT NULL,
     width_ms     INTEGER NOT NULL,
@@ -119,16 +121,13 @@ CREATE TRIGGER IF NOT EXISTS {p}_rate_change AFTER UPDATE OF status ON {p}_tasks
 WHEN NEW.status IN ('terminated', 'failed', 'snoozed') AND OLD.status <> NEW.status BEGIN
     INSERT INTO {p}_rates (topic, width_ms, bucket_start, terminated, failed, snoozed)
     VALUES (NEW.topic, 60000, NEW.updated_at - NEW.updated_at % 60000,
-            NEW.status = 'terminated', NEW.status = 'failed', NEW.status = 'snoozed'),
-           (NEW.topic, 600000, NEW.updated_at - NEW.updated_at % 600000,
             NEW.status = 'terminated', NEW.status = 'failed', NEW.status = 'snoozed')
     ON CONFLICT (topic, width_ms, bucket_start) DO UPDATE SET
         terminated = terminated + excluded.terminated, failed = failed + excluded.failed,
         snoozed = snoozed + excluded.snoozed;
 END;
 CREATE TRIGGER IF NOT EXISTS {p}_rate_expiry AFTER INSERT ON {p}_rates BEGIN
-    DELETE FROM {p}_rates WHERE width_ms = NEW.width_ms
-        AND bucket_start <= NEW.bucket_start - NEW.width_ms * (CASE NEW.width_ms WHEN 60000 THEN 60 ELSE 144 END);
+    DELETE FROM {p}_rates WHERE width_ms = NEW.width_ms AND bucket_start <= NEW.bucket_start - 86400000;
 END;
 
 -- name: schema_version
@@ -158,19 +157,25 @@ INSERT INTO {p}_topic_counts (topic, status, n) VALUES (?, 'starting', ?)
 ON CONFLICT (topic, status) DO UPDATE SET n = n + excluded.n;
 
 -- name: rate_created
--- The tasks created in a batch (or a re-run), counted in both widths' buckets
--- of their created_at, in the write's transaction.
+-- The tasks created in a batch (or a re-run), counted in the minute of their
+-- created_at, in the write's transaction.
 INSERT INTO {p}_rates (topic, width_ms, bucket_start, created)
-VALUES (:topic, 60000, :now - :now % 60000, :n), (:topic, 600000, :now - :now % 600000, :n)
+VALUES (:topic, 60000, :now - :now % 60000, :n)
 ON CONFLICT (topic, width_ms, bucket_start) DO UPDATE SET created = created + excluded.created;
 
 -- name: rates_topic
-SELECT topic, bucket_start, created, terminated, failed, snoozed FROM {p}_rates
-WHERE topic = :topic AND width_ms = :width AND bucket_start >= :first;
+-- A topic's buckets of the read width (:width, 60,000 or 600,000) from :first
+-- on, made of its minute rows (for 10 minutes, added up).
+SELECT topic, bucket_start - bucket_start % :width, sum(created), sum(terminated), sum(failed), sum(snoozed)
+FROM {p}_rates
+WHERE topic = :topic AND width_ms = 60000 AND bucket_start >= :first
+GROUP BY 1, 2;
 
 -- name: rates_all
-SELECT topic, bucket_start, created, terminated, failed, snoozed FROM {p}_rates
-WHERE width_ms = :width AND bucket_start >= :first;
+SELECT topic, bucket_start - bucket_start % :width, sum(created), sum(terminated), sum(failed), sum(snoozed)
+FROM {p}_rates
+WHERE width_ms = 60000 AND bucket_start >= :first
+GROUP BY 1, 2;
 
 -- name: existing_ids
 SELECT task_id FROM {p}_tasks WHERE task_id IN (SELECT value FROM json_each(?));

@@ -201,57 +201,54 @@ def test_odd_topic_names_are_kept_apart(store):
 
 # -- expiry: what is kept stays bounded (white-box, per backend) ------------------
 
+DAY = 86_400_000  # the SQL backends keep minute rows this long (the longest window)
+
 
 def test_buckets_outside_the_window_are_not_returned_and_go_away(store, backend, store_url):
-    """A bucket older than the window (put there directly, as if written long
-    ago) is not read; the next new bucket deletes it (SQL: the expiry trigger);
-    on Redis every bucket's hash expires when it leaves its window."""
+    """The SQL backends keep a row per minute for a day (the 10-minute
+    resolution adds them up): a minute older than the window (put there
+    directly, as if written long ago) is not read, and the next new minute's
+    row deletes what is older than a day. On Redis every bucket's hash expires
+    when it leaves its window."""
     (task,) = _fill(store, "mail", 1)
     now = store.now_ms()
-    old = {width: _start(now, width) - count * width for width, count in RATE_RESOLUTIONS.values()}
-    if backend == "sqlite":
-        conn = sqlite3.connect(store.path, isolation_level=None)
-        table = f"{store.namespace}_rates"
-        for width, start in old.items():
-            conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start, created) VALUES ('old', ?, ?, 7)",
-                         (width, start))
-        assert [r.topic for r in store.rates()] == ["mail"]
-        assert _totals(store.rates("old")[0]) == (0, 0, 0, 0)
-        # A new bucket (a row inserted) deletes what left the window, for every topic.
-        for width, start in old.items():
-            conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start) VALUES ('new', ?, ?)",
-                         (width, start + (RATE_RESOLUTIONS['minute' if width == MINUTE else '10min'][1]) * width))
-        left = conn.execute(f"SELECT topic, width_ms FROM {table} WHERE topic = 'old'").fetchall()
-        assert left == []
-        assert conn.execute(f"SELECT count(*) FROM {table} WHERE topic = 'mail'").fetchone()[0] == 2
-        conn.close()
-    elif backend == "postgres":
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            table = f'"{store.namespace}".rates'
-            for width, start in old.items():
-                conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start, shard, created) "
-                             "VALUES ('old', %s, %s, 3, 7), ('old', %s, %s, 4, 7)", (width, start, width, start))
+    hour_ago, day_ago = _start(now) - 60 * MINUTE, _start(now) - DAY
+    if backend in ("sqlite", "postgres"):
+        if backend == "sqlite":
+            conn = sqlite3.connect(store.path, isolation_level=None)
+            table, mark = f"{store.namespace}_rates", "?"
+            shard_col, shards = "", [""]
+        else:
+            conn = psycopg.connect(PG_URL, autocommit=True)
+            table, mark = f'"{store.namespace}".rates', "%s"
+            shard_col, shards = ", shard", [", 3", ", 4"]
+
+        def insert(topic, start, created=0, shard=""):
+            conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start{shard_col}, created) "
+                         f"VALUES ('{topic}', 60000, {mark}{shard}, {mark})", (start, created))
+
+        try:
+            for shard in shards:
+                insert("hour", hour_ago, 5, shard)   # out of the hour, in the day
+                insert("old", day_ago, 7, shard)     # out of both windows
             assert [r.topic for r in store.rates()] == ["mail"]
-            assert _totals(store.rates("old")[0]) == (0, 0, 0, 0)
-            for width, start in old.items():
-                count = RATE_RESOLUTIONS["minute" if width == MINUTE else "10min"][1]
-                conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start, shard) VALUES ('new', %s, %s, 3)",
-                             (width, start + count * width))
-            # Each shard's rows go with that shard's next new bucket.
-            left = conn.execute(f"SELECT width_ms, shard FROM {table} WHERE topic = 'old' ORDER BY 1, 2").fetchall()
-            assert left == [(MINUTE, 4), (TEN_MINUTES, 4)]
-            # A bucket still in the window is folded into shard -1 at its shard's roll-over, not lost.
-            earlier = _start(now) - 5 * MINUTE
-            conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start, shard, failed) "
-                         "VALUES ('fold', %s, %s, 7, 2), ('fold', %s, %s, 8, 3), ('fold', %s, %s, -1, 4)",
-                         (MINUTE, earlier, MINUTE, earlier, MINUTE, earlier))
-            before = store.rates("fold")[0]
-            conn.execute(f"INSERT INTO {table} (topic, width_ms, bucket_start, shard) VALUES ('new', %s, %s, 7)",
-                         (MINUTE, _start(now)))
-            rows = conn.execute(f"SELECT shard, failed FROM {table} WHERE topic = 'fold' ORDER BY 1").fetchall()
-            assert rows == [(-1, 6), (8, 3)]
-            assert store.rates("fold")[0].buckets == before.buckets and _totals(before)[2] == 9
-            assert conn.execute(f"SELECT count(*) FROM {table} WHERE topic = 'mail'").fetchone()[0] >= 2
+            assert [(r.topic, _totals(r)[0]) for r in store.rates(resolution="10min")] == [
+                ("hour", 5 * len(shards)), ("mail", 1)]
+            assert _totals(store.rates("old", resolution="10min")[0]) == (0, 0, 0, 0)
+            # A new minute's row deletes what is older than a day, for every topic
+            # (PostgreSQL: of its shard, when that shard's next minute begins).
+            insert("new", _start(now) + MINUTE, 0, shards[0])
+            left = sorted(conn.execute(f"SELECT topic FROM {table} WHERE topic IN ('old', 'hour')").fetchall())
+            if backend == "sqlite":
+                assert left == [("hour",)]
+            else:
+                assert left == [("hour",), ("hour",), ("old",)]  # shard 4's rows wait for shard 4
+                # Shard 3's older minutes were folded into shard -1, none lost.
+                rows = conn.execute(f"SELECT shard, created FROM {table} WHERE topic = 'hour' ORDER BY 1").fetchall()
+                assert rows == [(-1, 5), (4, 5)]
+                assert _totals(store.rates("hour", resolution="10min")[0])[0] == 10
+        finally:
+            conn.close()
     else:
         client = (redis.RedisCluster.from_url(store_url.replace("redis+cluster", "redis"))
                   if backend == "redis-cluster" else redis.Redis.from_url(store_url))
@@ -271,11 +268,10 @@ def test_buckets_outside_the_window_are_not_returned_and_go_away(store, backend,
 
 
 def test_what_is_kept_is_bounded_by_topics_and_buckets(store, backend):
-    """Many writes in one bucket keep one row (per shard) per width, not one per write."""
+    """Many writes in one minute keep one row (per shard), not one per write."""
     tasks = _fill(store, "mail", 30)
     for _ in range(20):
         store.terminate(store.reserve_task("mail", "w").task_id, "w")
-    per_bucket = Counter()
     if backend == "sqlite":
         conn = sqlite3.connect(store.path)
         rows = conn.execute(f"SELECT width_ms, bucket_start FROM {store.namespace}_rates").fetchall()
@@ -285,10 +281,10 @@ def test_what_is_kept_is_bounded_by_topics_and_buckets(store, backend):
             rows = conn.execute(f'SELECT width_ms, bucket_start FROM "{store.namespace}".rates').fetchall()
     else:
         pytest.skip("Redis: one hash per bucket, which expires (the test above)")
-    per_bucket.update(rows)
-    widths = Counter(width for width, _ in per_bucket)
-    # The writes span a bucket boundary at most (they take well under a minute),
-    # and a bucket has a row per shard at most (PostgreSQL: 16).
-    assert widths[MINUTE] <= 2 and widths[TEN_MINUTES] <= 2
-    assert max(per_bucket.values()) <= (17 if backend == "postgres" else 1)  # 16 shards and -1
+    per_minute = Counter(rows)
+    # Minute rows only; the writes span a minute boundary at most (they take
+    # well under a minute), and a minute has a row per shard at most
+    # (PostgreSQL: 16, and -1 for folded rows).
+    assert {width for width, _ in per_minute} == {MINUTE} and len(per_minute) <= 2
+    assert max(per_minute.values()) <= (17 if backend == "postgres" else 1)
     assert len(tasks) == 30
