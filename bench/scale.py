@@ -50,7 +50,6 @@ def measure(backend_name: str, store, reps: int, plans: list[str]) -> list[Row]:
         (f"list_leased_tasks page 1 (all topics, {PAGE})", lambda: store.list_leased_tasks(None, {"limit": PAGE}), 20),
         ("task(id)", lambda: store.task(rnd.choice(ids)), 2),
         ("rates() (all topics, every bucket filled)", store.rates, 10),
-        ("rates(resolution='10min') (all topics)", lambda: store.rates(resolution="10min"), 10),
         (f"payload search, first page ({TOPIC}, reads up to {DEFAULT_SCAN_LIMIT:,})",
          lambda: store.list_tasks(SEARCH_NONE, {"limit": PAGE}), 1000),
     ]
@@ -58,6 +57,9 @@ def measure(backend_name: str, store, reps: int, plans: list[str]) -> list[Row]:
     for label, fn, bound in calls:
         values = _timed_ms(fn, reps * (4 if label == "task(id)" else 1))
         rows.append(value_row(label, backend_name, "ms", values, Target("value", "<=", bound, " ms")))
+    day = _timed_ms(lambda: store.rates(resolution="10min"), reps)
+    rows.append(value_row("rates(resolution='10min') (all topics)", backend_name, "ms", day, None,
+                          "the CLI's day view; the console reads the hour"))
     size = next(sum(s.counts.values()) for s in store.topics() if s.topic == TOPIC)
     found: list[object] = []
     whole = _timed_ms(lambda: found.__setitem__(slice(None), scroll(
