@@ -31,6 +31,8 @@ from stores.errors import (
     WrongOwner,
 )
 from stores.model import (
+    BatchOutcome,
+    BatchResult,
     DurabilityCheck,
     FailureGroup,
     FailureGroups,
@@ -58,6 +60,8 @@ __all__ = [
     "RATE_RESOLUTIONS",
     "TASK_STATUSES",
     "AlreadyDone",
+    "BatchOutcome",
+    "BatchResult",
     "DurabilityCheck",
     "FailureGroup",
     "FailureGroups",

@@ -16,6 +16,7 @@ from typing import Any, Literal, Self, TypeVar
 
 import stores.validation as v
 from stores.audit import AuditContext, AuditEntry, audit_key
+from stores.batch import check_max_tasks, check_task_ids, check_versions
 from stores.bulk import BULK_CHUNK, BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import FINAL_STATUSES
 from stores.errors import (
@@ -32,7 +33,17 @@ from stores.errors import (
 )
 from stores.failures import DEFAULT_GROUP_LIMIT, DEFAULT_SCAN_LIMIT, check_group_args
 from stores.identity import ASKED_READ_ONLY
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicRates, TopicStats
+from stores.model import (
+    BatchResult,
+    DurabilityCheck,
+    FailureGroups,
+    Page,
+    StoreIdentity,
+    Task,
+    TopicPause,
+    TopicRates,
+    TopicStats,
+)
 from stores.options import StoreOptions
 from stores.rates import check_resolution
 from stores.rules import Write
@@ -299,6 +310,50 @@ class BaseStore(abc.ABC):
             task_id, Write.SNOOZE, pid, record_ver,
             snooze_ms=v.check_duration_ms("snooze_ms", snooze_ms),
         )
+
+    # -- batched leases (beyond sokka: the worker's concurrency and prefetch) --
+    def reserve_tasks(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
+        """Lease up to ``max_tasks`` reservable tasks of ``topic`` to ``pid``, each
+        its own lease (now + ``lease_time_ms``), in the order ``reserve_task``
+        would take them one by one: ``[]`` when there is none (or the topic is
+        paused). One statement (PostgreSQL, ``SKIP LOCKED``), one script
+        (Redis), one transaction (SQLite). Raises ``InvalidArgument``
+        (``max_tasks`` outside 1..``MAX_BATCH``), ``ReadOnlyStore``,
+        ``StoreUnavailable``."""
+        v.check_topic(topic)
+        v.check_pid(pid, optional=False)
+        count = check_max_tasks(max_tasks)
+        self._writable("reserve tasks")
+        return self._reserve_many(topic, pid, count)
+
+    def terminate_many(self, items: Iterable[tuple[str, int]], pid: str) -> list[BatchResult]:
+        """``terminate`` each ``(task_id, record_ver)`` as ``pid``, in one round trip
+        (Redis: one script per topic, pipelined on one server), one
+        ``BatchResult`` per item in order. Each task is checked as ``terminate``
+        with ``record_ver=`` checks it (not found, version, transition, owner);
+        a task whose check fails is left as it is (``gone``, ``changed``,
+        ``wrong_owner``), the others are terminated, audited and counted as
+        single writes are. Raises ``InvalidArgument`` (a bad pair, a task given
+        twice, more than ``MAX_BATCH``), ``ReadOnlyStore``, ``StoreUnavailable``
+        (then every task of the batch was written, or none: PostgreSQL and
+        SQLite; on Redis each topic's part)."""
+        checked = check_versions(items)
+        v.check_pid(pid, optional=False)
+        self._writable("terminate tasks")
+        return self._terminate_many(checked, pid) if checked else []
+
+    def extend_leases(self, pid: str, task_ids: Iterable[str]) -> list[BatchResult]:
+        """Renew the leases of ``task_ids`` held by ``pid`` to now + ``lease_time_ms``,
+        in one round trip (as ``terminate_many``), one ``BatchResult`` per task
+        in order; ``ok`` carries the task after the extension (its new
+        ``record_ver``). Each task is checked as ``extend_lease`` checks it:
+        not found (``gone``), already done, not running, lease expired
+        (``changed``), another owner (``wrong_owner``); those are left as they
+        are. Raises ``InvalidArgument``, ``ReadOnlyStore``, ``StoreUnavailable``."""
+        v.check_pid(pid, optional=False)
+        checked = check_task_ids(task_ids)
+        self._writable("extend leases")
+        return self._extend_many(pid, checked) if checked else []
 
     def revoke_lease(self, task_id: str, record_ver: int) -> Task:
         """Force a ``running`` or ``snoozed`` task back to ``starting``, only at
@@ -661,6 +716,18 @@ class BaseStore(abc.ABC):
         error: str,
         snooze_ms: int,
     ) -> Task: ...
+
+    @abc.abstractmethod
+    def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
+        """Up to ``max_tasks`` reservations at once, oldest first (``reserve_task``'s order)."""
+
+    @abc.abstractmethod
+    def _terminate_many(self, items: list[tuple[str, int]], pid: str) -> list[BatchResult]:
+        """``terminate_many`` of checked, distinct items (at least one)."""
+
+    @abc.abstractmethod
+    def _extend_many(self, pid: str, task_ids: list[str]) -> list[BatchResult]:
+        """``extend_leases`` of checked, distinct ids (at least one)."""
 
     @abc.abstractmethod
     def _revoke(self, task_id: str, record_ver: int) -> Task: ...

@@ -44,6 +44,33 @@ class Task:
     updated_at: int
 
 
+class BatchOutcome(enum.StrEnum):
+    """What a batched write (``terminate_many``, ``extend_leases``) did to one task."""
+
+    OK = "ok"  # applied
+    CHANGED = "changed"  # its version or status no longer allows it (lease expired, done, ...)
+    WRONG_OWNER = "wrong_owner"  # held by another worker
+    GONE = "gone"  # no such task
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One task's result in a batched write, in the order the tasks were given.
+
+    ``outcome`` is ``ok`` when the write was applied, and ``task`` is then the
+    task after it (its new ``record_ver`` and lease). Otherwise nothing was
+    applied to this task: ``code`` is the ``.code`` of the error the single
+    write (``terminate``, ``extend_lease``) would have raised for it,
+    ``reason`` that error's message, and ``task`` the task as the store saw it
+    (``None`` when gone)."""
+
+    task_id: str
+    outcome: BatchOutcome
+    task: Task | None = None
+    code: str = ""
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Page(Generic[Row]):
     """One page of a keyset-paginated listing (tasks, or audit records); ``cursor``

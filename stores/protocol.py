@@ -30,7 +30,17 @@ from stores.constants import (
     TASK_STATUSES,
     can_transition,
 )
-from stores.model import DurabilityCheck, FailureGroups, Page, StoreIdentity, Task, TopicPause, TopicRates, TopicStats
+from stores.model import (
+    BatchResult,
+    DurabilityCheck,
+    FailureGroups,
+    Page,
+    StoreIdentity,
+    Task,
+    TopicPause,
+    TopicRates,
+    TopicStats,
+)
 from stores.options import StoreOptions
 
 # The constants live in ``stores.constants`` (which the modules this one names
@@ -132,6 +142,9 @@ class Store(TaskStore, LeaseSupervision, Protocol):
         snooze_ms: int | None = None,
         batch_id: str | None = None,
     ) -> list[BulkResult]: ...
+    def reserve_tasks(self, topic: str, pid: str, max_tasks: int) -> list[Task]: ...
+    def terminate_many(self, items: Iterable[tuple[str, int]], pid: str) -> list[BatchResult]: ...
+    def extend_leases(self, pid: str, task_ids: Iterable[str]) -> list[BatchResult]: ...
     def rerun_task(self, task_id: str, record_ver: int) -> Task: ...
     def failure_groups(
         self, topic: str, *, limit: int = ..., scan_limit: int = ...

@@ -229,6 +229,71 @@ written AS (SELECT * FROM reserved),
 {count_change}
 SELECT {columns} FROM reserved;
 
+-- name: reserve_tasks
+-- reserve_tasks: reserve_task for up to %(max)s tasks in one statement, each
+-- its own lease. The oldest starting tasks and the longest ended leases or
+-- snoozes (each branch locked SKIP LOCKED, so concurrent reservers pass each
+-- other), merged by created_at as reserve_task picks them one by one. The
+-- pause check and the counting are reserve_task's (count_changes: many rows).
+WITH now AS (SELECT {now} AS ms),
+open_topic AS (
+    SELECT NOT EXISTS (
+        SELECT FROM {schema}.pauses p
+        WHERE p.topic = %(topic)s AND (p.until_ms IS NULL OR p.until_ms > (SELECT ms FROM now))
+    ) AS yes
+),
+oldest_starting AS (
+    SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
+    WHERE t.topic = %(topic)s AND t.status = 'starting' AND (SELECT yes FROM open_topic)
+    ORDER BY t.created_at, t.task_id LIMIT %(max)s
+    FOR UPDATE OF t SKIP LOCKED
+),
+longest_expired AS (
+    SELECT t.task_id, t.created_at, t.status FROM {schema}.tasks t
+    WHERE t.topic = %(topic)s AND t.lease_expires_at IS NOT NULL
+      AND t.lease_expires_at <= (SELECT ms FROM now) AND (SELECT yes FROM open_topic)
+    ORDER BY t.lease_expires_at, t.task_id LIMIT %(max)s
+    FOR UPDATE OF t SKIP LOCKED
+),
+candidate AS (
+    SELECT c.task_id, c.status FROM (
+        SELECT * FROM oldest_starting UNION ALL SELECT * FROM longest_expired
+    ) c
+    ORDER BY c.created_at, c.task_id LIMIT %(max)s
+),
+written AS (
+    UPDATE {schema}.tasks t
+    SET status = 'running', pid = %(pid)s, lease_expires_at = now.ms + %(lease_ms)s,
+        record_ver = t.record_ver + 1, updated_at = now.ms
+    FROM candidate, now
+    WHERE t.task_id = candidate.task_id
+    RETURNING {returning}, candidate.status AS old_status
+),
+{count_changes}
+SELECT {columns} FROM written ORDER BY created_at, task_id;
+
+-- name: extend_leases
+-- extend_leases: each of %(ids)s renewed exactly when rules.check_extend would
+-- not raise for it (running, held by %(pid)s, lease not ended). Rows are
+-- locked in task_id order, as bulk_write locks them, so the two never deadlock.
+WITH locked AS (
+    SELECT t.task_id FROM {schema}.tasks t
+    WHERE t.task_id = ANY(%(ids)s::text[])
+    ORDER BY t.task_id
+    FOR UPDATE OF t
+)
+UPDATE {schema}.tasks t
+SET lease_expires_at = now.ms + %(lease_ms)s, record_ver = t.record_ver + 1, updated_at = now.ms
+FROM (SELECT {now} AS ms) now
+WHERE t.task_id IN (SELECT task_id FROM locked) AND t.status = 'running' AND t.pid = %(pid)s
+  AND t.lease_expires_at > now.ms
+RETURNING {returning};
+
+-- name: select_tasks_and_now
+-- The tasks of a batch that a batched write missed, and the server's clock, to
+-- say why.
+SELECT {columns}, {now} FROM {schema}.tasks WHERE task_id = ANY(%s::text[]);
+
 -- name: extend_lease
 -- Succeeds exactly when rules.check_extend would not raise.
 UPDATE {schema}.tasks t

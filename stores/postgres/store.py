@@ -26,6 +26,7 @@ from psycopg.types.string import TextLoader
 
 from stores.audit import AuditEntry, pause_detail
 from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
+from stores.batch import refused
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, allowed_from, classify
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import (
@@ -44,6 +45,8 @@ from stores.identity import (
     parse_identity,
 )
 from stores.model import (
+    BatchOutcome,
+    BatchResult,
     DurabilityCheck,
     FailureGroup,
     FailureGroups,
@@ -528,6 +531,11 @@ class PostgresStore(BaseStore):
         with self._connection("write") as conn:
             return conn.execute(self._queries[name], params).fetchone()
 
+    def _write_rows(self, name: str, params: Mapping[str, object]) -> list[TupleRow]:
+        """One write statement (never repeated: it may have been applied); its rows."""
+        with self._connection("write") as conn:
+            return conn.execute(self._queries[name], params).fetchall()
+
     def _current(self, task_id: str) -> tuple[Task | None, int]:
         """The task as it is now, and the server's clock, to name why a write missed."""
         with self._connection("read") as conn:
@@ -542,6 +550,62 @@ class PostgresStore(BaseStore):
             "reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}
         )
         return task_from_row(row) if row else None
+
+    def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
+        params = {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms, "max": max_tasks}
+        return [task_from_row(row) for row in self._write_rows("reserve_tasks", params)]
+
+    def _missed(self, task_ids: list[str]) -> tuple[dict[str, Task], int]:
+        """The tasks of ``task_ids`` that exist, by id, and the server's clock."""
+        with self._connection("read") as conn:
+            rows = conn.execute(self._queries["select_tasks_and_now"], (task_ids,)).fetchall()
+            now = int(rows[0][-1]) if rows else self._now_on(conn)
+        return {task.task_id: task for task in (task_from_row(row[:-1]) for row in rows)}, now
+
+    def _terminate_many(self, items: list[tuple[str, int]], pid: str) -> list[BatchResult]:
+        """One statement (``bulk_write``: each item only at its version and owner,
+        counted and audited as ``terminate``), then, only if some missed, one
+        read to say why."""
+        target = TaskStatus.TERMINATED
+        params = {
+            "ids": [task_id for task_id, _ in items], "vers": [ver for _, ver in items],
+            "pids": [pid] * len(items), "target": str(target), "from_statuses": _FROM_STATUSES[target],
+            "owner_check": True, "set_error": False, "error": "", "snooze_ms": None,
+        }
+        rows = self._write_rows("bulk_write", params)
+        written = {task.task_id: task for task in map(task_from_row, rows)}
+        missed = [task_id for task_id, _ in items if task_id not in written]
+        current = self._missed(missed)[0] if missed else {}
+        results = []
+        for task_id, record_ver in items:
+            if task_id in written:
+                results.append(BatchResult(task_id, BatchOutcome.OK, written[task_id]))
+                continue
+
+            def check(task: Task | None, task_id: str = task_id, record_ver: int = record_ver) -> Task:
+                return check_write(task, task_id, Write.TERMINATE, pid, record_ver)
+
+            results.append(refused(task_id, current.get(task_id), check))
+        return results
+
+    def _extend_many(self, pid: str, task_ids: list[str]) -> list[BatchResult]:
+        """One statement (``extend_leases``), then, only if some missed, one read to say why."""
+        params = {"ids": task_ids, "pid": pid, "lease_ms": self.lease_time_ms}
+        rows = self._write_rows("extend_leases", params)
+        written = {task.task_id: task for task in map(task_from_row, rows)}
+        missed = [task_id for task_id in task_ids if task_id not in written]
+        current, now = self._missed(missed) if missed else ({}, 0)
+        results = []
+        for task_id in task_ids:
+            if task_id in written:
+                results.append(BatchResult(task_id, BatchOutcome.OK, written[task_id]))
+                continue
+
+            def check(task: Task | None, task_id: str = task_id) -> Task:
+                return check_extend(task, task_id, pid, None, now)
+
+            results.append(refused(task_id, current.get(task_id), check))
+        return results
 
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         params = {"task_id": task_id, "pid": pid, "record_ver": record_ver, "lease_ms": self.lease_time_ms}

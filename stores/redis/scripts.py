@@ -42,7 +42,7 @@ from stores.redis.keys import Keys
 
 SCRIPTS = (
     "create", "reserve", "extend", "write", "revoke", "bulk", "list", "stats", "purge", "upgrade", "claim",
-    "unclaim", "rerun", "failures", "pause", "resume", "rates",
+    "unclaim", "rerun", "failures", "pause", "resume", "rates", "reserve_many", "terminate_many", "extend_many",
 )
 #: Scripts on one key that is not a topic: they need none of ``common.lua``.
 STANDALONE = frozenset({"claim", "unclaim"})

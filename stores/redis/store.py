@@ -31,7 +31,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError, RedisError, ResponseError
@@ -39,12 +39,15 @@ from redis.typing import EncodableT
 
 from stores.audit import AuditEntry, audit_key
 from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
+from stores.batch import refused
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
 from stores.failures import error_key, rerun_of
 from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
 from stores.model import (
+    BatchOutcome,
+    BatchResult,
     DurabilityCheck,
     FailureGroup,
     FailureGroups,
@@ -123,9 +126,15 @@ T = TypeVar("T", bound=Task | None)
 #: The primitives that write: the server refusing one for lack of rights is ``ReadOnlyStore``.
 _WRITES = frozenset({
     "_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk", "_rerun", "_pause", "_resume",
+    "_reserve_many", "_terminate_many", "_extend_many",
 })
 #: Members of a topic's failed index one round trip of ``_list_failure_group`` reads.
 _GROUP_WALK = 500
+
+
+def _bound(check: Callable[[str, Task | None, int], object], task_id: str, now: int) -> Callable[[Task | None], object]:
+    """``check`` of one task of a batch, at the server's clock ``now``."""
+    return lambda task: check(task_id, task, now)
 
 
 def _by_name(config: dict[str | None, str | None]) -> dict[str, str | None]:
@@ -671,6 +680,105 @@ class RedisStore(BaseStore):
         task_id, meta, static = json.loads(reply[1])
         self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
+
+    @_guarded("reserve tasks")
+    def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
+        reply = self._scripts.call("reserve_many", topic, pid, self.lease_time_ms, self._audit_arg(), max_tasks)
+        tasks = [task_from(task_id, topic, meta, static) for task_id, meta, static in json.loads(reply)]
+        self._known.update((task.task_id, topic) for task in tasks)
+        return tasks
+
+    def _per_topic(
+        self, name: str, task_ids: list[str], head: list[EncodableT], item_args: Callable[[int], Args],
+    ) -> list[tuple[str | None, list[Any], int]]:
+        """Run script ``name`` once per topic of ``task_ids`` (pipelined in one round
+        trip on one server; a cluster gets one call per topic, each in its slot),
+        with ``head`` then ``item_args(i)`` for each of its tasks. Per task, in
+        order: ``(topic, row, now)``, the script's row (``[1, meta, static]`` or
+        ``[0, code, meta, static]``); ``(None, [0, 'task-not-found'], 0)`` for an
+        id no topic holds. A known topic that no longer holds the task is
+        dropped and the claim asked, as a single write does."""
+        topics: list[str | None] = [self._known.get(task_id) for task_id in task_ids]
+        cached = [topic is not None for topic in topics]
+        unknown = [i for i, topic in enumerate(topics) if topic is None]
+        for i, topic in zip(unknown, self._claims.topics_of([task_ids[i] for i in unknown]), strict=True):
+            topics[i] = topic
+        out: dict[int, tuple[str | None, list[Any], int]] = {}
+        which = list(range(len(task_ids)))
+        for _ in range(2):
+            by_topic: dict[str, list[int]] = {}
+            for i in which:
+                topic = topics[i]
+                if topic is None:
+                    out[i] = (None, [0, "task-not-found", None, None], 0)
+                else:
+                    by_topic.setdefault(topic, []).append(i)
+            calls: list[Call] = [
+                (name, topic, [*head, *(arg for i in group for arg in item_args(i))])
+                for topic, group in by_topic.items()
+            ]
+            retry: list[int] = []
+            done: list[tuple[str, str]] = []
+            for (topic, group), (now, reply) in zip(by_topic.items(), self._scripts.run(calls), strict=True):
+                for i, row in zip(group, json.loads(reply), strict=True):
+                    if row[0] != 1 and row[1] == "task-not-found" and cached[i]:
+                        retry.append(i)
+                        continue
+                    out[i] = (topic, row, int(now))
+                    if row[0] == 1:
+                        done.append((task_ids[i], topic))
+            self._known.update(done)
+            if not retry:
+                break
+            for i in retry:
+                self._known.forget(task_ids[i])
+            claimed = self._claims.topics_of([task_ids[i] for i in retry])
+            for i, topic in zip(retry, claimed, strict=True):
+                # The same topic again would find nothing again: the task is gone.
+                topics[i] = topic if topic != topics[i] else None
+                cached[i] = False
+            which = retry
+        return [out[i] for i in range(len(task_ids))]
+
+    def _batch_results(
+        self, task_ids: list[str], rows: list[tuple[str | None, list[Any], int]],
+        check: Callable[[str, Task | None, int], object],
+    ) -> list[BatchResult]:
+        """``BatchResult`` of each task from its script row; a refusal worded by
+        ``check(task_id, task as the script saw it, the server's clock then)``."""
+        results = []
+        for task_id, (topic, row, now) in zip(task_ids, rows, strict=True):
+            if row[0] == 1:
+                assert topic is not None  # written in it
+                results.append(BatchResult(task_id, BatchOutcome.OK, task_from(task_id, topic, row[1], row[2])))
+            else:
+                task = None if topic is None or row[2] is None else task_from(task_id, topic, row[2], row[3])
+                results.append(refused(task_id, task, _bound(check, task_id, now)))
+        return results
+
+    @_guarded("terminate tasks")
+    def _terminate_many(self, items: list[tuple[str, int]], pid: str) -> list[BatchResult]:
+        task_ids = [task_id for task_id, _ in items]
+        versions = dict(items)
+        rows = self._per_topic(
+            "terminate_many", task_ids, [pid, self._audit_arg()], lambda i: (items[i][0], items[i][1])
+        )
+
+        def check(task_id: str, task: Task | None, now: int) -> Task:
+            return check_write(task, task_id, Write.TERMINATE, pid, versions[task_id])
+
+        return self._batch_results(task_ids, rows, check)
+
+    @_guarded("extend leases")
+    def _extend_many(self, pid: str, task_ids: list[str]) -> list[BatchResult]:
+        rows = self._per_topic(
+            "extend_many", task_ids, [pid, self.lease_time_ms, self._audit_arg()], lambda i: (task_ids[i],)
+        )
+
+        def check(task_id: str, task: Task | None, now: int) -> Task:
+            return check_extend(task, task_id, pid, None, now)
+
+        return self._batch_results(task_ids, rows, check)
 
     def _on_task(self, name: str, task_id: str, args: Args, check: Check) -> tuple[str, Reply]:
         """Run write script ``name`` on the task's topic: ``(topic, reply)``, or

@@ -245,6 +245,39 @@ WHERE NOT EXISTS (
     WHERE topic = :topic AND (until_ms IS NULL OR until_ms > :now))
 ORDER BY created_at, task_id LIMIT 1;
 
+-- name: reserve_candidates
+-- reserve_tasks: up to :max candidates, in the order reserve_candidate would
+-- take them one by one (the oldest starting tasks and the longest ended
+-- leases or snoozes, merged by created_at). None while the topic is paused.
+SELECT task_id FROM (
+    SELECT * FROM (
+        SELECT task_id, created_at FROM {p}_tasks
+        WHERE topic = :topic AND status = 'starting'
+        ORDER BY created_at, task_id LIMIT :max)
+    UNION ALL
+    SELECT * FROM (
+        SELECT task_id, created_at FROM {p}_tasks
+        WHERE topic = :topic AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
+        ORDER BY lease_expires_at, task_id LIMIT :max)
+)
+WHERE NOT EXISTS (
+    SELECT 1 FROM {p}_pauses
+    WHERE topic = :topic AND (until_ms IS NULL OR until_ms > :now))
+ORDER BY created_at, task_id LIMIT :max;
+
+-- name: reserve_tasks
+-- reserve_tasks in one statement (no operator to record): the candidates of
+-- reserve_candidates (the store puts its text in), made running, returned.
+UPDATE {p}_tasks
+SET status = 'running', pid = :pid, record_ver = record_ver + 1,
+    lease_expires_at = :now + :lease_ms, updated_at = :now
+WHERE task_id IN ({reserve_candidates})
+RETURNING {columns};
+
+-- name: select_tasks_in
+-- The tasks of a batch (a JSON array of ids), in a write's transaction.
+SELECT {columns} FROM {p}_tasks WHERE task_id IN (SELECT value FROM json_each(?));
+
 -- name: reserve_task
 -- The reservation in one statement (no operator to record): the candidate of
 -- reserve_candidate (the store puts its text in), made running, returned. A

@@ -36,12 +36,15 @@ from typing import Any, TypeVar
 
 from stores.audit import AuditEntry, audit_detail, pause_detail
 from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, SearchWindow
+from stores.batch import refused
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import ALLOWED_SOURCES, TASK_STATUSES
 from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, search_overran, unavailable
 from stores.failures import error_key, rerun_of
 from stores.identity import new_identity, parse_identity
 from stores.model import (
+    BatchOutcome,
+    BatchResult,
     DurabilityCheck,
     FailureGroup,
     FailureGroups,
@@ -173,6 +176,9 @@ class SQLiteStore(BaseStore):
         # One candidate query for both reservation paths.
         self._sql["reserve_task"] = self._sql["reserve_task"].replace(
             "{reserve_candidate}", self._sql["reserve_candidate"].rstrip().rstrip(";")
+        )
+        self._sql["reserve_tasks"] = self._sql["reserve_tasks"].replace(
+            "{reserve_candidates}", self._sql["reserve_candidates"].rstrip().rstrip(";")
         )
         for target, sources in ALLOWED_SOURCES.items():  # constants of the transition table, not input
             self._sql[f"write_task:{target}"] = self._sql["write_task"].replace(
@@ -562,6 +568,72 @@ class SQLiteStore(BaseStore):
             task = self._read_in_transaction(conn, row[0])
             assert task is not None  # the candidate was selected in this transaction
             return self._record(conn, task, self._save(conn, reserved(task, pid, now, self.lease_time_ms)), "reserve")
+
+    def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
+        if self.operator is None:  # nothing to record: one statement
+            params = {"topic": topic, "pid": pid, "now": self.now_ms(), "lease_ms": self.lease_time_ms,
+                      "max": max_tasks}
+            tasks = [task_from_row(row) for row in self._write_statement("reserve_tasks", params)]
+            return sorted(tasks, key=lambda t: (t.created_at, t.task_id))
+        with self._transaction() as conn:
+            now = self.now_ms()
+            ids = [row[0] for row in conn.execute(
+                self._sql["reserve_candidates"], {"topic": topic, "now": now, "max": max_tasks})]
+            current = self._read_many(conn, ids)
+            return [
+                self._record(conn, current[i], self._save(conn, reserved(current[i], pid, now, self.lease_time_ms)),
+                             "reserve")
+                for i in ids
+            ]
+
+    def _read_many(self, conn: sqlite3.Connection, task_ids: list[str]) -> dict[str, Task]:
+        """The tasks of ``task_ids`` that exist, by id, read in ``conn``'s transaction."""
+        rows = conn.execute(self._sql["select_tasks_in"], (json.dumps(task_ids),))
+        return {task.task_id: task for task in map(task_from_row, rows)}
+
+    def _terminate_many(self, items: list[tuple[str, int]], pid: str) -> list[BatchResult]:
+        """One write transaction: each item checked and written as ``terminate`` would."""
+        results = []
+        with self._transaction() as conn:
+            now = self.now_ms()
+            current = self._read_many(conn, [task_id for task_id, _ in items])
+            for task_id, record_ver in items:
+                task = current.get(task_id)
+
+                def check(t: Task | None, task_id: str = task_id, record_ver: int = record_ver) -> Task:
+                    return check_write(t, task_id, Write.TERMINATE, pid, record_ver)
+
+                try:
+                    check(task)
+                except TaskStoreError:
+                    results.append(refused(task_id, task, check))
+                    continue
+                assert task is not None  # checked
+                new = self._record(conn, task, self._save(conn, written(task, Write.TERMINATE, now)), "terminate")
+                results.append(BatchResult(task_id, BatchOutcome.OK, new))
+        return results
+
+    def _extend_many(self, pid: str, task_ids: list[str]) -> list[BatchResult]:
+        """One write transaction: each lease checked and renewed as ``extend_lease`` would."""
+        results = []
+        with self._transaction() as conn:
+            now = self.now_ms()
+            current = self._read_many(conn, task_ids)
+            for task_id in task_ids:
+                task = current.get(task_id)
+
+                def check(t: Task | None, task_id: str = task_id) -> Task:
+                    return check_extend(t, task_id, pid, None, now)
+
+                try:
+                    check(task)
+                except TaskStoreError:
+                    results.append(refused(task_id, task, check))
+                    continue
+                assert task is not None  # checked
+                new = self._record(conn, task, self._save(conn, extended(task, now, self.lease_time_ms)), "extend")
+                results.append(BatchResult(task_id, BatchOutcome.OK, new))
+        return results
 
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         with self._transaction() as conn:
