@@ -42,7 +42,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from stores.errors import LeaseExpired, StoreUnavailable, TaskNotFound, TaskStoreError, WrongOwner
+from stores.batch import MAX_BATCH
+from stores.batched_worker import BatchedLoop
+from stores.errors import InvalidArgument, LeaseExpired, StoreUnavailable, TaskNotFound, TaskStoreError, WrongOwner
 from stores.model import StoreIdentity, Task, TaskStatus
 from stores.protocol import Store
 
@@ -93,7 +95,12 @@ def default_pid() -> str:
 
 
 class Worker:
-    """Runs ``handler`` over the tasks of ``topic``, one task at a time."""
+    """Runs ``handler`` over the tasks of ``topic``: one task at a time by default;
+    with ``concurrency`` (handler threads, default 1) or ``prefetch`` (tasks
+    reserved ahead, waiting for a free thread, default 0) above 1, up to
+    ``concurrency`` at once, its tasks reserved, renewed and acknowledged in
+    batches (``stores.batched_worker``). Raises ``InvalidArgument`` for a
+    ``concurrency`` below 1, a negative ``prefetch``, or a sum above ``MAX_BATCH``."""
 
     def __init__(
         self,
@@ -104,7 +111,16 @@ class Worker:
         max_poll_interval_ms: int | None = None,
         *,
         identity_check_interval_s: float = IDENTITY_CHECK_INTERVAL_S,
+        concurrency: int = 1,
+        prefetch: int = 0,
     ) -> None:
+        for name, value, least in (("concurrency", concurrency, 1), ("prefetch", prefetch, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_BATCH:
+                raise InvalidArgument(f"{name} must be a whole number from {least} to {MAX_BATCH}.")
+        if concurrency + prefetch > MAX_BATCH:
+            raise InvalidArgument(f"concurrency + prefetch must be at most {MAX_BATCH}.")
+        self.concurrency = concurrency
+        self.prefetch = prefetch
         self.store = store
         self.topic = topic
         self.handler = handler
@@ -118,6 +134,10 @@ class Worker:
         self._identity: StoreIdentity | None = None
         self._identity_seen_at = 0.0
         self._resets = 0
+        # concurrency or prefetch beyond one task at a time: the batched loop.
+        self._batched: BatchedLoop | None = None
+        if concurrency > 1 or prefetch > 1:
+            self._batched = BatchedLoop(self, concurrency, prefetch)
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> Worker:
@@ -133,6 +153,8 @@ class Worker:
         """Reserve nothing more; with ``wait``, block (up to ``timeout`` seconds, or
         until done when ``None``) until the task in hand is recorded."""
         self._stop.set()
+        if self._batched is not None:
+            self._batched.wake()
         if wait and self._thread is not None:
             self._thread.join(timeout)
             if not self._thread.is_alive():
@@ -151,8 +173,11 @@ class Worker:
     # -- the loop ---------------------------------------------------------------
     def run(self) -> None:
         """The loop itself (``start`` runs it in a thread): until ``stop()``."""
-        idle_ms = _MIN_POLL_INTERVAL_MS
         self._store_was_reset()  # the identity it starts with
+        if self._batched is not None:
+            self._batched.run()
+            return
+        idle_ms = _MIN_POLL_INTERVAL_MS
         while not self._stop.is_set():
             asked_at = time.monotonic()
             try:
@@ -187,14 +212,7 @@ class Worker:
 
         def call_handler() -> None:
             try:
-                outcome = self.handler(task)
-                if outcome is None:
-                    outcome = ok()
-                elif not isinstance(outcome, Outcome):
-                    outcome = failed(f"Handler returned {outcome!r}, not ok(), failed() or snoozed().")
-                result["outcome"] = outcome
-            except Exception as exc:
-                result["outcome"] = failed(str(exc) or type(exc).__name__)
+                result["outcome"] = self._run_handler(task)
             finally:
                 finished.set()
 
@@ -227,6 +245,19 @@ class Worker:
                 backoff.reset()
             wait_s = keepalive_s
         self._record(task, result["outcome"], lease_ends, resets)
+
+    def _run_handler(self, task: Task) -> Outcome:
+        """The handler's outcome for ``task``: ``None`` is ``ok()``, a raised
+        exception ``failed(str(exc))``, anything else a failure saying so."""
+        try:
+            outcome = self.handler(task)
+        except Exception as exc:
+            return failed(str(exc) or type(exc).__name__)
+        if outcome is None:
+            return ok()
+        if not isinstance(outcome, Outcome):
+            return failed(f"Handler returned {outcome!r}, not ok(), failed() or snoozed().")
+        return outcome
 
     def _record(
         self, task: Task, outcome: Outcome, lease_ends: float | None = None, resets: int | None = None

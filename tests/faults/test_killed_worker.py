@@ -71,3 +71,34 @@ def test_lease_of_a_killed_worker_ends_by_the_store_clock(make_store, store_url,
     assert (done.status, done.pid, done.record_ver) == ("terminated", None, held.record_ver + 2)
     assert store.reserve_task("work", "third") is None
     assert store.task(task.task_id) == done  # finished once, and nothing moved since
+
+
+_BATCHED_WORKER = _WORKER.replace("max_poll_interval_ms=50", "max_poll_interval_ms=50, concurrency=2, prefetch=3")
+
+
+def test_a_killed_batched_worker_leaves_expired_leases(make_store, store_url, tmp_path):
+    """A batched worker (2 handlers, 3 more prefetched) killed: its whole batch
+    stays running under its name until the leases end by the store's clock, then
+    shows as expired leases (the console's count) and is reserved again."""
+    store = make_store(lease_time_ms=LEASE_MS)
+    tasks = store.create_tasks([{"task_id": f"t{i}", "topic": "work"} for i in range(6)])
+    out = tmp_path / "run.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", _BATCHED_WORKER, store_url, store.namespace, str(out)], cwd=ROOT)
+    try:
+        assert wait_for(lambda: len(read_lines(out)) == 2, timeout=30), "the worker never ran two tasks"
+        time.sleep(LEASE_MS * 0.8 / 1000)  # one renewal of the whole batch
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    held = [store.task(t.task_id) for t in tasks]
+    assert sum(t.status == "running" for t in held) == 5  # 2 running + 3 prefetched, one pid
+    assert len({t.pid for t in held if t.status == "running"}) == 1
+    assert all(t.record_ver >= 3 for t in held if t.status == "running"), "renewed once, as a batch"
+    (stats,) = store.topics()
+    assert stats.expired_leases == 0
+    last = max(t.lease_expires_at for t in held if t.lease_expires_at)
+    assert wait_for(lambda: store.now_ms() > last, timeout=10)
+    (stats,) = store.topics()
+    assert (stats.expired_leases, stats.counts["running"], stats.counts["starting"]) == (5, 5, 1)
+    again = store.reserve_tasks("work", "second", 10)
+    assert sorted(t.task_id for t in again) == [t.task_id for t in tasks]
