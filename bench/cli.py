@@ -1,7 +1,7 @@
 """``python -m bench``: every figure of issue 5, against its target, in one table.
 
     python -m bench [--backends sqlite,postgres,redis] [--tasks 1000000] [--quick] [--keep]
-                    [--parts throughput,scale,peers] [--jobs 10000]
+                    [--parts throughput,scale,peers,batched] [--jobs 10000]
 
 Per backend: store throughput (create one by one and in bulk; reserve→terminate
 cycles from 1 and 4 processes, each divided by its reference measured in the
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from bench import floors, peers, rates_fill, scale, seed, throughput
+from bench import batched, floors, peers, rates_fill, scale, seed, throughput
 from bench.backends import Backend
 from bench.table import Row, Target, render, value_row
 
@@ -67,6 +67,8 @@ def run_backend(backend: Backend, args, plans: list[str], checks: list[str], log
         rows += floors.floor_rows(backend, reps, 0.25 if quick else 3.0, log)
     if "peers" in args.parts:
         rows += peers.rows(backend, args.jobs, reps, log)
+    if "batched" in args.parts:
+        rows += batched.rows(backend, args.jobs, reps, log, with_peers="peers" in args.parts)
     if "scale" not in args.parts:
         return rows
     namespace = backend.namespace("scale")
@@ -93,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the seeded stores (namespaces are printed)")
     parser.add_argument("--parts", default="throughput,scale",
                         help="throughput, scale (seeded store, reads, console), "
-                             "peers (drains beside procrastinate, pgqueuer, RQ: the [bench] extra)")
-    parser.add_argument("--jobs", type=int, default=None, help="no-op jobs per peers drain (10,000; quick: 1,000)")
+                             "peers (drains beside procrastinate, pgqueuer, RQ: the [bench] extra), "
+                             "batched (Worker(concurrency, prefetch) vs the unbatched store; with peers, "
+                             "vs pgqueuer batched too)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="no-op jobs per peers or batched drain (10,000; quick: 1,000)")
     parser.add_argument("--url", action="append", default=[], metavar="BACKEND=URL", help="e.g. redis=redis://h:6379/1")
     args = parser.parse_args(argv)
     args.tasks = args.tasks or (20_000 if args.quick else 1_000_000)

@@ -159,3 +159,35 @@ def test_peers_part_is_skipped_in_one_line_without_them(monkeypatch):
     assert peers.rows(Backend.make("postgres"), 10, 1, lines.append) == []
     assert lines == ["[postgres] peers skipped: no_such_queue_library not installed (pip install -e '.[bench]')"]
     assert peers.rows(Backend.make("sqlite"), 10, 1, lines.append) == [] and len(lines) == 1  # no peers: no line
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgres", "redis"])
+def test_batched_drain_beside_the_unbatched_store_and_pgqueuer(backend_name):
+    """``--parts batched`` (with ``peers`` on PostgreSQL): the batched worker's
+    drain against the unbatched store's, and pgqueuer with the same batch size;
+    every drain checked (each task terminated exactly once); nothing left."""
+    import psycopg
+
+    from bench import batched
+    from bench.backends import RUN_ID, Backend
+
+    backend = Backend.make(backend_name)
+    lines: list[str] = []
+    try:
+        rows = batched.rows(backend, 300, 1, lines.append, with_peers=True)
+    finally:
+        backend.cleanup()
+    figures = [row.figure for row in rows]
+    assert figures[0] == "batched drain (concurrency 4, prefetch 60), 4 processes"
+    assert rows[0].target == batched.FLOOR and "load avg" in rows[0].note
+    if backend_name == "postgres":
+        assert figures[1] == "batched drain vs pgqueuer (batch_size 64), 4 processes"
+        with psycopg.connect(backend.url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
+                                (f"bench_peers_{RUN_ID}",)).fetchone() == (0,)
+    else:
+        assert len(rows) == 1
+    for row in rows:
+        assert row.measured > 0 and row.reference and row.verdict in ("PASS", "FAIL")
+    assert not backend.namespaces
