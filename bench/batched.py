@@ -6,17 +6,18 @@ also against pgqueuer draining with a batch of the same size (``batch_size``
 = C + P), target: ahead.
 
 Each worker process runs a real ``stores.worker.Worker`` (reserve_tasks,
-handler threads, terminate_many) and stops once the topic's counts say every
-task is terminated; the figure is tasks/s from the common start to the last
+handler threads, terminate_many) and stops (flushing its last
+acknowledgements) once every task's handler ran, by a count the processes
+share; the figure is tasks/s from the common start to the last
 stop (``bench.procs``), and every task is checked terminated exactly once.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench import peers, procs
 from bench.backends import Backend
@@ -29,16 +30,17 @@ PROCESSES = 4
 FLOOR = Target("ratio", ">=", 1.5)
 
 
-def _batched_worker(ready: Callable[[], None], url: str, namespace: str, topic: str, pid: str, jobs: int) -> int:
-    from stores import TaskStatus, open_store
+def _batched_worker(ready: Callable[[], None], url: str, namespace: str, topic: str, pid: str, jobs: int,
+                    started: Any) -> int:
+    from stores import open_store
     from stores.worker import Worker
 
     store = open_store(url, namespace=namespace)
     done = [0]
-    lock = threading.Lock()
 
     def handler(task: object) -> None:
-        with lock:
+        with started.get_lock():
+            started.value += 1
             done[0] += 1
 
     store.now_ms()  # warm the connection
@@ -46,11 +48,10 @@ def _batched_worker(ready: Callable[[], None], url: str, namespace: str, topic: 
                     max_poll_interval_ms=20, identity_check_interval_s=3600)
     ready()
     worker.start()
-    while True:
-        time.sleep(0.01)
-        stats = next((s for s in store.topics() if s.topic == topic), None)
-        if stats is not None and stats.counts[TaskStatus.TERMINATED] >= jobs:
-            break
+    # Every task's handler ran (a count shared by the processes: no store
+    # read); stop() then flushes this worker's last acknowledgements.
+    while started.value < jobs:
+        time.sleep(0.005)
     worker.stop()
     store.close()
     return done[0]
@@ -62,8 +63,10 @@ def drain_batched(backend: Backend, jobs: int, processes: int, tag: str) -> floa
     topic = f"batched-{processes}p-{tag}"
     with backend.open(namespace) as store:
         store.create_tasks(new_tasks(topic, jobs))
+        started = procs.shared_counter()
         done, elapsed = procs.run(
-            _batched_worker, [(backend.url, namespace, topic, f"batched-{w}", jobs) for w in range(processes)]
+            _batched_worker,
+            [(backend.url, namespace, topic, f"batched-{w}", jobs, started) for w in range(processes)],
         )
         verify_all_terminated_once(store, topic, jobs, done)
     return done / elapsed

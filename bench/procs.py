@@ -32,6 +32,12 @@ def _child(job: Callable[..., int], args: tuple, barrier, results) -> None:
         raise
 
 
+def shared_counter() -> Any:
+    """An integer the processes of one ``run`` share (``.value``, ``.get_lock()``):
+    pass it in their arguments."""
+    return _SPAWN.Value("q", 0)
+
+
 def run(
     job: Callable[..., int], args_per_process: Sequence[tuple[Any, ...]], timeout_s: float = 600
 ) -> tuple[int, float]:

@@ -197,8 +197,15 @@ class BatchedLoop:
             pool.submit(self._call, held.task)
 
     def _call(self, task: Task) -> None:
-        outcome = self.worker._run_handler(task)  # catches what the handler raises
-        self.done.put((task.task_id, outcome))
+        outcome: Outcome | None = None
+        try:
+            outcome = self.worker._run_handler(task)  # turns an Exception into failed()
+        finally:
+            if outcome is None:  # a BaseException (SystemExit, ...): the loop must still hear of it
+                from stores.worker import failed
+
+                outcome = failed("The handler was interrupted.")
+            self.done.put((task.task_id, outcome))
 
     def _release_waiting(self) -> None:
         """Stopping: give back the tasks that never started, at the version held."""
