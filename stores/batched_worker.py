@@ -43,23 +43,47 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from stores.errors import StoreUnavailable, TaskStoreError
 from stores.model import BatchOutcome, BatchResult, Task, TaskStatus
-
-if TYPE_CHECKING:
-    from stores.worker import Outcome, Worker
+from stores.outcomes import Outcome, failed
+from stores.protocol import Store
 
 log = logging.getLogger("stores.worker")
 
 #: The longest an acknowledgement waits for its batch, in seconds.
 ACK_INTERVAL_S = 0.05
 _MIN_POLL_S = 0.01
+
+
+class Worker(Protocol):
+    """What the loop uses of ``stores.worker.Worker`` (which imports this module):
+    its settings, its stop event, and the single loop's handler call, writes
+    and lost-reply settling, so both loops say the same things."""
+
+    store: Store
+    topic: str
+    pid: str
+    max_poll_interval_ms: int
+    identity_check_interval_s: float
+    _stop: threading.Event
+    _identity_seen_at: float
+    _resets: int
+
+    def _run_handler(self, task: Task) -> Outcome: ...
+    def _write(self, task: Task, outcome: Outcome) -> Task: ...
+    def _applied(self, current: Task, outcome: Outcome) -> bool: ...
+    def _settle(self, task: Task, outcome: Outcome, exc: StoreUnavailable, resets: int) -> None: ...
+    def _explain(self, task: Task, outcome: Outcome, refusal: TaskStoreError, resets: int) -> None: ...
+    def _report(self, task: Task, outcome: Outcome, current: Task | None, resets: int) -> None: ...
+    def _reset_since(self, resets: int) -> bool: ...
+    def _store_was_reset(self) -> bool: ...
 
 
 @dataclass
@@ -202,8 +226,6 @@ class BatchedLoop:
             outcome = self.worker._run_handler(task)  # turns an Exception into failed()
         finally:
             if outcome is None:  # a BaseException (SystemExit, ...): the loop must still hear of it
-                from stores.worker import failed
-
                 outcome = failed("The handler was interrupted.")
             self.done.put((task.task_id, outcome))
 

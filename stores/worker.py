@@ -39,13 +39,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from stores.batch import MAX_BATCH
 from stores.batched_worker import BatchedLoop
 from stores.errors import InvalidArgument, LeaseExpired, StoreUnavailable, TaskNotFound, TaskStoreError, WrongOwner
 from stores.model import StoreIdentity, Task, TaskStatus
+from stores.outcomes import Outcome, failed, ok, snoozed
 from stores.protocol import Store
 
 log = logging.getLogger(__name__)
@@ -60,30 +59,6 @@ IDENTITY_CHECK_INTERVAL_S = 10.0
 #: The write that records each outcome, and the status it leaves the task in.
 _WRITES = {"ok": ("terminate", TaskStatus.TERMINATED), "failed": ("fail", TaskStatus.FAILED),
            "snoozed": ("snooze", TaskStatus.SNOOZED)}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a handler says became of its task."""
-
-    kind: Literal["ok", "failed", "snoozed"]
-    error: str | None = None
-    snooze_ms: int | None = None
-
-
-def ok() -> Outcome:
-    """The task is done: ``terminate`` it."""
-    return Outcome("ok")
-
-
-def failed(error: str | None = None) -> Outcome:
-    """The task failed: ``fail`` it with ``error``."""
-    return Outcome("failed", error=error)
-
-
-def snoozed(snooze_ms: int | None = None) -> Outcome:
-    """Try again later: ``snooze`` it for ``snooze_ms`` (the store's default when ``None``)."""
-    return Outcome("snoozed", snooze_ms=snooze_ms)
 
 
 Handler = Callable[[Task], "Outcome | None"]
@@ -429,3 +404,7 @@ class _Backoff:
 
     def reset(self) -> None:
         self._next = self.first_s
+
+
+#: The outcomes live in ``stores.outcomes``; handlers import them from here.
+__all__ = ["Handler", "Outcome", "Worker", "default_pid", "failed", "ok", "snoozed"]
