@@ -242,3 +242,22 @@ def test_a_read_only_store_refuses_batches(make_store):
         with pytest.raises(ReadOnlyStore):
             call()
     assert _counts(store, "mail") == {"starting": 1}
+
+
+def test_batched_writes_count_into_rates_as_single_writes(store):
+    # terminate_many counts into the rates exactly as terminate does (terminated,
+    # in the bucket of its updated_at); reservations and renewals are not counted;
+    # a refused task is not counted.
+    _fill(store, "mail", 4)
+    tasks = store.reserve_tasks("mail", "w", 4)
+    renewed = store.extend_leases("w", [t.task_id for t in tasks])
+    results = store.terminate_many(
+        [(r.task_id, r.task.record_ver) for r in renewed[:3]] + [(renewed[3].task_id, 1)], "w")
+    assert [r.outcome for r in results] == ["ok", "ok", "ok", "changed"]
+    (rates,) = store.rates("mail")
+    totals = {kind: sum(getattr(b, kind) for b in rates.buckets) for kind in ("created", "terminated", "failed",
+                                                                              "snoozed")}
+    assert totals == {"created": 4, "terminated": 3, "failed": 0, "snoozed": 0}
+    at = results[0].task.updated_at
+    bucket = next(b for b in rates.buckets if b.start_ms == at - at % rates.width_ms)
+    assert bucket.terminated >= 1

@@ -80,6 +80,9 @@ def test_every_outcome_is_recorded(store):
             assert task.error == f"exploded {i}"
     counts = {s.topic: s.counts for s in store.topics()}["work"]
     assert (counts["terminated"], counts["failed"], counts["snoozed"], counts["running"]) == (12, 12, 6, 0)
+    (rates,) = store.rates("work")  # counted into the rates as single writes are
+    assert [sum(getattr(b, kind) for b in rates.buckets) for kind in ("created", "terminated", "failed", "snoozed")
+            ] == [30, 12, 12, 6]
 
 
 def test_acknowledgements_are_batched(make_store):
