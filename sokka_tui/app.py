@@ -20,17 +20,20 @@ from sokka_tui.actions import Action, Request
 from sokka_tui.clock import LocalClock, StoreClock, system_clock
 from sokka_tui.commands import ScreenCommands, TopicCommands
 from sokka_tui.identity_watch import IdentityWatch
+from sokka_tui.latency import LatencyHistory
 from sokka_tui.leases import DEFAULT_GRACE_MS
 from sokka_tui.messages import ActionSettled, BulkSettled, StoreReset
+from sokka_tui.rates import HOUR
 from sokka_tui.render import counted, plain
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.settle import NOT_WRITTEN, UNTIMED, Attempt, Settlement, settle, settle_bulk
-from sokka_tui.state import remember, remembered_share
+from sokka_tui.state import remember, remembered_flag, remembered_share
 from sokka_tui.stop_signals import exit_on_stop_signals
 from sokka_tui.timezones import UTC, Zone
 from sokka_tui.widgets.leased_panel import DEFAULT_SHARE, SHARE_RANGE
+from sokka_tui.widgets.rates_chart import CHART_MIN_LINES
 from stores import Store, TaskStoreError
 from stores.audit import Operator
 from stores.bulk import BulkItem, BulkOutcome, BulkResult
@@ -93,6 +96,13 @@ class SokkaApp(App[None]):
         # Who acts: the operator the store records writes for, else this OS user at this host.
         self.operator = operator or (store.operator or Operator.current("sokka-tui")).label
         self.show_leased = True
+        #: The tasks screen's rates chart: shown or hidden by ``c`` (remembered
+        #: between runs); ``None`` until chosen: shown on a tall enough terminal.
+        self.chart_choice = remembered_flag("rates_chart")
+        #: The chart's resolution (``C``): a minute for an hour, or ten minutes for a day.
+        self.rates_resolution = HOUR
+        #: Each topic's queue latency as this console's refreshes saw it (the store keeps no history of it).
+        self.latency = LatencyHistory()
         self.outage: str | None = None
         self._settle_wait = threading.Event()  # set when the app closes: settle workers stop
         self._outage_since: str | None = None
@@ -113,6 +123,18 @@ class SokkaApp(App[None]):
         low, high = SHARE_RANGE
         self.leased_share = round(min(high, max(low, share)), 2)
         remember("leased_share", self.leased_share)
+
+    @property
+    def show_chart(self) -> bool:
+        """Whether the tasks screen shows its rates chart now."""
+        if self.chart_choice is not None:
+            return self.chart_choice
+        return self.size.height >= CHART_MIN_LINES
+
+    def set_show_chart(self, shown: bool) -> None:
+        """``c``: the chart shown or hidden, on every tasks screen, remembered for the next run."""
+        self.chart_choice = shown
+        remember("rates_chart", shown)
 
     def zone_label(self) -> str:
         """The header's zone: ``UTC``, ``Europe/Berlin (+01:00)`` (the offset of now)."""

@@ -3,7 +3,8 @@ in ``$SOKKA_STATE_DIR`` if set, else the user's state directory for
 ``sokka-tui`` (platformdirs: ``$XDG_STATE_HOME/sokka-tui``, else
 ``~/.local/state/sokka-tui`` on Linux).
 
-Only layout lives here (the leased panel's share of the screen). A file that
+Only layout lives here (the leased panel's share of the screen, whether the
+tasks screen shows its rates chart). A file that
 is missing, corrupt or cannot be written is ignored: the console starts with
 its defaults and says nothing, since nothing the operator asked for is lost
 beyond a panel's height.
@@ -58,3 +59,9 @@ def remembered_share(default: float, low: float, high: float) -> float:
     if isinstance(share, (int, float)) and not isinstance(share, bool) and low <= share <= high:
         return float(share)
     return default
+
+
+def remembered_flag(key: str) -> bool | None:
+    """A remembered yes/no (``None``: never chosen, or not a boolean)."""
+    flag = load_state().get(key)
+    return flag if isinstance(flag, bool) else None

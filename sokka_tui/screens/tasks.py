@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
@@ -30,6 +31,7 @@ from sokka_tui.query import (
     typed_query,
     typed_text,
 )
+from sokka_tui.rates import DAY, HOUR, chart_of
 from sokka_tui.render import counted, relative, safe_id, safe_text
 from sokka_tui.screens.base import StoreScreen
 from sokka_tui.screens.triage import Marking, revoke_expired_leases
@@ -39,12 +41,16 @@ from sokka_tui.sorting import SortOrder, task_value
 from sokka_tui.styles import STATUS_STYLES
 from sokka_tui.widgets.action_hints import action_hints
 from sokka_tui.widgets.leased_panel import lease_label
+from sokka_tui.widgets.rates_chart import CHART_MIN_LINES, RatesChart
 from sokka_tui.widgets.tables import append_rows, rebuild_rows, rows_in_view, selected_key, sync_rows
 from sokka_tui.widgets.task_table import TaskTable, error_cell
 from sokka_tui.widgets.view_table import ViewTable
 from sokka_tui.window import LIVE_ROWS, PAGE_SIZE, WINDOW_ROWS, WINDOW_SLACK, Cursor, Window
-from stores import Page, Store, Task, TaskStoreError
+from stores import Page, Store, Task, TaskStoreError, TopicStats
 from stores.validation import DEFAULT_SCAN_LIMIT
+
+if TYPE_CHECKING:
+    from stores import TopicRates
 
 T = TypeVar("T")
 
@@ -91,6 +97,19 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class TasksRead:
+    """What one refresh of a task list read: the list (``None``: not refreshed
+    this time) and, when the rates chart is shown, the topic's rates at
+    ``resolution`` and every topic's stats (their oldest waiting task: the
+    queue latency the chart samples)."""
+
+    listing: Listing | SearchStarted | None
+    rates: TopicRates | None = None
+    stats: list[TopicStats] | None = None
+    resolution: str = HOUR
+
+
+@dataclass(frozen=True)
 class SearchStarted:
     """A payload search's first load: the list (of ``generation``) starts a search
     of a range of ``total`` tasks (``sokka_tui.search``)."""
@@ -118,6 +137,8 @@ class TasksScreen(StoreScreen):
         Binding("E", "failures", "Failures", show=False, id="tasks.failures"),
         Binding("p", "pause_topic", "Pause topic", show=False, id="topic.pause"),
         Binding("P", "resume_topic", "Resume topic", show=False, id="topic.resume"),
+        Binding("c", "toggle_chart", "Chart", id="tasks.chart"),
+        Binding("C", "chart_span", "Chart: hour / day", show=False, id="tasks.chart_span"),
     ]
     SHOWS_PAUSES = True
 
@@ -170,6 +191,9 @@ class TasksScreen(StoreScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
         yield Static(id="filter-line", classes="filter-line")
+        chart = RatesChart(self.app.zone, id="rates-chart")
+        chart.display = self._chart_shown()
+        yield chart
         table = TaskTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for heading, width in self.columns:
             table.add_column(heading, width=width)
@@ -256,8 +280,61 @@ class TasksScreen(StoreScreen):
         """The list's topic (a group's list spans topics: none)."""
         return self.task_query.topic
 
+    # -- the rates chart (c, C) --------------------------------------------------------
+    def _charts(self) -> bool:
+        """A topic's list (not a group's or an owner's): it has a chart."""
+        q = self.task_query
+        return q.topic is not None and q.group is None and q.owner is None
+
+    def _chart_shown(self) -> bool:
+        return self._charts() and self.app.show_chart
+
+    def _place_chart(self, *, load: bool = False) -> None:
+        """The chart shown or not, as chosen; ``load``: shown now, its rates are
+        read at once (else with the next refresh)."""
+        chart = self.query_one(RatesChart)
+        shown = self._chart_shown()
+        screen_lines = self.size.height or self.app.size.height
+        chart.set_compact(screen_lines < CHART_MIN_LINES)
+        if chart.display != shown:
+            chart.display = shown
+            if shown and load:
+                self.tick()
+
+    def action_toggle_chart(self) -> None:
+        """``c``: the rates chart shown or hidden, on every tasks screen, remembered."""
+        self.app.set_show_chart(not self.app.show_chart)
+        self._place_chart(load=True)
+
+    def action_chart_span(self) -> None:
+        """``C``: the chart per minute over the last hour, or per ten minutes over the last day."""
+        self.app.rates_resolution = DAY if self.app.rates_resolution == HOUR else HOUR
+        if not self.app.show_chart:
+            self.app.set_show_chart(True)
+        self._place_chart()
+        self.tick()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual calls StoreScreen's on_resize too: it fits the leased panel.)
+        self._place_chart()  # until chosen, shown on a tall enough terminal
+
+    def on_screen_resume(self) -> None:
+        # (Textual calls StoreScreen's on_screen_resume next: it refreshes.)
+        self._place_chart()  # c may have been pressed on another tasks screen
+
     # -- loading ------------------------------------------------------------------
-    def fetch(self, store: Store) -> Listing | SearchStarted | None:
+    def fetch(self, store: Store) -> TasksRead:
+        listing = self._fetch_listing(store)
+        if not self._chart_shown():
+            return TasksRead(listing)
+        topic, resolution = self.task_query.topic, self.app.rates_resolution
+        assert topic is not None  # (_charts)
+        # In the same refresh as the list: the chart and the rows are of one moment.
+        stats = store.topics()
+        rates = store.rates(topic, resolution=resolution)
+        return TasksRead(listing, rates[0] if rates else None, stats, resolution)
+
+    def _fetch_listing(self, store: Store) -> Listing | SearchStarted | None:
         q = self.task_query
         now = self.app.clock.now()
         if not self._pages():
@@ -279,7 +356,13 @@ class TasksScreen(StoreScreen):
         page = store.list_tasks(filters, {"limit": self.window.refresh_limit()})
         return Listing(page.data, dict(page.cursor) if page.cursor else None)
 
-    def show(self, payload: Listing | SearchStarted | None) -> None:
+    def show(self, read: TasksRead) -> None:
+        if read.rates is not None and read.stats is not None:
+            self.app.latency.record(read.rates.now_ms, read.stats)
+            chart = self.query_one(RatesChart)
+            if chart.display and read.resolution == self.app.rates_resolution:  # (else C was pressed meanwhile)
+                chart.show_chart(chart_of(read.rates, read.resolution, self.app.latency))
+        payload = read.listing
         if isinstance(payload, SearchStarted):
             if payload.generation == self.window.generation:  # (else the list started again meanwhile)
                 self._start_search(payload.total)
@@ -718,6 +801,8 @@ class TasksScreen(StoreScreen):
             return False
         if action == "filter_rows" and one_set and self.view_table() is self.table:
             return False  # (the leased panel, focused, still filters)
+        if action in ("toggle_chart", "chart_span") and not self._charts():
+            return False
         if action in ("show_group", "open_task") and self.current_task() is None:
             return None
         return super().check_action(action, parameters)

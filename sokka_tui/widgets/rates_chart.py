@@ -18,6 +18,7 @@ from sokka_tui.rates import BUCKETS, HOUR, SPAN, RateChart
 from sokka_tui.render import format_duration, safe_id
 from sokka_tui.sparklines import Combine, compact, sparkline, squeeze
 from sokka_tui.styles import EXPIRING, STATUS_STYLES
+from sokka_tui.timezones import UTC, Zone
 from stores import TaskStatus
 
 #: The label before each line, and the room for its figures after it.
@@ -27,6 +28,12 @@ STATS_WIDTH = 36
 MIN_CELLS = 6
 #: Its lines: the title, created, finished, failed, snoozed, waiting, the axis.
 LINES = 7
+#: Compact (a short terminal): the title, finished, failed, waiting.
+COMPACT_LINES = 4
+#: A terminal at least this tall shows the whole chart, and shows it until ``c``
+#: says otherwise; a shorter one shows it compact, and only when asked (``c``),
+#: so at 80x24 the task list keeps its rows.
+CHART_MIN_LINES = 40
 #: The axis's marks, by resolution: the window's start, its middle, now.
 AXIS = {HOUR: ("-60m", "-30m", "now"), "10min": ("-24h", "-12h", "now")}
 
@@ -38,9 +45,20 @@ class RatesChart(Widget):
     RatesChart {{ height: {LINES}; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }}
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, zone: Zone = UTC, **kwargs) -> None:
         super().__init__(**kwargs)
+        #: Where the time the samples begin is said (``--tz``).
+        self.zone = zone
         self.chart: RateChart | None = None
+        self.compact = False
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact: finished, failed and waiting only, under the title (no
+        created, snoozed or axis), so a short terminal keeps rows of its list."""
+        if compact != self.compact:
+            self.compact = compact
+            self.styles.height = COMPACT_LINES if compact else LINES
+            self.refresh()
 
     def show_chart(self, chart: RateChart) -> None:
         self.chart = chart
@@ -56,18 +74,22 @@ class RatesChart(Widget):
         unit, span = SPAN[chart.resolution]
         per = "min" if chart.resolution == HOUR else "10 min"
         lines = [self._title(chart, unit, span)]
-        for label, values, status in (
+        kinds = [
             ("Created", chart.created, TaskStatus.STARTING),
             ("Finished", chart.finished, TaskStatus.TERMINATED),
             ("Failed", chart.failed, TaskStatus.FAILED),
             ("Snoozed", chart.snoozed, TaskStatus.SNOOZED),
-        ):
+        ]
+        if self.compact:
+            kinds = [kind for kind in kinds if kind[0] in ("Finished", "Failed")]
+        for label, values, status in kinds:
             total, peak = sum(values), max(values, default=0)
             figures = f"{compact(total)} in the {span}, peak {compact(peak)}/{per}" if total else f"none in the {span}"
             lines.append(self._line(label, values, cells, STATUS_STYLES[status], figures, bool(total)))
         lines.append(self._line("Waiting", chart.waiting, cells, EXPIRING, self._wait_figures(chart),
                                 any(chart.waiting), combine=max))
-        lines.append(self._axis(chart, cells))
+        if not self.compact:
+            lines.append(self._axis(chart, cells))
         return Text("\n").join(lines)
 
     def _title(self, chart: RateChart, unit: str, span: str) -> Text:
@@ -110,6 +132,5 @@ class RatesChart(Widget):
         line = Text(" " * LABEL_WIDTH + "".join(axis), style="dim", no_wrap=True, end="")
         since = chart.sampled_since_ms
         if since is not None:
-            zone = self.app.zone
-            line.append(f"  waits sampled since {zone.format(since, '%H:%M', millis=False)}", style="dim")
+            line.append(f"  waits sampled since {self.zone.format(since, '%H:%M', millis=False)}", style="dim")
         return line

@@ -125,7 +125,7 @@ async def test_hostile_text_in_every_field_is_shown_literally(hostile_store, mak
         topics = app.screen.query_one("#topics", DataTable)
         assert [c.plain for c in topics.get_column_at(0)] == [clean(HOSTILE_TOPIC)]
         # (the topic column is as wide as the longest name: the hostile one, cut at a quarter of the screen)
-        assert_table_safe(topics, [(h, app.screen.topic_width if h == "Topic" else w) for h, w in TOPIC_COLUMNS])
+        assert_table_safe(topics, [(h, app.screen.widths[h]) for h, _ in TOPIC_COLUMNS])  # (fitted to the screen)
         panel = app.screen.query_one(LeasedPanel)
         assert panel.table.row_count == 7  # 6 running with hostile owners + 1 snoozed
         assert_table_safe(panel.table, LEASED_COLUMNS)

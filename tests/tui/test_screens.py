@@ -40,8 +40,10 @@ async def test_topics_screen(frozen_store, make_app):
         table = screen.query_one("#topics", DataTable)
         assert cell_texts(table) == ["[bold red]hostile[/] ␛]0;title␇", "billing.invoices", "emails"]
         emails = [str(c) for c in table.get_row("emails")]
-        assert emails[1:8] == ["5", "3", "1", "1", "1", "2", "4"]  # starting, running, stuck, snoozed..., leased
-        assert emails[8] == "1m 42s"  # the oldest starting task has waited that long
+        assert emails[1:7] == ["5", "3", "1", "1", "1", "2"]  # starting, running, stuck, snoozed, failed, terminated
+        assert [cell.split()[-1] for cell in emails[7:9]] == ["2", "1"]  # finished and failed in the last hour
+        assert emails[9] == "4"  # leased
+        assert emails[10] == "1m 42s"  # the oldest starting task has waited that long
         summary = static_text(screen, "#summary")
         assert "1 stuck (lease expired)" in summary and "leases" not in summary
         assert "READ-ONLY" not in str(screen.query_one(StatusBar).render())
