@@ -14,6 +14,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from screenshot_svg import screen_svg  # this directory is on sys.path when run as a script
@@ -21,15 +22,40 @@ from screenshot_svg import screen_svg  # this directory is on sys.path when run 
 import stores
 from sokka_tui.app import build_app
 from sokka_tui.demo import seed
+from sokka_tui.demo.topics import DEMO_TOPICS
 from sokka_tui.state import ENV_STATE_DIR
 from sokka_tui.timezones import parse_zone
-from stores import TaskStatus
+from stores import StoreOptions, TaskStatus
 from stores.audit import Operator
+from stores.sqlite.store import SQLiteStore
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (160, 48)
 #: What the header shows: the label a real `sokka-tui demo` shows (its store's URL).
 STORE_LABEL = "demo sqlite:///tmp/sokka-demo-4k2x9q1z/demo.db"
+
+
+def history(url: str, minutes: int = 50) -> None:
+    """The last hour's rates: before the seed's moment, ``minutes`` of finished
+    and failed tasks in every demo topic, each minute a little different (a
+    pattern, not chance), written on a clock stepped through the past (an
+    SQLite store's clock is its processes'), finished and failed by id, so no
+    seeded task is touched and no audit record is made (no operator)."""
+    now = int(time.time() * 1000)
+    clock = [now - (minutes + 2) * 60_000]
+    with SQLiteStore.open(url, StoreOptions(), clock=lambda: clock[0]) as store:
+        for minute in range(minutes):
+            for number, topic in enumerate(DEMO_TOPICS):
+                incident = 20 <= minute < 28 and number % 2  # a bad stretch in half the topics
+                count = 18 + (minute * (number + 3)) % 13 + (12 if incident else 0)
+                failures = (minute + number) % 3 + (9 if incident else 0)
+                made = store.create_tasks([{"topic": topic, "data": {"minute": minute}} for _ in range(count)])
+                for i, task in enumerate(made):
+                    if i < failures:
+                        store.fail(task.task_id, None, "TimeoutError: upstream took 30s", record_ver=task.record_ver)
+                    else:
+                        store.terminate(task.task_id, None, record_ver=task.record_ver)
+            clock[0] += 60_000
 
 
 async def settle(pilot) -> None:
@@ -72,6 +98,7 @@ async def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite://{directory}/shots.db"
         seed(url, lease_time_ms=120_000)
+        history(url)
         operator = Operator("oncall", "ops-laptop", "sokka-tui")
         with stores.open_store(url, lease_time_ms=120_000, operator=operator) as store:
             failed = pick(store, "billing.invoices", TaskStatus.FAILED, with_traceback=True)
@@ -126,12 +153,16 @@ async def main() -> int:
                 table.move_cursor(row=table.get_row_index("billing.invoices"))
                 await pilot.press("E")
 
+            async def rates_chart(pilot, app):
+                await open_topic(pilot, app, "emails")
+
             async def filter_modal(pilot, app):
                 await open_topic(pilot, app, "emails")
                 await pilot.press("slash")
 
             await shoot(store, "topics", nothing)
             await shoot(store, "tasks", tasks)
+            await shoot(store, "rates_chart", rates_chart)
             await shoot(store, "task_detail", detail)
             await shoot(store, "task_detail_tz", detail, zone=parse_zone("Europe/Berlin"))  # --tz
             await shoot(store, "confirm_revoke", confirm)

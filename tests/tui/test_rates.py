@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import DataTable
 
 from sokka_tui.clock import system_clock
+from sokka_tui.screens.help import HelpModal
 from sokka_tui.screens.tasks import TasksScreen
 from sokka_tui.screens.topics import TopicsScreen
 from sokka_tui.sparklines import BARS
@@ -118,6 +119,10 @@ async def test_the_tasks_screen_charts_the_topic_and_its_waits(make_store, live_
         await pilot.press("C")
         await settle(pilot)
         await until(pilot, lambda: "the last hour" in chart_lines(screen)[0])
+        await pilot.press("question_mark")  # help lists both keys
+        await until(pilot, lambda: isinstance(app.screen, HelpModal))
+        keys = {(key, text) for key, text, _on in app.screen.keys}
+        assert {("c", "Chart"), ("C", "Chart: hour / day")} <= keys
 
 
 async def test_c_hides_the_chart_everywhere_and_the_next_run_remembers(make_store, live_app):
