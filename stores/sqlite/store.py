@@ -74,12 +74,15 @@ from stores.schema import checked_schema_version, schema_missing
 from stores.sqlfile import load_queries
 from stores.validation import Cursor, NewTask, TaskFilters
 
-SCHEMA_VERSION = 6  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
-# 4: two listing indexes instead of four; 5: the pauses table; 6: the rates table
+SCHEMA_VERSION = 7  # 2: the audit table; 3: inserts counted by the store, not a row trigger;
+# 4: two listing indexes instead of four; 5: the pauses table; 6: the rates table;
+# 7: the rates' current minute in topic_counts
 #: The first schema version with the pauses table.
 _PAUSES_SINCE = 5
 #: The first schema version with the rates table.
 _RATES_SINCE = 6
+#: The first schema version with the rates' current minute in topic_counts.
+_RATE_MINUTE_SINCE = 7
 _SQLITE_BUSY = 5  # the primary result code; extended codes add high bits
 T = TypeVar("T")
 #: A row as sqlite3 returns it: the driver does not type its values.
@@ -244,6 +247,11 @@ class SQLiteStore(BaseStore):
                         row = self._conn.execute(self._sql["schema_version"]).fetchone()
                         if row is not None:
                             checked_schema_version(self.namespace, str(row[0]), SCHEMA_VERSION)
+                        # Version 7's columns, before the script's triggers use them.
+                        columns = {r[0] for r in self._conn.execute(self._sql["topic_counts_columns"])}
+                        if columns and "minute" not in columns:
+                            self._conn.execute(self._sql["add_rate_minute"])
+                            self._conn.execute(self._sql["add_rate_in_minute"])
                     for statement in _statements(self._sql["schema"]):
                         self._conn.execute(statement)
                     row = self._conn.execute(self._sql["schema_version"]).fetchone()
@@ -490,11 +498,9 @@ class SQLiteStore(BaseStore):
                         for n in batch
                     ],
                 )
-                per_topic = Counter(n.topic for n in batch)
-                conn.executemany(self._sql["count_inserted"], per_topic.items())
                 conn.executemany(
-                    self._sql["rate_created"],
-                    [{"topic": topic, "now": now, "n": n} for topic, n in per_topic.items()],
+                    self._sql["count_inserted"],
+                    [{"topic": topic, "n": n, "now": now} for topic, n in Counter(n.topic for n in batch).items()],
                 )
                 tasks = [n.created(now) for n in batch]
                 for task in tasks:
@@ -690,8 +696,7 @@ class SQLiteStore(BaseStore):
                 (new.task_id, new.task_group_id, new.task_description, new.topic, new.sub_topic,
                  new.data_json, new.timeout_ms, now, now),
             )
-            conn.execute(self._sql["count_inserted"], (new.topic, 1))
-            conn.execute(self._sql["rate_created"], {"topic": new.topic, "now": now, "n": 1})
+            conn.execute(self._sql["count_inserted"], {"topic": new.topic, "n": 1, "now": now})
             task = new.created(now)
             self._record(conn, original, original, "rerun", detail=task.task_id, at=now)
             return self._record(conn, None, task, "create", detail=original.task_id)
@@ -768,7 +773,9 @@ class SQLiteStore(BaseStore):
         with self._lock:
             now = self.now_ms()
             params = {"topic": topic, "width": width_ms, "first": window_start(now, width_ms, buckets)}
-            rows = self._query("rates_all" if topic is None else "rates_topic", params)
+            # A read-only open of version 6 reads its rates table alone (it had no current minutes).
+            name = "rates" if self._schema_version >= _RATE_MINUTE_SINCE else "rates_table"
+            rows = self._query(f"{name}_all" if topic is None else f"{name}_topic", params)
         return assemble(rows, now, width_ms, buckets, topic)
 
     def _purge_batch(self, older_than_ms: int, statuses: tuple[str, ...], topic: str | None, batch_size: int) -> int:

@@ -140,12 +140,54 @@ def test_a_version_3_namespace_is_upgraded_by_a_writable_open(tmp_path):
     conn.close()
 
 
+_V6_COUNT_UPDATE = """
+    CREATE TRIGGER {ns}_count_update AFTER UPDATE OF status ON {ns}_tasks
+    WHEN OLD.status <> NEW.status BEGIN
+        UPDATE {ns}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
+        INSERT INTO {ns}_topic_counts (topic, status, n) VALUES (NEW.topic, NEW.status, 1)
+        ON CONFLICT (topic, status) DO UPDATE SET n = n + 1;
+    END;
+"""
+_V6_RATE_CHANGE = """
+    CREATE TRIGGER {ns}_rate_change AFTER UPDATE OF status ON {ns}_tasks
+    WHEN NEW.status IN ('terminated', 'failed', 'snoozed') AND OLD.status <> NEW.status BEGIN
+        INSERT INTO {ns}_rates (topic, width_ms, bucket_start, terminated, failed, snoozed)
+        VALUES (NEW.topic, 60000, NEW.updated_at - NEW.updated_at % 60000,
+                NEW.status = 'terminated', NEW.status = 'failed', NEW.status = 'snoozed')
+        ON CONFLICT (topic, width_ms, bucket_start) DO UPDATE SET
+            terminated = terminated + excluded.terminated, failed = failed + excluded.failed,
+            snoozed = snoozed + excluded.snoozed;
+    END;
+"""
+
+
+def _back_to_version_6(path) -> None:
+    """What schema version 6 left: no current minute in topic_counts, a trigger
+    that upserts a rates row on every status change, version '6'."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"""
+        DROP TRIGGER {NS}_rate_roll;
+        DROP TRIGGER {NS}_count_update;
+        ALTER TABLE {NS}_topic_counts DROP COLUMN minute;
+        ALTER TABLE {NS}_topic_counts DROP COLUMN in_minute;
+        {_V6_COUNT_UPDATE.format(ns=NS)}
+        {_V6_RATE_CHANGE.format(ns=NS)}
+        UPDATE {NS}_meta SET value = '6' WHERE key = 'schema_version';
+    """)
+    conn.close()
+
+
+def _totals(rates):
+    return (sum(b.created for b in rates.buckets), sum(b.terminated for b in rates.buckets))
+
+
 def test_a_version_5_namespace_gets_the_rates_table(tmp_path):
-    """Version 5 -> 6: only the rates table (and its triggers) is added; a
-    read-only open of version 5 reads zeros (nothing was counted)."""
+    """Version 5 -> 7: the rates table and the current minute's columns are
+    added; a read-only open of version 5 reads zeros (nothing was counted)."""
     path = tmp_path / "v5.db"
     with _open(path) as store:
         store.create_tasks([{"task_id": f"j{i}", "topic": "t"} for i in range(3)])
+    _back_to_version_6(path)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(f"""
         DROP TABLE {NS}_rates;
@@ -155,13 +197,39 @@ def test_a_version_5_namespace_gets_the_rates_table(tmp_path):
     conn.close()
     with _open(path, read_only=True) as reader:
         assert reader.rates() == []
-        assert sum(b.created for b in reader.rates("t")[0].buckets) == 0
+        assert _totals(reader.rates("t")[0]) == (0, 0)
     with _open(path) as store:
         store.terminate(store.reserve_task("t", "w").task_id, "w")
-        (rates,) = store.rates("t")
-        assert (sum(b.created for b in rates.buckets), sum(b.terminated for b in rates.buckets)) == (0, 1)
+        assert _totals(store.rates("t")[0]) == (0, 1)
     conn = sqlite3.connect(path)
-    assert conn.execute(f"SELECT value FROM {NS}_meta WHERE key = 'schema_version'").fetchone() == ("6",)
+    assert conn.execute(f"SELECT value FROM {NS}_meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    conn.close()
+
+
+def test_a_version_6_namespace_moves_its_current_minute_without_counting_twice(tmp_path):
+    """Version 6 -> 7: a read-only open reads version 6's rates table; a
+    writable open adds topic_counts' minute columns and drops the per-write
+    rates trigger, so a write from then on is counted once, and what version 6
+    counted stays."""
+    path = tmp_path / "v6.db"
+    with _open(path) as store:
+        store.create_tasks([{"task_id": f"j{i}", "topic": "t"} for i in range(3)])
+    _back_to_version_6(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"DELETE FROM {NS}_rates")
+    conn.execute(f"INSERT INTO {NS}_rates (topic, width_ms, bucket_start, created) "
+                 f"SELECT topic, 60000, created_at - created_at % 60000, count(*) FROM {NS}_tasks GROUP BY 1, 3")
+    conn.close()
+    with _open(path, read_only=True) as reader:
+        assert _totals(reader.rates("t")[0]) == (3, 0)
+    with _open(path) as store:
+        store.terminate(store.reserve_task("t", "w").task_id, "w")
+        store.create_task({"task_id": "new", "topic": "t"})
+        assert _totals(store.rates("t")[0]) == (4, 1)
+    conn = sqlite3.connect(path)
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert f"{NS}_rate_change" not in triggers and f"{NS}_rate_roll" in triggers
     conn.close()
 
 
