@@ -131,7 +131,9 @@ end
 -- of one kind ('created', 'terminated', 'failed', 'snoozed') counted at `at`
 -- in the bucket of each width (RATE_WIDTHS: {width ms, buckets in the window},
 -- from stores.constants). A bucket's hash expires when it leaves its window,
--- so what is kept stays bounded without anyone deleting it.
+-- so what is kept stays bounded without anyone deleting it. The expiry is set
+-- when a field is made (HINCRBY answers n: counts only grow), which the
+-- bucket's first write always does, not on every write.
 local RATE_WIDTHS = {{RATE_WIDTHS}}
 local RATED = {terminated = true, failed = true, snoozed = true}
 
@@ -139,8 +141,9 @@ local function rate(kind, at, n)
   for _, w in ipairs(RATE_WIDTHS) do
     local start = at - at % w[1]
     local key = P .. 'rate:' .. w[1] .. ':' .. num(start)
-    redis.call('HINCRBY', key, kind, n)
-    redis.call('PEXPIREAT', key, num(start + w[1] * w[2]))
+    if redis.call('HINCRBY', key, kind, n) == n then
+      redis.call('PEXPIREAT', key, num(start + w[1] * w[2]))
+    end
   end
 end
 

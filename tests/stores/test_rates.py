@@ -250,6 +250,11 @@ def test_buckets_outside_the_window_are_not_returned_and_go_away(store, backend,
         finally:
             conn.close()
     else:
+        # More writes to the same buckets: the expiry is set when a field is made.
+        more = store.create_tasks([{"topic": "mail"} for _ in range(3)])
+        done = store.terminate(store.reserve_task("mail", "w").task_id, "w")
+        if any(_start(ms) != _start(task.created_at) for ms in [done.updated_at, *(t.created_at for t in more)]):
+            pytest.skip("the writes crossed a minute: the keys below would be more")  # pragma: no cover
         client = (redis.RedisCluster.from_url(store_url.replace("redis+cluster", "redis"))
                   if backend == "redis-cluster" else redis.Redis.from_url(store_url))
         try:
