@@ -61,8 +61,10 @@ CREATE INDEX IF NOT EXISTS {p}_tasks_leased_all
 -- trigger costs an upsert per task and halves bulk creation.
 DROP TRIGGER IF EXISTS {p}_count_insert;
 -- A status change moves the counts, and (schema version 7) counts a change
--- into terminated, failed or snoozed in the rates' current minute of the row
--- it updates anyway ("Rates" below). Dropped and made again on every writable
+-- into terminated, failed or snoozed (any but starting, a revoke, and
+-- running) in the rates' current minute of the row it updates anyway ("Rates"
+-- below). Plain comparisons, not IN (...): an IN list here doubled the cost
+-- of a reserve->terminate cycle. Dropped and made again on every writable
 -- open: an older schema's has the older body.
 DROP TRIGGER IF EXISTS {p}_count_update;
 CREATE TRIGGER {p}_count_update AFTER UPDATE OF status ON {p}_tasks
@@ -70,11 +72,12 @@ WHEN OLD.status <> NEW.status BEGIN
     UPDATE {p}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
     INSERT INTO {p}_topic_counts (topic, status, n, minute, in_minute)
     VALUES (NEW.topic, NEW.status, 1, NEW.updated_at - NEW.updated_at % 60000,
-            NEW.status IN ('terminated', 'failed', 'snoozed'))
+            NEW.status <> 'starting' AND NEW.status <> 'running')
     ON CONFLICT (topic, status) DO UPDATE SET n = n + 1,
-        in_minute = CASE WHEN NEW.status NOT IN ('terminated', 'failed', 'snoozed') THEN in_minute
+        in_minute = CASE WHEN NEW.status = 'starting' OR NEW.status = 'running' THEN in_minute
                          WHEN minute = excluded.minute THEN in_minute + 1 ELSE 1 END,
-        minute = CASE WHEN NEW.status IN ('terminated', 'failed', 'snoozed') THEN excluded.minute ELSE minute END;
+        minute = CASE WHEN NEW.status = 'starting' OR NEW.status = 'running' THEN minute
+                      ELSE excluded.minute END;
 END;
 CREATE TRIGGER IF NOT EXISTS {p}_count_delete AFTER DELETE ON {p}_tasks BEGIN
     UPDATE {p}_topic_counts SET n = n - 1 WHERE topic = OLD.topic AND status = OLD.status;
