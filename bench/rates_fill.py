@@ -3,7 +3,7 @@ a seeded store filled, as a day of traffic from every shard would leave them.
 SQLite and PostgreSQL keep a row per minute for a day (1,440 per topic;
 PostgreSQL: the current and the previous minute in all 16 shard rows, the
 older ones folded into shard -1 as the roll-over does, the most a topic can
-have); Redis a hash per bucket of both windows (60 x 1 min, 144 x 10 min),
+have); Redis a hash per 10-minute bucket with a field per kind and minute,
 expiring as the store's own do.
 
 The only state the bench writes behind the store's back: no public method can
@@ -17,18 +17,15 @@ from __future__ import annotations
 import random
 import sqlite3
 
-from stores import RATE_RESOLUTIONS
-
 SHARDS = 16  # stores/postgres/schema.sql: pg_backend_pid() % 16
 
 
 MINUTE, DAY_MINUTES = 60_000, 1_440
 
 
-def _buckets(now_ms: int, sql: bool):
-    """(width, buckets in its window, start) of every bucket kept."""
-    widths = [(MINUTE, DAY_MINUTES)] if sql else list(RATE_RESOLUTIONS.values())
-    for width, count in widths:
+def _buckets(now_ms: int):
+    """(width, buckets kept, start) of every minute of the day."""
+    for width, count in [(MINUTE, DAY_MINUTES)]:
         current = now_ms - now_ms % width
         for i in range(count):
             yield width, count, current - i * width
@@ -39,7 +36,7 @@ def fill(store, topics: list[str]) -> int:
     rnd = random.Random(14)
     now = store.now_ms()
     rows = [(topic, width, count, start, *(rnd.randrange(100) for _ in range(4)))
-            for topic in topics for width, count, start in _buckets(now, store.scheme != "redis")]
+            for topic in topics for width, count, start in _buckets(now)]
     ns = store.namespace
     if store.scheme == "sqlite":
         conn = sqlite3.connect(store.path, isolation_level=None)
@@ -62,9 +59,15 @@ def fill(store, topics: list[str]) -> int:
             written = cur.fetchone()
         return int(written[0]) if written else 0
     pipe = store._client.pipeline(transaction=False)
-    for t, w, count, s, *n in rows:
-        key = f"{store._scripts.prefix(t)}rate:{w}:{s}"
-        pipe.hset(key, mapping=dict(zip(("created", "terminated", "failed", "snoozed"), n, strict=True)))
-        pipe.pexpireat(key, s + w * count)
+    keys: dict[tuple[str, int], dict[str, int]] = {}
+    for t, _, _, s, *n in rows:  # minutes: a hash per 10-minute bucket (common.lua's rate)
+        start = s - s % 600_000
+        fields = keys.setdefault((t, start), {})
+        for kind, count in zip("ctfs", n, strict=True):
+            fields[f"{kind}{(s - start) // MINUTE}"] = count
+    for (t, start), fields in keys.items():
+        key = f"{store._scripts.prefix(t)}rate:{start}"
+        pipe.hset(key, mapping=fields)
+        pipe.pexpireat(key, start + 86_400_000)
     pipe.execute()
-    return len(rows)
+    return len(keys)

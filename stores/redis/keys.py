@@ -21,7 +21,11 @@ percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
   stream ``audit`` and, per task, the list of its entries' stream ids
   ``audit:t:<task_id>``; ``pause``, a hash (``at``, ``until``, ``reason``,
   ``by``) while the topic is paused (schema 3; a timed pause expires as a key
-  at its end), which ``reserve.lua`` reads first.
+  at its end), which ``reserve.lua`` reads first; ``rate:<start>``, a hash
+  per 10-minute bucket of the rates over time (fields ``<c|t|f|s><minute>``:
+  created, terminated, failed, snoozed in the bucket's minute 0-9), expiring
+  when it leaves the day's window (``common.lua``'s ``rate``; absent: nothing
+  happened, so no schema version was needed for it).
 
 Schema 2 keeps a task in as few structures as the reads allow, because every
 status change moves it between them inside the write's script (a cycle of

@@ -32,7 +32,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import NoPermissionError, NoScriptError
 from redis.typing import EncodableT
 
-from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES, RATE_RESOLUTIONS
+from stores.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES
 from stores.errors import ERRORS_BY_CODE, StoreUnavailable, TaskStoreError
 from stores.model import Task
 from stores.redis.codec import task_state
@@ -86,7 +86,6 @@ def script_texts() -> dict[str, str]:
         files.joinpath("common.lua").read_text(encoding="utf-8")
         .replace("{{ALLOWED_TRANSITIONS}}", allowed)
         .replace("{{FINAL_STATUSES}}", _lua_set(FINAL_STATUSES))
-        .replace("{{RATE_WIDTHS}}", "{" + ", ".join(f"{{{w}, {n}}}" for w, n in RATE_RESOLUTIONS.values()) + "}")
     )
     texts = {}
     for name in SCRIPTS:
