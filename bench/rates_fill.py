@@ -3,8 +3,8 @@ a seeded store filled, as a day of traffic from every shard would leave them.
 SQLite and PostgreSQL keep a row per minute for a day (1,440 per topic;
 PostgreSQL: the current and the previous minute in all 16 shard rows, the
 older ones folded into shard -1 as the roll-over does, the most a topic can
-have); Redis a hash per 10-minute bucket with a field per kind and minute,
-expiring as the store's own do.
+have); Redis a hash per 10-minute bucket with a field per kind and minute
+and the bucket's totals, expiring as the store's own do.
 
 The only state the bench writes behind the store's back: no public method can
 write a past bucket, and the seeding takes minutes, not a day. It touches the
@@ -65,6 +65,7 @@ def fill(store, topics: list[str]) -> int:
         fields = keys.setdefault((t, start), {})
         for kind, count in zip("ctfs", n, strict=True):
             fields[f"{kind}{(s - start) // MINUTE}"] = count
+            fields[kind] = fields.get(kind, 0) + count
     for (t, start), fields in keys.items():
         key = f"{store._scripts.prefix(t)}rate:{start}"
         pipe.hset(key, mapping=fields)

@@ -126,20 +126,23 @@ local function index(id, m)
 end
 
 -- Rates over time (stores/rates.py; keys.py: rate:<start>): n tasks of one
--- kind ('created', 'terminated', 'failed', 'snoozed') counted at `at` in one
--- field of one hash: the hash of its 10-minute bucket, the field the kind's
--- initial and the minute within it ('t3': terminated in the bucket's fourth
--- minute). rates.lua reads the hour from the minutes of 7 hashes and the day
--- by adding each hash's fields up, so a write makes one HINCRBY. A hash
--- expires when its bucket leaves the day's window (144 x 10 minutes); the
--- expiry is set when the HINCRBY made its field (it answers n: counts only
--- grow), which the bucket's first write always does, not on every write.
+-- kind ('created', 'terminated', 'failed', 'snoozed') counted at `at` in the
+-- hash of its 10-minute bucket, twice: in the field of its minute (the kind's
+-- initial and the minute within the bucket, 't3') and in the bucket's total
+-- (the initial alone, 't'). rates.lua reads the hour from the minute fields
+-- of the 7 hashes it spans and the day from the totals: two HINCRBY on one key
+-- per write. A hash expires when its bucket leaves the day's window (144 x 10
+-- minutes); the expiry is set when the HINCRBY made its field (it answers n:
+-- counts only grow), which the bucket's first write always does, not on
+-- every write.
 local RATED = {terminated = true, failed = true, snoozed = true}
 
 local function rate(kind, at, n)
   local start = at - at % 600000
   local key = P .. 'rate:' .. num(start)
-  if redis.call('HINCRBY', key, string.sub(kind, 1, 1) .. num((at - start - at % 60000) / 60000), n) == n then
+  local initial = string.sub(kind, 1, 1)
+  redis.call('HINCRBY', key, initial, n)
+  if redis.call('HINCRBY', key, initial .. num((at - start - at % 60000) / 60000), n) == n then
     redis.call('PEXPIREAT', key, num(start + 86400000))
   end
 end

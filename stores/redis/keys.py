@@ -23,7 +23,8 @@ percent-encoded, so that the hash tag ``{T}`` ends where the topic does):
   ``by``) while the topic is paused (schema 3; a timed pause expires as a key
   at its end), which ``reserve.lua`` reads first; ``rate:<start>``, a hash
   per 10-minute bucket of the rates over time (fields ``<c|t|f|s><minute>``:
-  created, terminated, failed, snoozed in the bucket's minute 0-9), expiring
+  created, terminated, failed, snoozed in the bucket's minute 0-9, and
+  ``c``, ``t``, ``f``, ``s``: the bucket's totals), expiring
   when it leaves the day's window (``common.lua``'s ``rate``; absent: nothing
   happened, so no schema version was needed for it).
 
