@@ -99,6 +99,9 @@ def test_conditions_are_anded_and_combine_with_status_and_sub_topic(store):
     c = store.create_task({"topic": topic, "sub_topic": "s2", "data": {"c": 1, "k": "x"}})
     assert found(store, topic, "data.c=1", "data.k=x") == {a.task_id, c.task_id}
     assert found(store, topic, "data.c=1", "data.k=x", sub_topic="s2") == {c.task_id}
+    # The reservation's time must be later than every create's (c is the
+    # last), or from_ms below rightly matches a task made in the same ms.
+    wait_past(store, c.updated_at)
     reserved = store.reserve_task(topic, "w")
     assert found(store, topic, "data.c=1", status="running") == {reserved.task_id}
     assert found(store, topic, "data.c=1", status="failed") == set()
