@@ -11,8 +11,9 @@ or 4 spawned processes, its end state checked) once with each version's
 ``stores`` (each in a child process whose ``PYTHONPATH`` is that checkout),
 alternating which goes first, so a change in the machine's load falls on both
 alike. It prints each run and, per backend and process count, the medians and
-their ratio (this ÷ base), with the load average (``/proc/loadavg``) at the
-start of each round. Rates over time (issue 14) asked for a ratio of at least
+their ratio (this ÷ base), the median and quartiles of each round's own ratio
+(the two runs of a round share the load of that moment), with the load average
+(``/proc/loadavg``) at the start of each round. Rates over time (issue 14) asked for a ratio of at least
 0.95. Namespaces are ``bench_<run id>_wc...``, dropped after each run.
 """
 
@@ -60,6 +61,13 @@ def _run(checkout: Path, backend: str, processes: int, tasks: int) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["rate"])
 
 
+def _quartiles(values: list[float]) -> str:
+    if len(values) < 4:
+        return "too few rounds"
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:.3f}-{high:.3f}"
+
+
 def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -95,9 +103,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{backend} x{processes} round {rnd + 1} {side}: {rate:,.0f} cycles/s (load {load})",
                           flush=True)
             ratio = statistics.median(ours) / statistics.median(theirs)
+            # Each round's own ratio: the two runs of a round shared the machine's load at that moment.
+            paired = sorted(o / t for o, t in zip(ours, theirs, strict=True))
             summary.append(f"{backend} x{processes}: this {statistics.median(ours):,.0f}, "
                            f"base {statistics.median(theirs):,.0f} cycles/s (medians of {args.rounds}), "
-                           f"ratio {ratio:.3f}")
+                           f"ratio {ratio:.3f}; per round {statistics.median(paired):.3f} "
+                           f"(quartiles {_quartiles(paired)})")
     print("\n".join(summary))
     return 0
 
