@@ -13,8 +13,8 @@ alternating which goes first, so a change in the machine's load falls on both
 alike. It prints each run and, per backend and process count, the medians and
 their ratio (this ÷ base), the median and quartiles of each round's own ratio
 (the two runs of a round share the load of that moment), with the load average
-(``/proc/loadavg``) at the start of each round. Rates over time (issue 14) asked for a ratio of at least
-0.95. Namespaces are ``bench_<run id>_wc...``, dropped after each run.
+(``/proc/loadavg``) at the start of each round. Rates over time (issue 14)
+asked for a ratio of at least 0.95. Namespaces are ``bench_<run id>_wc...``, dropped after each run.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                           flush=True)
             ratio = statistics.median(ours) / statistics.median(theirs)
             # Each round's own ratio: the two runs of a round shared the machine's load at that moment.
-            paired = sorted(o / t for o, t in zip(ours, theirs, strict=True))
+            paired = [o / t for o, t in zip(ours, theirs, strict=True)]
             summary.append(f"{backend} x{processes}: this {statistics.median(ours):,.0f}, "
                            f"base {statistics.median(theirs):,.0f} cycles/s (medians of {args.rounds}), "
                            f"ratio {ratio:.3f}; per round {statistics.median(paired):.3f} "
