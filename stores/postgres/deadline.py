@@ -160,6 +160,11 @@ class DeadlineConnection(psycopg.Connection):
     #: Set on the subclass ``pool_connection_class`` makes: its attempts to connect.
     outcomes: ConnectOutcomes | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The statements ``stores.postgres.prepared`` has prepared on this session.
+        self.prepared: set[bytes] = set()
+
     @classmethod
     def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
         began = time.monotonic()

@@ -58,7 +58,7 @@ from stores.model import (
     TopicStats,
 )
 from stores.options import StoreOptions
-from stores.postgres import deadline
+from stores.postgres import deadline, prepared
 from stores.rates import assemble
 from stores.rows import AUDIT_COLUMNS, TASK_COLUMNS, audit_after, audit_from_row, pause_from_row, task_from_row
 from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
@@ -146,6 +146,7 @@ class PostgresStore(BaseStore):
         self._conninfo = url
         self._connect_kwargs = self._session_settings(params)
         self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
+        self._hot = {name: prepared.Prepared.of(name, self._queries[name].as_string(None)) for name in prepared.HOT}
         self._prepare_schema()
         if self.read_only and not options.read_only:  # found so by _prepare_schema
             self._connect_kwargs = self._session_settings(params)
@@ -180,6 +181,8 @@ class PostgresStore(BaseStore):
             settings.append("-c default_transaction_read_only=on")
         return {
             "autocommit": True,
+            # stores.postgres.prepared sends and reads text as UTF-8 itself.
+            "client_encoding": "UTF8",
             # libpq takes whole seconds and treats 1 as 2.
             "connect_timeout": max(2, math.ceil(self.options.timeout)),
             "application_name": params.get("application_name", APPLICATION_NAME),
@@ -527,9 +530,15 @@ class PostgresStore(BaseStore):
                 return taken
         return ids[0]  # taken by a transaction that has since rolled back
 
-    def _execute_write(self, name: str, params: Mapping[str, object]) -> TupleRow | None:
+    def _execute_hot(
+        self, name: str, params: Mapping[str, object], columns: Sequence[prepared.Column]
+    ) -> tuple[Any, ...] | None:
+        """One of ``prepared.HOT`` (a write, never repeated: it may have been
+        applied); its row, if any, decoded by ``columns``."""
+        statement = self._hot[name]
+        values = statement.values(params)
         with self._connection("write") as conn:
-            return conn.execute(self._queries[name], params).fetchone()
+            return prepared.row(prepared.execute(conn, statement, values), columns)
 
     def _write_rows(self, name: str, params: Mapping[str, object]) -> list[TupleRow]:
         """One write statement (never repeated: it may have been applied); its rows."""
@@ -546,8 +555,8 @@ class PostgresStore(BaseStore):
         return task_from_row(row[:-1]), now
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
-        row = self._execute_write(
-            "reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}
+        row = self._execute_hot(
+            "reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}, prepared.TASK_ROW
         )
         return task_from_row(row) if row else None
 
@@ -615,7 +624,7 @@ class PostgresStore(BaseStore):
             check_extend(task, task_id, pid, record_ver, now)
 
         self._write_until_settled(
-            task_id, lambda: self._execute_write("extend_lease", params), diagnose,
+            task_id, lambda: self._execute_hot("extend_lease", params, prepared.ID_ROW), diagnose,
             unchanged="the lease was not extended",
         )
 
@@ -716,7 +725,7 @@ class PostgresStore(BaseStore):
         task_id = params["task_id"]
 
         def attempt() -> Task | None:
-            row = self._execute_write("write_task", params)
+            row = self._execute_hot("write_task", params, prepared.TASK_ROW)
             return task_from_row(row) if row is not None else None
 
         return self._write_until_settled(task_id, attempt, lambda: check(self._current(task_id)[0]))

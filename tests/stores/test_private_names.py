@@ -37,6 +37,15 @@ def test_psycopg_wait_timeout_exists():
     importlib.import_module("stores.postgres.deadline")
 
 
+def test_psycopg_error_from_result_exists():
+    """stores/postgres/prepared.py: an error reply becomes psycopg's exception for
+    its SQLSTATE (a name without an underscore, but not in psycopg's docs)."""
+    error_from_result = _need(psycopg.errors, "error_from_result", "psycopg.errors", PSYCOPG)
+    parameters = inspect.signature(error_from_result).parameters
+    if list(parameters)[:2] != ["result", "encoding"]:
+        pytest.fail(f"psycopg.errors.error_from_result takes {list(parameters)} in {PSYCOPG}", pytrace=False)
+
+
 def test_redis_parser_error_table_exists():
     """stores/redis/direct.py: error replies become redis-py's exception classes."""
     try:

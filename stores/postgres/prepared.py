@@ -1,0 +1,247 @@
+"""The store's hot statements through libpq's prepared-statement interface.
+
+A worker's reserve→terminate cycle is two statements; psycopg's
+``Connection.execute`` spends about 30 us of client CPU on each of them
+(a cursor, query conversion, parameter adaptation, its prepare bookkeeping,
+row loading), as much again as libpq's own ``PQexecPrepared``. With 4 worker
+processes on 2 cores that CPU is taken from the server, and the cycle ran at
+0.8 x the same statements sent from a bare libpq loop (``bench/floors.py``).
+
+So the few statements a worker runs once per task (``HOT``) are sent here
+through psycopg's public ``pq`` wrapper: prepared once per connection under a
+name of ours, executed with parameters in text format, and their one row read
+as text. Everything else stays on psycopg's ``execute``.
+
+The wait keeps the store's client deadline (``deadline.py``): a reply that
+does not come within the connection's ``deadline_s`` closes the connection
+(a statement sent and maybe run, its reply not read) and raises
+``ServerTimeout``, as ``DeadlineConnection.wait`` does. An error reply becomes
+psycopg's exception for its SQLSTATE (``psycopg.errors.error_from_result``),
+so the store's error handling sees what ``execute`` would have raised.
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import pq
+
+from stores.postgres.deadline import DeadlineConnection, ServerTimeout
+from stores.validation import TASK_FIELDS
+
+#: The statements sent through this module: a worker runs each once per task.
+HOT = ("reserve_task", "write_task", "extend_lease")
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+_COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_WAIT_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One statement as libpq takes it: ``$n`` parameters, in ``params`` order."""
+
+    name: bytes
+    text: bytes
+    params: tuple[str, ...]
+
+    @classmethod
+    def of(cls, name: str, query: str) -> Prepared:
+        """``query`` (psycopg's ``%(name)s`` placeholders) numbered in order of first use."""
+        params: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match[1] not in params:
+                params.append(match[1])
+            return f"${params.index(match[1]) + 1}"
+
+        text = _PLACEHOLDER.sub(number, query)
+        if "%" in text:  # a literal % (written %%) or a positional %s: not ours to number
+            raise ValueError(f"{name}: a % left after numbering its parameters")
+        return cls(f"sokka_{name}".encode(), text.encode(), tuple(params))
+
+    def values(self, params: Mapping[str, object]) -> list[bytes | None]:
+        """``params`` in text format, in this statement's order."""
+        return [_text(params[name]) for name in self.params]
+
+
+def _text(value: object) -> bytes | None:
+    """A parameter in PostgreSQL's text format (the server infers its type)."""
+    if value is None:
+        return None
+    if value is True:
+        return b"t"
+    if value is False:
+        return b"f"
+    if type(value) is str:
+        return value.encode()
+    if type(value) is int:
+        return b"%d" % value
+    raise TypeError(f"no text format here for a {type(value).__name__}")
+
+
+#: Decoders of a row's text values: the task columns are text, or bigint.
+Column = Callable[[bytes], object]
+
+
+def _decode(value: bytes) -> str:
+    return value.decode()
+
+
+TEXT: Column = _decode
+BIGINT: Column = int
+#: The task columns (``TASK_COLUMNS``) as schema.sql types them: ``data`` is
+#: json, kept as its text (``rows.task_from_row`` decodes it).
+TASK_ROW: tuple[Column, ...] = tuple(
+    BIGINT if field in {"record_ver", "snooze_time", "timeout_ms", "lease_expires_at", "created_at", "updated_at"}
+    else TEXT
+    for field in TASK_FIELDS
+)
+#: A ``RETURNING t.task_id``.
+ID_ROW: tuple[Column, ...] = (TEXT,)
+
+
+def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[bytes | None]) -> pq.abc.PGresult:
+    """Run ``statement`` on ``conn`` (idle, autocommit); its result.
+
+    Raises psycopg's error for an error reply, ``ServerTimeout`` (the
+    connection closed) when the server does not answer within the connection's
+    deadline."""
+    pgconn = conn.pgconn
+    names = prepared_names(conn)
+    if statement.name in names:
+        return _check(conn, _run(conn, lambda: pgconn.send_query_prepared(statement.name, values)), _TUPLES_OK)
+    # First use on this session: prepare and run in one flight (a pipeline), so
+    # that the write is on its way whole or not at all, as with a prepared one.
+    def send() -> None:
+        pgconn.send_prepare(statement.name, statement.text)
+        pgconn.send_query_prepared(statement.name, values)
+
+    prepare, result = _run_pipeline(conn, send)
+    _check(conn, prepare, _COMMAND_OK)
+    names.add(statement.name)
+    return _check(conn, result, _TUPLES_OK)
+
+
+def row(result: pq.abc.PGresult, columns: Sequence[Column]) -> tuple[object, ...] | None:
+    """The result's first row, each value decoded by its column's decoder (``None`` as ``None``)."""
+    if result.ntuples == 0:
+        return None
+    get = result.get_value
+    return tuple(None if (value := get(0, i)) is None else decode(value) for i, decode in enumerate(columns))
+
+
+def prepared_names(conn: psycopg.Connection) -> set[bytes]:
+    """The statements this module has prepared on ``conn``'s session."""
+    if isinstance(conn, DeadlineConnection):
+        return conn.prepared
+    raise TypeError("the hot statements run on the store's DeadlineConnection only")
+
+
+def _check(conn: psycopg.Connection, result: pq.abc.PGresult, expected: pq.ExecStatus) -> pq.abc.PGresult:
+    if result.status == expected:
+        return result
+    if result.status == pq.ExecStatus.FATAL_ERROR:
+        raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+    if result.status == pq.ExecStatus.PIPELINE_ABORTED:  # after its prepare's error, raised first
+        raise psycopg.InterfaceError("the statement was not run: its prepare failed")
+    raise psycopg.InterfaceError(f"unexpected result status from the server: {pq.ExecStatus(result.status).name}")
+
+
+def _run(conn: psycopg.Connection, send: Callable[[], None]) -> pq.abc.PGresult:
+    """``send()`` a request, then read until its last result; the last result.
+
+    Any exception while the request is out (the deadline, an interrupt, a
+    broken socket) closes the connection: its state is unknown, and the pool
+    drops a closed connection instead of reusing it."""
+    pgconn = conn.pgconn
+    deadline_s = conn.deadline_s if isinstance(conn, DeadlineConnection) else None
+    try:
+        send()
+        poller = None
+        ends = 0.0
+        while pgconn.flush():  # rarely: the request did not fit in the socket's buffer
+            poller, ends = _poller(pgconn, poller, ends, deadline_s, select.POLLOUT)
+            _wait(poller, ends, deadline_s)
+        last = None
+        while True:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    if last is None:
+                        raise psycopg.InterfaceError("the server sent no result")
+                    return last
+                last = result
+            poller, ends = _poller(pgconn, poller, ends, deadline_s, _WAIT_EVENTS)
+            _wait(poller, ends, deadline_s)
+    except BaseException:
+        pgconn.finish()
+        raise
+
+
+def _run_pipeline(conn: psycopg.Connection, send: Callable[[], None]) -> tuple[pq.abc.PGresult, pq.abc.PGresult]:
+    """``send()`` two requests in pipeline mode, then a sync; the last result of each.
+
+    As ``_run``, any exception while they are out closes the connection."""
+    pgconn = conn.pgconn
+    deadline_s = conn.deadline_s if isinstance(conn, DeadlineConnection) else None
+    try:
+        pgconn.enter_pipeline_mode()
+        send()
+        pgconn.pipeline_sync()
+        poller = None
+        ends = 0.0
+        while pgconn.flush():
+            poller, ends = _poller(pgconn, poller, ends, deadline_s, select.POLLOUT)
+            _wait(poller, ends, deadline_s)
+        # Each request's results end with a None; the sync's result ends it all.
+        lasts: list[pq.abc.PGresult] = []
+        current = None
+        while True:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    if current is not None:
+                        lasts.append(current)
+                        current = None
+                    continue
+                if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                    pgconn.exit_pipeline_mode()
+                    if len(lasts) != 2:
+                        raise psycopg.InterfaceError(f"the server sent {len(lasts)} results for 2 requests")
+                    return lasts[0], lasts[1]
+                current = result
+            poller, ends = _poller(pgconn, poller, ends, deadline_s, _WAIT_EVENTS)
+            _wait(poller, ends, deadline_s)
+    except BaseException:
+        pgconn.finish()
+        raise
+
+
+def _poller(
+    pgconn: pq.abc.PGconn, poller: select.poll | None, ends: float, deadline_s: float | None, events: int
+) -> tuple[select.poll, float]:
+    """A poll object on the connection's socket for ``events``, and when its wait ends."""
+    if poller is None:
+        ends = time.monotonic() + deadline_s if deadline_s is not None else 0.0
+    poller = select.poll()
+    poller.register(pgconn.socket, events)
+    return poller, ends
+
+
+def _wait(poller: select.poll, ends: float, deadline_s: float | None) -> None:
+    """Until the socket is ready; ``ServerTimeout`` once ``ends`` passes."""
+    if deadline_s is None:
+        poller.poll()
+        return
+    left_ms = (ends - time.monotonic()) * 1000
+    if left_ms <= 0 or not poller.poll(left_ms):
+        raise ServerTimeout(f"the server did not answer within {deadline_s:g} s")

@@ -1,0 +1,118 @@
+"""PostgreSQL: the hot statements (reserve, the single writes, extend) go
+through libpq's prepared statements (``stores/postgres/prepared.py``), not
+psycopg's ``execute``. Their rows must read exactly as psycopg reads the same
+task, they are prepared once per session, and an error reply is the error
+psycopg would have raised (so the store names it the same way)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import stores
+from stores import StoreUnavailable, TaskStatus
+from stores.postgres import prepared
+from tests.servers import PG_URL, drop_namespace, new_namespace
+
+pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
+
+
+@pytest.fixture
+def namespace():
+    name = new_namespace("prep")
+    yield name
+    drop_namespace("postgres", name)
+
+
+@pytest.fixture
+def store(namespace):
+    opened = stores.open_store(PG_URL, namespace=namespace, lease_time_ms=60_000)
+    yield opened
+    opened.close()
+
+
+def test_placeholders_numbered_in_order_of_first_use():
+    statement = prepared.Prepared.of("x", "SELECT %(b)s, %(a)s::int, %(b)s IS NULL OR %(c)s")
+    assert statement.name == b"sokka_x"
+    assert statement.text == b"SELECT $1, $2::int, $1 IS NULL OR $3"
+    assert statement.params == ("b", "a", "c")
+    assert statement.values({"a": 7, "b": "é", "c": True}) == [b"\xc3\xa9", b"7", b"t"]
+    assert statement.values({"a": None, "b": "", "c": False}) == [b"", None, b"f"]
+
+
+@pytest.mark.parametrize("query", ["SELECT %(a)s %% 2", "SELECT %s"])
+def test_a_percent_it_cannot_number_is_refused(query):
+    with pytest.raises(ValueError, match="a % left"):
+        prepared.Prepared.of("x", query)
+
+
+def test_a_value_without_a_text_format_is_refused():
+    with pytest.raises(TypeError, match="float"):
+        prepared.Prepared.of("x", "SELECT %(a)s").values({"a": 1.5})
+
+
+def test_every_hot_statement_is_numbered(store):
+    """Each statement of ``HOT`` takes exactly the parameters the store gives it."""
+    assert set(store._hot) == set(prepared.HOT)
+    assert set(store._hot["reserve_task"].params) == {"topic", "pid", "lease_ms"}
+    assert set(store._hot["extend_lease"].params) == {"task_id", "pid", "record_ver", "lease_ms"}
+    assert set(store._hot["write_task"].params) == {
+        "task_id", "target", "from_statuses", "owner_check", "pid", "record_ver", "set_error", "error", "snooze_ms",
+    }
+
+
+def test_rows_read_as_psycopg_reads_them(store):
+    """Text, nulls, non-ASCII, JSON and every bigint column, through each hot statement."""
+    created = store.create_task({
+        "topic": "t", "task_description": "naïve — 日本", "data": {"k": ["é", 1, None], "n": 2**40},
+        "timeout_ms": 1234,
+    })
+    plain = store.create_task({"topic": "u", "data": ""})  # a null description, a JSON string
+    reserved = store.reserve_task("t", "wörker")
+    assert reserved == store.task(created.task_id)
+    assert reserved.task_description == "naïve — 日本" and reserved.data == {"k": ["é", 1, None], "n": 2**40}
+    assert reserved.timeout_ms == 1234 and reserved.lease_expires_at > reserved.created_at
+    assert store.extend_lease(reserved.task_id, "wörker") == "ok"
+    failed = store.fail(reserved.task_id, "wörker", "boom ∞")
+    assert failed == store.task(created.task_id)
+    assert failed.status == TaskStatus.FAILED and failed.error == "boom ∞" and failed.pid is None
+
+    other = store.reserve_task("u", "w")
+    assert other == store.task(plain.task_id)
+    assert other.task_description is None and other.data == ""
+    snoozed = store.snooze(other.task_id, "w", 60_000)
+    assert snoozed == store.task(plain.task_id) and snoozed.snooze_time is not None
+
+
+def _prepared_on_server(conn) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM pg_prepared_statements").fetchall()}
+
+
+def test_prepared_once_per_session(store):
+    store.create_tasks([{"topic": "t"} for _ in range(3)])
+    with store._connection("read") as conn:
+        session = conn
+        assert not session.prepared
+    for _ in range(3):
+        task = store.reserve_task("t", "w")
+        store.terminate(task.task_id, "w")
+    with store._connection("read") as conn:
+        assert conn is session  # one thread: the pool's one connection
+        assert conn.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
+        assert {"sokka_reserve_task", "sokka_write_task"} <= _prepared_on_server(conn)
+
+
+def test_an_error_reply_is_psycopgs_error(store, namespace):
+    """A prepare that fails (the schema dropped under the store) is the
+    ``StoreUnavailable`` an ``execute`` would give, caused by psycopg's
+    ``UndefinedTable``, and the session stays usable for the next call."""
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(namespace)))
+    with pytest.raises(StoreUnavailable) as raised:
+        store.reserve_task("t", "w")
+    assert isinstance(raised.value.__cause__, psycopg.errors.UndefinedTable)
+    with store._connection("read") as conn:
+        assert not conn.closed and conn.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+        assert conn.prepared == set()
+        assert conn.execute("SELECT 1").fetchone() == (1,)
