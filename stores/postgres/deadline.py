@@ -264,34 +264,48 @@ def pooled(
     when the pool's attempts to connect fail (a server that is down), the
     caller gets ``ServerUnreachable`` at once instead of waiting out ``timeout``
     (``probe``, a direct attempt to connect, tells a server still down from a
-    pool waiting to try again: see ``_getconn``).
+    pool waiting to try again: see ``_getconn``). ``checkout`` and ``checkin``
+    are its two halves, for a caller that cannot afford a generator.
 
     It costs no round trip: a poll of the socket, which has nothing to read
     while the connection is idle and alive."""
+    conn = checkout(pool, timeout, probe)
+    ok = False
+    try:
+        yield conn
+        ok = True
+    finally:
+        checkin(pool, conn, ok)
+
+
+def checkout(
+    pool: psycopg_pool.ConnectionPool[Conn], timeout: float, probe: Callable[[], None] | None = None
+) -> Conn:
+    """A live connection from ``pool`` (see ``pooled``); give it back with ``checkin``."""
     conn = _getconn(pool, timeout, probe)
     for _ in range(pool.max_size):  # at most every pooled connection is stale
         if not _closed_by_server(conn):
             break
         pool.putconn(conn)  # closed: the pool discards it and makes a new one
         conn = _getconn(pool, timeout, probe)
-    ok = False
+    return conn
+
+
+def checkin(pool: psycopg_pool.ConnectionPool[Conn], conn: Conn, ok: bool) -> None:
+    """Give ``conn`` back to ``pool``, its transaction (if any) committed when ``ok``, else rolled back."""
     try:
-        yield conn
-        ok = True
+        # What ``with conn`` does on leaving, only when there is something
+        # to end: the store's connections are in autocommit and use
+        # explicit transaction blocks, so they are almost always idle here,
+        # and the no-op commit was a second wait per call.
+        if not conn.closed and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            if ok:
+                conn.commit()
+            else:
+                with contextlib.suppress(psycopg.Error):
+                    conn.rollback()
     finally:
-        try:
-            # What ``with conn`` does on leaving, only when there is something
-            # to end: the store's connections are in autocommit and use
-            # explicit transaction blocks, so they are almost always idle here,
-            # and the no-op commit was a second wait per call.
-            if not conn.closed and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
-                if ok:
-                    conn.commit()
-                else:
-                    with contextlib.suppress(psycopg.Error):
-                        conn.rollback()
-        finally:
-            pool.putconn(conn)
+        pool.putconn(conn)
 
 
 def _closed_by_server(conn: psycopg.Connection) -> bool:

@@ -108,24 +108,47 @@ ID_ROW: tuple[Column, ...] = (TEXT,)
 
 
 def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[bytes | None]) -> pq.abc.PGresult:
-    """Run ``statement`` on ``conn`` (idle, autocommit); its result.
+    """Run ``statement`` on ``conn`` (a ``DeadlineConnection``, idle, in
+    autocommit); its result.
 
     Raises psycopg's error for an error reply, ``ServerTimeout`` (the
     connection closed) when the server does not answer within the connection's
-    deadline."""
+    deadline. Any exception while the request is out (the deadline, an
+    interrupt, a broken socket) closes the connection: its state is unknown,
+    and the pool drops a closed connection instead of reusing it."""
+    if not isinstance(conn, DeadlineConnection):
+        raise TypeError("the hot statements run on the store's DeadlineConnection only")
+    if statement.name not in conn.prepared:
+        return _prepare_and_execute(conn, statement, values)
     pgconn = conn.pgconn
-    names = prepared_names(conn)
-    if statement.name in names:
-        return _check(conn, _run(conn, lambda: pgconn.send_query_prepared(statement.name, values)), _TUPLES_OK)
-    # First use on this session: prepare and run in one flight (a pipeline), so
-    # that the write is on its way whole or not at all, as with a prepared one.
-    def send() -> None:
+    try:
+        pgconn.send_query_prepared(statement.name, values)
+        (result,) = _results(conn, 1, pipeline=False)
+    except BaseException:
+        pgconn.finish()
+        raise
+    return _check(conn, result, _TUPLES_OK)
+
+
+def _prepare_and_execute(
+    conn: DeadlineConnection, statement: Prepared, values: Sequence[bytes | None]
+) -> pq.abc.PGresult:
+    """A statement's first use on this session: prepared and run in one flight
+    (a pipeline), so that the write is on its way whole or not at all, as a
+    prepared one is."""
+    pgconn = conn.pgconn
+    try:
+        pgconn.enter_pipeline_mode()
         pgconn.send_prepare(statement.name, statement.text)
         pgconn.send_query_prepared(statement.name, values)
-
-    prepare, result = _run_pipeline(conn, send)
+        pgconn.pipeline_sync()
+        prepare, result = _results(conn, 2, pipeline=True)
+        pgconn.exit_pipeline_mode()
+    except BaseException:
+        pgconn.finish()
+        raise
     _check(conn, prepare, _COMMAND_OK)
-    names.add(statement.name)
+    conn.prepared.add(statement.name)
     return _check(conn, result, _TUPLES_OK)
 
 
@@ -135,13 +158,6 @@ def row(result: pq.abc.PGresult, columns: Sequence[Column]) -> tuple[object, ...
         return None
     get = result.get_value
     return tuple(None if (value := get(0, i)) is None else decode(value) for i, decode in enumerate(columns))
-
-
-def prepared_names(conn: psycopg.Connection) -> set[bytes]:
-    """The statements this module has prepared on ``conn``'s session."""
-    if isinstance(conn, DeadlineConnection):
-        return conn.prepared
-    raise TypeError("the hot statements run on the store's DeadlineConnection only")
 
 
 def _check(conn: psycopg.Connection, result: pq.abc.PGresult, expected: pq.ExecStatus) -> pq.abc.PGresult:
@@ -154,92 +170,55 @@ def _check(conn: psycopg.Connection, result: pq.abc.PGresult, expected: pq.ExecS
     raise psycopg.InterfaceError(f"unexpected result status from the server: {pq.ExecStatus(result.status).name}")
 
 
-def _run(conn: psycopg.Connection, send: Callable[[], None]) -> pq.abc.PGresult:
-    """``send()`` a request, then read until its last result; the last result.
-
-    Any exception while the request is out (the deadline, an interrupt, a
-    broken socket) closes the connection: its state is unknown, and the pool
-    drops a closed connection instead of reusing it."""
+def _results(conn: DeadlineConnection, count: int, *, pipeline: bool) -> list[pq.abc.PGresult]:
+    """Send what is queued, then read the last result of each of the ``count``
+    requests sent (and, in a pipeline, up to its sync), waiting at most the
+    connection's deadline in all."""
     pgconn = conn.pgconn
-    deadline_s = conn.deadline_s if isinstance(conn, DeadlineConnection) else None
-    try:
-        send()
-        poller = None
-        ends = 0.0
-        while pgconn.flush():  # rarely: the request did not fit in the socket's buffer
-            poller, ends = _poller(pgconn, poller, ends, deadline_s, select.POLLOUT)
-            _wait(poller, ends, deadline_s)
-        last = None
-        while True:
-            pgconn.consume_input()
-            while not pgconn.is_busy():
-                result = pgconn.get_result()
-                if result is None:
-                    if last is None:
-                        raise psycopg.InterfaceError("the server sent no result")
-                    return last
-                last = result
-            poller, ends = _poller(pgconn, poller, ends, deadline_s, _WAIT_EVENTS)
-            _wait(poller, ends, deadline_s)
-    except BaseException:
-        pgconn.finish()
-        raise
-
-
-def _run_pipeline(conn: psycopg.Connection, send: Callable[[], None]) -> tuple[pq.abc.PGresult, pq.abc.PGresult]:
-    """``send()`` two requests in pipeline mode, then a sync; the last result of each.
-
-    As ``_run``, any exception while they are out closes the connection."""
-    pgconn = conn.pgconn
-    deadline_s = conn.deadline_s if isinstance(conn, DeadlineConnection) else None
-    try:
-        pgconn.enter_pipeline_mode()
-        send()
-        pgconn.pipeline_sync()
-        poller = None
-        ends = 0.0
-        while pgconn.flush():
-            poller, ends = _poller(pgconn, poller, ends, deadline_s, select.POLLOUT)
-            _wait(poller, ends, deadline_s)
-        # Each request's results end with a None; the sync's result ends it all.
-        lasts: list[pq.abc.PGresult] = []
-        current = None
-        while True:
-            pgconn.consume_input()
-            while not pgconn.is_busy():
-                result = pgconn.get_result()
-                if result is None:
-                    if current is not None:
-                        lasts.append(current)
-                        current = None
-                    continue
-                if result.status == pq.ExecStatus.PIPELINE_SYNC:
-                    pgconn.exit_pipeline_mode()
-                    if len(lasts) != 2:
-                        raise psycopg.InterfaceError(f"the server sent {len(lasts)} results for 2 requests")
-                    return lasts[0], lasts[1]
-                current = result
-            poller, ends = _poller(pgconn, poller, ends, deadline_s, _WAIT_EVENTS)
-            _wait(poller, ends, deadline_s)
-    except BaseException:
-        pgconn.finish()
-        raise
-
-
-def _poller(
-    pgconn: pq.abc.PGconn, poller: select.poll | None, ends: float, deadline_s: float | None, events: int
-) -> tuple[select.poll, float]:
-    """A poll object on the connection's socket for ``events``, and when its wait ends."""
-    if poller is None:
-        ends = time.monotonic() + deadline_s if deadline_s is not None else 0.0
+    deadline_s = conn.deadline_s
+    ends = None if deadline_s is None else time.monotonic() + deadline_s
     poller = select.poll()
-    poller.register(pgconn.socket, events)
-    return poller, ends
+    fd = pgconn.socket
+    buffered = False
+    if pgconn.flush():  # rarely: the request did not fit in the socket's buffer
+        # libpq's rule: wait until the socket can be written or read; read what came; flush again.
+        poller.register(fd, _WAIT_EVENTS | select.POLLOUT)
+        while pgconn.flush():
+            _wait(poller, ends, deadline_s)
+            pgconn.consume_input()
+        poller.modify(fd, _WAIT_EVENTS)
+        buffered = True  # part of the reply may be read already
+    else:
+        poller.register(fd, _WAIT_EVENTS)
+    lasts: list[pq.abc.PGresult] = []
+    current = None
+    while True:
+        if not buffered:
+            # Nothing of the reply can be in libpq's buffer before its socket
+            # had something to read: wait first, skip a read that would find nothing.
+            _wait(poller, ends, deadline_s)
+            pgconn.consume_input()
+        buffered = False
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:  # the end of a request's results
+                if current is None:
+                    raise psycopg.InterfaceError("the server sent no result for a request")
+                lasts.append(current)
+                current = None
+                if pipeline:
+                    continue
+                return lasts
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                if len(lasts) != count:
+                    raise psycopg.InterfaceError(f"the server sent {len(lasts)} results for {count} requests")
+                return lasts
+            current = result
 
 
-def _wait(poller: select.poll, ends: float, deadline_s: float | None) -> None:
+def _wait(poller: select.poll, ends: float | None, deadline_s: float | None) -> None:
     """Until the socket is ready; ``ServerTimeout`` once ``ends`` passes."""
-    if deadline_s is None:
+    if ends is None:
         poller.poll()
         return
     left_ms = (ends - time.monotonic()) * 1000

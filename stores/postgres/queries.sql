@@ -112,6 +112,27 @@ SET status = %(target)s,
         record_ver = t.record_ver + 1,
         updated_at = now.ms
 
+-- name: count_shard
+-- Not a query: the shard row of topic_stats and rates this session writes. A
+-- writable store's connection claims a shard of its own when it connects
+-- (claim_count_shard); a session without one (another client running these
+-- statements, a shard claimed by 16 connections already) writes the shard of
+-- its backend's pid, as schema.sql's triggers do. Any shard is correct:
+-- readers add them all up; a shard of its own only spares a session waiting
+-- on another's row lock, held until its commit is flushed.
+coalesce(nullif(current_setting('sokka.count_shard', true), '')::int, mod(pg_backend_pid(), 16))
+
+-- name: claim_count_shard
+-- The first of the 16 shards no other session of this namespace holds (a
+-- session-level advisory lock, released when the connection ends), set as
+-- this session's sokka.count_shard; none when all are held, or on a standby
+-- (which takes no advisory lock and no write).
+SELECT set_config('sokka.count_shard', coalesce((
+    SELECT s::text FROM generate_series(0, 15) s
+    WHERE NOT pg_is_in_recovery() AND pg_try_advisory_lock(%(key)s::int, s)
+    ORDER BY s LIMIT 1
+), ''), false);
+
 -- name: count_change
 -- Not a query: the CTE that reserve_task and write_task end with, put where
 -- their text names this block. "written" is the row written (at most one),
@@ -126,7 +147,7 @@ counted AS (
         failed = c.failed + (w.status = 'failed')::int - (w.old_status = 'failed')::int,
         terminated = c.terminated + (w.status = 'terminated')::int - (w.old_status = 'terminated')::int
     FROM written w
-    WHERE c.topic = w.topic AND c.shard = mod(pg_backend_pid(), 16) AND w.status <> w.old_status
+    WHERE c.topic = w.topic AND c.shard = {count_shard} AND w.status <> w.old_status
 )
 
 -- name: count_rate
@@ -135,7 +156,7 @@ counted AS (
 -- in this backend's shard row (an upsert: the bucket's first write makes it).
 rated AS (
     INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
-    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), mod(pg_backend_pid(), 16),
+    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), {count_shard},
            (w.status = 'terminated')::int, (w.status = 'failed')::int, (w.status = 'snoozed')::int
     FROM written w
     WHERE w.status IN ('terminated', 'failed', 'snoozed') AND w.status <> w.old_status
@@ -149,7 +170,7 @@ rated AS (
 -- not touch one row twice).
 rated AS (
     INSERT INTO {schema}.rates AS r (topic, width_ms, bucket_start, shard, terminated, failed, snoozed)
-    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), mod(pg_backend_pid(), 16),
+    SELECT w.topic, 60000, w.updated_at - mod(w.updated_at, 60000), {count_shard},
            count(*) FILTER (WHERE w.status = 'terminated'), count(*) FILTER (WHERE w.status = 'failed'),
            count(*) FILTER (WHERE w.status = 'snoozed')
     FROM written w
@@ -177,7 +198,7 @@ counted AS (
     SET starting = c.starting + d.starting, running = c.running + d.running, snoozed = c.snoozed + d.snoozed,
         failed = c.failed + d.failed, terminated = c.terminated + d.terminated
     FROM delta d
-    WHERE c.topic = d.topic AND c.shard = mod(pg_backend_pid(), 16)
+    WHERE c.topic = d.topic AND c.shard = {count_shard}
 )
 
 -- name: reserve_task

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -79,6 +80,8 @@ _FROM_STATUSES = {target: "{" + ",".join(sources) + "}" for target, sources in A
 _TEMPLATES = frozenset({
     "list_tasks", "list_tasks_by_status", "search_tasks", "payload_text", "payload_equals", "payload_contains",
 })
+#: What ``_connection`` turns into the store's errors (``PostgresStore._failed``).
+_DRIVER_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
 #: The ``what`` of ``_connection`` for writes: a permission error there is ``ReadOnlyStore``.
 _WRITES = frozenset({"insert", "write", "bulk write"})
 #: The count columns of topic_stats, in the order the topics query returns them.
@@ -146,6 +149,8 @@ class PostgresStore(BaseStore):
         self._conninfo = url
         self._connect_kwargs = self._session_settings(params)
         self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
+        #: The advisory lock key (int4) under which this namespace's sessions claim count shards.
+        self._shard_lock_key = zlib.crc32(f"sokka count shard {self.namespace}".encode()) - 2**31
         self._hot = {name: prepared.Prepared.of(name, self._queries[name].as_string(None)) for name in prepared.HOT}
         self._prepare_schema()
         if self.read_only and not options.read_only:  # found so by _prepare_schema
@@ -200,7 +205,8 @@ class PostgresStore(BaseStore):
         take a ``WHERE`` clause per call (``list_tasks``, ``list_tasks_by_status``)."""
         compiled: dict[str, sql.SQL] = {}
         templates: dict[str, str] = {}
-        parts = ("count_change", "count_changes", "count_rate", "count_rates", "written_set", "error_key_of")
+        parts = ("count_change", "count_changes", "count_rate", "count_rates", "count_shard", "written_set",
+                 "error_key_of")
         fragments = {name: queries[name] for name in parts}
         for name, text in queries.items():
             if name in fragments:
@@ -211,6 +217,7 @@ class PostgresStore(BaseStore):
                 .replace("{count_changes}", fragments["count_changes"])
                 .replace("{count_rate}", fragments["count_rate"].strip())
                 .replace("{count_rates}", fragments["count_rates"].strip())
+                .replace("{count_shard}", fragments["count_shard"].strip())
                 .replace("{error_key_of}", fragments["error_key_of"])
                 .replace("{columns}", TASK_COLUMNS)
                 .replace("{returning}", _RETURNING)
@@ -229,6 +236,8 @@ class PostgresStore(BaseStore):
     # -- connections and schema ---------------------------------------------
     def _configure_connection(self, conn: psycopg.Connection) -> None:
         _configure(conn)
+        if not self.read_only:
+            conn.execute(self._queries["claim_count_shard"], {"key": self._shard_lock_key})
         audit = self._audit_context()
         if audit is not None:
             conn.execute(self._queries["set_audit_operator"], (audit.to_json(),))
@@ -316,14 +325,15 @@ class PostgresStore(BaseStore):
         try:
             with deadline.pooled(self._pool, self.options.timeout, self._probe) as conn:
                 yield conn
-        except TaskStoreError:
-            raise
-        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction) as exc:
-            if what in _WRITES:  # a role that may only read, or a read-only session
-                raise refused_write("PostgreSQL", exc, self._password) from exc
-            raise self._error(f"PostgreSQL {what} failed", exc) from exc
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            raise self._error(f"PostgreSQL {what} failed", exc) from exc
+        except _DRIVER_ERRORS as exc:
+            raise self._failed(what, exc) from exc
+
+    def _failed(self, what: str, exc: psycopg.Error | psycopg_pool.PoolTimeout) -> TaskStoreError:
+        """What the store raises for a driver error during ``what``."""
+        if isinstance(exc, (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)) \
+                and what in _WRITES:  # a role that may only read, or a read-only session
+            return refused_write("PostgreSQL", exc, self._password)
+        return self._error(f"PostgreSQL {what} failed", exc)
 
     def _fetch(self, what: str, query: sql.SQL | sql.Composed, params: Params | None = None) -> list[TupleRow]:
         """Run a read. A read is retried once on a broken connection: after a
@@ -534,11 +544,21 @@ class PostgresStore(BaseStore):
         self, name: str, params: Mapping[str, object], columns: Sequence[prepared.Column]
     ) -> tuple[Any, ...] | None:
         """One of ``prepared.HOT`` (a write, never repeated: it may have been
-        applied); its row, if any, decoded by ``columns``."""
+        applied); its row, if any, decoded by ``columns``. What ``_connection``
+        does, without its two generators: a worker runs this twice a task."""
         statement = self._hot[name]
         values = statement.values(params)
-        with self._connection("write") as conn:
-            return prepared.row(prepared.execute(conn, statement, values), columns)
+        try:
+            conn = deadline.checkout(self._pool, self.options.timeout, self._probe)
+            ok = False
+            try:
+                result = prepared.execute(conn, statement, values)
+                ok = True
+            finally:
+                deadline.checkin(self._pool, conn, ok)
+        except _DRIVER_ERRORS as exc:
+            raise self._failed("write", exc) from exc
+        return prepared.row(result, columns)
 
     def _write_rows(self, name: str, params: Mapping[str, object]) -> list[TupleRow]:
         """One write statement (never repeated: it may have been applied); its rows."""
