@@ -130,7 +130,7 @@ coalesce(nullif(current_setting('sokka.count_shard', true), '')::int, mod(pg_bac
 SELECT set_config('sokka.count_shard', coalesce((
     SELECT s::text FROM generate_series(0, 15) s
     WHERE NOT pg_is_in_recovery() AND pg_try_advisory_lock(%(key)s::int, s)
-    ORDER BY s LIMIT 1
+    LIMIT 1  -- no ORDER BY: a sort would try every row first, taking every free shard
 ), ''), false);
 
 -- name: count_change

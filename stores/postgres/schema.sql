@@ -31,9 +31,10 @@ CREATE TABLE IF NOT EXISTS {schema}.tasks (
 );
 
 -- Counts per topic, one column per status, kept as tasks are written (see
--- "Counts" below) so topics() never scans tasks. Each backend writes its own
--- shard row (pg_backend_pid() % 16), so busy workers do not queue on one
--- counter row; readers add the shards up. Version 2 had a row per (topic,
+-- "Counts" below) so topics() never scans tasks. Each session writes its own
+-- shard row (the one it claimed, queries.sql's count_shard; the triggers here
+-- pg_backend_pid() % 16), so busy workers do not queue on one counter row;
+-- readers add the shards up. Version 2 had a row per (topic,
 -- status, shard): a status change then locked and updated two rows, now one.
 CREATE TABLE IF NOT EXISTS {schema}.topic_stats (
     topic      text COLLATE "C" NOT NULL,
@@ -129,8 +130,7 @@ DROP INDEX IF EXISTS {schema}.tasks_topic_updated;
 -- adding them up (a write then moves one row, not one per resolution). Kept
 -- by the writes themselves: creates by count_inserted below, terminate / fail
 -- / snooze by the count_rate(s) CTEs of write_task and bulk_write
--- (queries.sql), in the same statement. Sharded as topic_stats is
--- (pg_backend_pid() % 16): a busy topic's current minute would otherwise be
+-- (queries.sql), in the same statement. Sharded as topic_stats is: a busy topic's current minute would otherwise be
 -- one row every worker queues on; readers add the shards up. A counter
 -- update changes no indexed column, so it is a HOT update.
 CREATE TABLE IF NOT EXISTS {schema}.rates (

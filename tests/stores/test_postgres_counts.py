@@ -14,6 +14,8 @@ from psycopg import sql
 import stores
 from stores import TaskStoreError
 from stores.bulk import BulkItem
+from stores.options import StoreOptions
+from stores.postgres.store import PostgresStore
 from tests.servers import PG_URL, drop_namespace, new_namespace
 
 pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
@@ -80,3 +82,55 @@ def test_counts_stay_exact_under_concurrent_writes(namespace):
         assert sum(truth.values()) == 400
         assert len({status for _, status in truth}) >= 4  # the race really moved tasks around
         assert _stored_counts(store) == truth
+
+
+def _claimed_shard(conn) -> str | None:
+    return conn.execute("SELECT current_setting('sokka.count_shard', true)").fetchone()[0]
+
+
+def test_each_writable_session_claims_a_shard_of_its_own(namespace):
+    """Workers writing at once each count into their own shard row (an advisory
+    lock per shard), not one picked by pid that two of them may share; a
+    read-only store claims none, and the shards stay correct as a whole."""
+    writer = stores.open_store(PG_URL, namespace=namespace)
+    other = stores.open_store(PG_URL, namespace=namespace)
+    reader = stores.open_store(PG_URL, namespace=namespace, read_only=True)
+    held = []
+    try:
+        for store in (writer, writer, writer, other, other):
+            conn = store._pool.getconn()
+            held.append((store, conn))
+        shards = [_claimed_shard(conn) for _, conn in held]
+        assert len(set(shards)) == len(shards) and all(0 <= int(s) < 16 for s in shards), shards
+        conn = reader._pool.getconn()
+        held.append((reader, conn))
+        assert _claimed_shard(conn) in (None, "")
+    finally:
+        for store, conn in held:
+            store._pool.putconn(conn)
+        for store in (writer, other, reader):
+            store.close()
+
+
+def test_sessions_beyond_sixteen_count_by_pid(namespace):
+    """Once all 16 shards are held, a session counts into its pid's shard, and
+    the counts are still right."""
+    store = PostgresStore.open(PG_URL, StoreOptions.parse({"namespace": namespace}), max_connections=20)
+    held = []
+    try:
+        held = [store._pool.getconn() for _ in range(17)]
+        shards = [_claimed_shard(conn) for conn in held]
+        assert sorted(int(s) for s in shards if s) == list(range(16))
+        assert shards[-1] == ""
+        store.create_tasks([{"topic": "a"} for _ in range(3)])
+        for conn in held:
+            store._pool.putconn(conn)
+        held = []
+        for _ in range(3):
+            task = store.reserve_task("a", "w")
+            store.terminate(task.task_id, "w")
+        assert _stored_counts(store) == {(k[0], k[1]): n for k, n in _true_counts(namespace).items()}
+    finally:
+        for conn in held:
+            store._pool.putconn(conn)
+        store.close()
