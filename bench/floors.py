@@ -47,9 +47,10 @@ SECONDS = 2.0
 PG_KEPT_INDEXES = ("tasks_pkey", "tasks_starting", "tasks_leased", "tasks_leased_all")
 
 
-def _pg_statements(namespace: str, skeleton: bool) -> tuple[bytes, bytes]:
-    """The store's ``reserve_task`` and ``write_task`` as libpq text with ``$n``
-    parameters (in ``_PG_RESERVE_ARGS`` / ``_PG_WRITE_ARGS`` order)."""
+def _pg_statements(namespace: str, skeleton: bool, names: tuple[str, ...] = ("reserve_task", "write_task")
+                   ) -> list[bytes]:
+    """The store's ``reserve_task`` and ``write_task`` (or ``names``) as libpq
+    text with ``$n`` parameters (in ``_PG_ARGS`` order)."""
     from psycopg import sql
 
     from stores.postgres.store import PostgresStore
@@ -60,19 +61,23 @@ def _pg_statements(namespace: str, skeleton: bool) -> tuple[bytes, bytes]:
         queries["count_change"] = "counted AS (SELECT 1)"  # never read, so never run
     compiled, _templates = PostgresStore._compile(types.SimpleNamespace(namespace=namespace), queries)
     texts = []
-    for name, params in (("reserve_task", _PG_RESERVE_ARGS), ("write_task", _PG_WRITE_ARGS)):
+    for name in names:
+        params = _PG_ARGS[name]
         text = compiled[name].as_string(None) if isinstance(compiled[name], sql.Composable) else compiled[name]
         for i, param in enumerate(params, 1):
             text = text.replace(f"%({param})s", f"${i}")
         if "%(" in text:
             raise AssertionError(f"{name}: a parameter left unnumbered")
         texts.append(text.encode())
-    return texts[0], texts[1]
+    return texts
 
 
-_PG_RESERVE_ARGS = ("topic", "pid", "lease_ms")
-_PG_WRITE_ARGS = ("task_id", "target", "from_statuses", "owner_check", "pid", "record_ver", "set_error", "error",
-                  "snooze_ms")
+_PG_ARGS = {
+    "reserve_task": ("topic", "pid", "lease_ms"),
+    "write_task": ("task_id", "target", "from_statuses", "owner_check", "pid", "record_ver", "set_error", "error",
+                   "snooze_ms"),
+    "claim_count_shard": ("key",),
+}
 
 
 def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
@@ -80,10 +85,15 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
     from psycopg import pq
 
     from stores import TaskStatus
-    from stores.postgres.store import _FROM_STATUSES
+    from stores.postgres.store import _FROM_STATUSES, PostgresStore
 
     conn = psycopg.connect(url, autocommit=True)
     pg = conn.pgconn
+    # A count shard of its own, as each of the store's sessions claims one.
+    (claim,) = _pg_statements(namespace, skeleton, ("claim_count_shard",))
+    claimed = pg.exec_params(claim, [str(PostgresStore._shard_lock_key_of(namespace)).encode()])
+    if claimed.status != pq.ExecStatus.TUPLES_OK:
+        raise RuntimeError(claimed.error_message.decode())
     reserve, write = _pg_statements(namespace, skeleton)
     for name, text in ((b"reserve", reserve), (b"write", write)):
         result = pg.prepare(name, text)

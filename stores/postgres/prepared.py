@@ -157,7 +157,7 @@ def row(result: pq.abc.PGresult, columns: Sequence[Column]) -> tuple[object, ...
     if result.ntuples == 0:
         return None
     get = result.get_value
-    return tuple(None if (value := get(0, i)) is None else decode(value) for i, decode in enumerate(columns))
+    return tuple([None if (value := get(0, i)) is None else decode(value) for i, decode in enumerate(columns)])
 
 
 def _check(conn: psycopg.Connection, result: pq.abc.PGresult, expected: pq.ExecStatus) -> pq.abc.PGresult:

@@ -149,8 +149,7 @@ class PostgresStore(BaseStore):
         self._conninfo = url
         self._connect_kwargs = self._session_settings(params)
         self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
-        #: The advisory lock key (int4) under which this namespace's sessions claim count shards.
-        self._shard_lock_key = zlib.crc32(f"sokka count shard {self.namespace}".encode()) - 2**31
+        self._shard_lock_key = self._shard_lock_key_of(self.namespace)
         self._hot = {name: prepared.Prepared.of(name, self._queries[name].as_string(None)) for name in prepared.HOT}
         self._prepare_schema()
         if self.read_only and not options.read_only:  # found so by _prepare_schema
@@ -174,6 +173,12 @@ class PostgresStore(BaseStore):
         except psycopg_pool.PoolTimeout as exc:
             self._pool.close()
             raise unavailable("PostgreSQL did not accept connections in time", exc, self._password) from exc
+
+    @staticmethod
+    def _shard_lock_key_of(namespace: str) -> int:
+        """The advisory lock key (int4) under which the sessions of ``namespace``
+        claim count shards (``claim_count_shard``)."""
+        return zlib.crc32(f"sokka count shard {namespace}".encode()) - 2**31
 
     def _session_settings(self, params: dict[str, Any]) -> dict[str, Any]:
         timeout_ms = int(self.options.timeout * 1000)
