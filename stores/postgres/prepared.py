@@ -80,7 +80,10 @@ def _text(value: object) -> bytes | None:
     if value is False:
         return b"f"
     if type(value) is str:
-        return value.encode()
+        text = value.encode()
+        if b"\x00" in text:  # libpq reads a text parameter up to its first NUL: never cut one short
+            raise ValueError("a text parameter holds a NUL character")
+        return text
     if type(value) is int:
         return b"%d" % value
     raise TypeError(f"no text format here for a {type(value).__name__}")

@@ -47,6 +47,13 @@ def test_a_percent_it_cannot_number_is_refused(query):
         prepared.Prepared.of("x", query)
 
 
+def test_a_nul_is_refused_not_cut_short():
+    """libpq takes text parameters as C strings; the store's validation refuses
+    a NUL long before this, and this refuses it again rather than truncate."""
+    with pytest.raises(ValueError, match="NUL"):
+        prepared.Prepared.of("x", "SELECT %(a)s").values({"a": "ab\x00c"})
+
+
 def test_a_value_without_a_text_format_is_refused():
     with pytest.raises(TypeError, match="float"):
         prepared.Prepared.of("x", "SELECT %(a)s").values({"a": 1.5})
