@@ -70,6 +70,7 @@ from stores.redis.codec import (
     STATIC_DATA,
     Stored,
     meta_sub_topic,
+    parse,
     record_ver_arg,
     static_json,
     task_from,
@@ -677,7 +678,7 @@ class RedisStore(BaseStore):
         reply = self._scripts.call("reserve", topic, pid, self.lease_time_ms, self._audit_arg())
         if reply[0] != 1:
             return None
-        task_id, meta, static = json.loads(reply[1])
+        task_id, meta, static = parse(reply[1])
         self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
 
@@ -831,7 +832,7 @@ class RedisStore(BaseStore):
         target = str(TARGET_STATUS[write])
         args = (task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg())
         topic, reply = self._on_task("write", task_id, args, check)
-        return task_from(task_id, topic, *json.loads(reply[1]))
+        return task_from(task_id, topic, *parse(reply[1]))
 
     @_guarded("revoke a lease")
     def _revoke(self, task_id: str, record_ver: int) -> Task:
@@ -839,7 +840,7 @@ class RedisStore(BaseStore):
             return check_revoke(task, task_id, record_ver)
 
         topic, reply = self._on_task("revoke", task_id, (task_id, record_ver, self._audit_arg()), check)
-        return task_from(task_id, topic, *json.loads(reply[1]))
+        return task_from(task_id, topic, *parse(reply[1]))
 
     @_guarded("re-run a task")
     def _rerun(self, task_id: str, record_ver: int) -> Task:
@@ -864,7 +865,7 @@ class RedisStore(BaseStore):
             self._client.delete(self._keys.claim(new.task_id))
             raise refusal(reply, task_id, original.topic, check)
         self._known.add(new.task_id, new.topic)
-        return task_from(new.task_id, new.topic, *json.loads(reply[1]))
+        return task_from(new.task_id, new.topic, *parse(reply[1]))
 
     @_guarded("read the failures of a topic")
     def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:

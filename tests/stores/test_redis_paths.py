@@ -116,3 +116,31 @@ def test_meta_fields_are_the_layout_the_scripts_write(make_store):
         "updated_at": task.updated_at, "sub_topic": "urgent",
     }
     assert meta_sub_topic(meta) == "urgent"
+
+
+def test_tasks_from_replies_are_the_tasks_the_dataclass_makes():
+    """``codec.task_from`` fills a ``Task``'s fields without its ``__init__``: the
+    result must be what ``Task(...)`` makes (every field, equality, hash,
+    immutability), so a field added to ``Task`` or a ``__post_init__`` fails here."""
+    import dataclasses
+
+    from stores.model import Task, TaskStatus
+    from stores.redis.codec import parse, task_from
+
+    assert not hasattr(Task, "__post_init__") and not hasattr(Task, "__slots__")
+    meta = '["running","w1",2,null,null,1700000060000,1700000000000,1700000000001,"urgent"]'
+    static = '["g1","a task",30000,{"n":[1,2.5,"é",null,true]}]'
+    made = task_from("t1", "mail", meta, static)
+    expected = Task(
+        "t1", "g1", "a task", "mail", "urgent", TaskStatus.RUNNING, "w1", 2, {"n": [1, 2.5, "é", None, True]},
+        None, None, 30000, 1700000060000, 1700000000000, 1700000000001,
+    )
+    assert made == expected and hash(dataclasses.replace(made, data=None)) == hash(
+        dataclasses.replace(expected, data=None))
+    assert vars(made) == vars(expected) and list(vars(made)) == [f.name for f in dataclasses.fields(Task)]
+    assert made.status is TaskStatus.RUNNING
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.pid = "w2"  # type: ignore[misc]
+    assert task_from("t1", "mail", parse(meta), parse(static)) == expected
+    with pytest.raises(ValueError):
+        parse('[1] [2]')
