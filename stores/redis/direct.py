@@ -83,31 +83,6 @@ class _Line:
         self.conn.disconnect()  # type: ignore[no-untyped-call, unused-ignore]  # redis-py leaves it untyped
         self.wire = None
 
-    def call(self, packed: bytes) -> Any:
-        """Send a packed command, return its reply: a script's is any shape."""
-        wire = self.wire
-        if wire is None or self.conn._sock is not wire.sock:
-            wire = self.open()
-        elif wire.poller.poll(0):  # data or EOF before a command: a stale connection
-            self.close()
-            wire = self.open()
-        sock, reader, buffer = wire.sock, wire.reader, self.buffer
-        try:
-            sock.sendall(packed)
-            while (reply := reader.gets()) is False:
-                read = sock.recv_into(buffer)
-                if not read:
-                    raise RedisConnectionError("Connection closed by server.")
-                # hiredis's stub allows only str | bytes; it reads any buffer, here a part of one.
-                reader.feed(buffer, 0, read)  # type: ignore[arg-type]
-        except TimeoutError:
-            raise RedisTimeoutError("Timeout reading from socket") from None
-        except OSError as exc:
-            raise RedisConnectionError(f"Error while talking to Redis: {exc}") from exc
-        if isinstance(reply, ResponseError):
-            raise reply
-        return reply
-
 
 def checkout(pool: ConnectionPool) -> AbstractConnection:
     """A connection from ``pool``: redis-py before 5.3 wants a command name
@@ -130,6 +105,12 @@ class Direct:
 
     def execute(self, *command: EncodableT) -> Any:
         """Send ``command``, return its reply. Raises what redis-py raises."""
+        # hiredis's stub types the argument as a tuple of one element; it takes any number.
+        return self.send(hiredis.pack_command(command))  # type: ignore[arg-type]
+
+    def send(self, packed: bytes) -> Any:
+        """``execute`` of a command packed already (``hiredis.pack_command``): its
+        reply, a script's of any shape. Raises what redis-py raises."""
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
             self._idle = []
             self._pid = os.getpid()
@@ -138,15 +119,33 @@ class Direct:
         except IndexError:
             # The pool counts it in use from now on: it closes it on disconnect().
             line = _Line(checkout(self._pool))
+        # The command, inline (not a method of _Line): one frame less on every
+        # write, which the store's reserve→terminate cycle makes twice.
         try:
-            # hiredis's stub types the argument as a tuple of one element; it takes any number.
-            reply = line.call(hiredis.pack_command(command))  # type: ignore[arg-type]
-        except ResponseError:
-            self._idle.append(line)  # an error reply was read whole: the connection is fine
-            raise
+            wire = line.wire
+            if wire is None or line.conn._sock is not wire.sock:
+                wire = line.open()
+            elif wire.poller.poll(0):  # data or EOF before a command: a stale connection
+                line.close()
+                wire = line.open()
+            sock, reader, buffer = wire.sock, wire.reader, line.buffer
+            try:
+                sock.sendall(packed)
+                while (reply := reader.gets()) is False:
+                    read = sock.recv_into(buffer)
+                    if not read:
+                        raise RedisConnectionError("Connection closed by server.")
+                    # hiredis's stub allows only str | bytes; it reads any buffer, here a part of one.
+                    reader.feed(buffer, 0, read)  # type: ignore[arg-type]
+            except TimeoutError:
+                raise RedisTimeoutError("Timeout reading from socket") from None
+            except OSError as exc:
+                raise RedisConnectionError(f"Error while talking to Redis: {exc}") from exc
         except BaseException:
             line.close()
             self._idle.append(line)  # reconnects on its next use
             raise
         self._idle.append(line)
+        if isinstance(reply, ResponseError):
+            raise reply  # an error reply was read whole: the connection is fine
         return reply

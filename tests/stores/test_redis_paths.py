@@ -77,6 +77,13 @@ def test_a_write_script_the_server_lost_is_loaded_and_run_once(tmp_path):
             done = store.terminate(leased.task_id, "w1")
             assert (done.status, done.record_ver) == ("terminated", task.record_ver + 2)
             assert store.task(task.task_id) == done
+            # reserve.lua's command is packed once and kept: after a flush it
+            # is loaded and sent again too.
+            second = store.create_task({"topic": "mail"})
+            admin.script_flush()
+            again = store.reserve_task("mail", "w1")
+            assert again is not None and (again.task_id, again.record_ver) == (second.task_id, 2)
+            assert store.reserve_task("mail", "w1") is None
         finally:
             store.close()
             admin.close()
