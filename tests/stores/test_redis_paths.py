@@ -151,3 +151,30 @@ def test_tasks_from_replies_are_the_tasks_the_dataclass_makes():
     assert task_from("t1", "mail", parse(meta), parse(static)) == expected
     with pytest.raises(ValueError):
         parse('[1] [2]')
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_takes_its_own_connection(make_store):
+    """After a fork the child never writes to the parent's socket (an at-fork
+    hook drops the parent's connections in the child): its commands go on a
+    connection of its own, and the parent's keeps working."""
+    import os
+
+    store = make_store()
+    direct = store._scripts._direct
+    parent_id = direct.execute("CLIENT", "ID")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its connection's id, never run the parent's tests
+        code = 1
+        try:
+            os.write(write, str(direct.execute("CLIENT", "ID")).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    child_id = int(os.read(read, 100) or b"0")
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0 and child_id not in (0, parent_id)
+    assert direct.execute("CLIENT", "ID") == parent_id
