@@ -42,7 +42,7 @@ from stores.base import CREATE_BATCH_SIZE, SEARCH_TIME_LIMIT_S, BaseStore, Searc
 from stores.batch import refused
 from stores.bulk import BulkAction, BulkItem, BulkOutcome, BulkResult, outcome_of
 from stores.constants import TASK_STATUSES
-from stores.errors import StoreUnavailable, TaskAlreadyExists, refused_write, unavailable
+from stores.errors import StoreUnavailable, TaskAlreadyExists, TaskStoreError, refused_write, unavailable
 from stores.failures import error_key, rerun_of
 from stores.identity import USER_MAY_ONLY_READ, new_identity, parse_identity
 from stores.model import (
@@ -70,6 +70,7 @@ from stores.redis.codec import (
     STATIC_DATA,
     Stored,
     meta_sub_topic,
+    parse,
     record_ver_arg,
     static_json,
     task_from,
@@ -128,6 +129,8 @@ _WRITES = frozenset({
     "_insert", "_reserve", "_extend", "_write", "_revoke", "_apply_bulk", "_rerun", "_pause", "_resume",
     "_reserve_many", "_terminate_many", "_extend_many",
 })
+#: The target status of each owner's write, as script argument.
+_TARGETS = {write: str(status) for write, status in TARGET_STATUS.items()}
 #: Members of a topic's failed index one round trip of ``_list_failure_group`` reads.
 _GROUP_WALK = 500
 
@@ -148,16 +151,14 @@ def _guarded(
     """Turn a driver's exception in the method into ``StoreUnavailable`` ("failed to ``what``")."""
 
     def decorate(method: Callable[Concatenate[RedisStore, P], R]) -> Callable[Concatenate[RedisStore, P], R]:
+        write = method.__name__ in _WRITES
+
         @functools.wraps(method)
         def wrapper(self: RedisStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return method(self, *args, **kwargs)
-            except NoPermissionError as exc:
-                if method.__name__ in _WRITES:  # an ACL user that may only read
-                    raise refused_write(f"Redis at {self._where}", exc, *self._secrets) from exc
-                raise self._unavailable(what, exc) from exc
             except DRIVER_ERRORS as exc:
-                raise self._unavailable(what, exc) from exc
+                raise self._driver_error(what, write, exc) from exc
 
         return wrapper
 
@@ -198,6 +199,14 @@ class RedisStore(BaseStore):
             raise
 
     # -- connection and schema ---------------------------------------------
+    def _driver_error(self, what: str, write: bool, exc: BaseException) -> TaskStoreError:
+        """What a driver's exception in a method (``_guarded``) becomes: an ACL
+        user's refused ``write`` is ``ReadOnlyStore``, anything else
+        ``StoreUnavailable`` ("failed to ``what``")."""
+        if write and isinstance(exc, NoPermissionError):  # an ACL user that may only read
+            return refused_write(f"Redis at {self._where}", exc, *self._secrets)
+        return self._unavailable(what, exc)
+
     def _unavailable(self, what: str, exc: BaseException) -> StoreUnavailable:
         return unavailable(
             f"Could not {what} on Redis at {self._where} (namespace {self.namespace!r})", exc, *self._secrets
@@ -672,12 +681,16 @@ class RedisStore(BaseStore):
         calls = [self._create_call(group, audit, claimed_ms, "") for group in by_topic.values()]
         return list(zip(by_topic.values(), self._scripts.run_keys(calls, pipe), strict=True))
 
-    @_guarded("reserve a task")
     def _reserve(self, topic: str, pid: str) -> Task | None:
-        reply = self._scripts.call("reserve", topic, pid, self.lease_time_ms, self._audit_arg())
+        # _guarded's handling inline, here and in _extend and _write: its
+        # wrapper's frame and argument packing were a tenth of a cycle's Python.
+        try:
+            reply = self._scripts.reserve(topic, pid, self.lease_time_ms, self._audit_arg())
+        except DRIVER_ERRORS as exc:
+            raise self._driver_error("reserve a task", True, exc) from exc
         if reply[0] != 1:
             return None
-        task_id, meta, static = json.loads(reply[1])
+        task_id, meta, static = parse(reply[1])
         self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
 
@@ -806,15 +819,16 @@ class RedisStore(BaseStore):
         self._known.add(task_id, topic)
         return topic, reply
 
-    @_guarded("extend a lease")
     def _extend(self, task_id: str, pid: str, record_ver: int | None) -> None:
         def check(task: Task | None, now: int) -> Task:
             return check_extend(task, task_id, pid, record_ver, now)
 
         args = (task_id, pid, record_ver_arg(record_ver), self.lease_time_ms, self._audit_arg())
-        self._on_task("extend", task_id, args, check)
+        try:  # as _guarded does (see _reserve)
+            self._on_task("extend", task_id, args, check)
+        except DRIVER_ERRORS as exc:
+            raise self._driver_error("extend a lease", True, exc) from exc
 
-    @_guarded("update a task")
     def _write(
         self,
         task_id: str,
@@ -828,10 +842,12 @@ class RedisStore(BaseStore):
         def check(task: Task | None, _now: int) -> Task:
             return check_write(task, task_id, write, pid, record_ver)
 
-        target = str(TARGET_STATUS[write])
-        args = (task_id, target, pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg())
-        topic, reply = self._on_task("write", task_id, args, check)
-        return task_from(task_id, topic, *json.loads(reply[1]))
+        args = (task_id, _TARGETS[write], pid or "", record_ver_arg(record_ver), error, snooze_ms, self._audit_arg())
+        try:  # as _guarded does (see _reserve)
+            topic, reply = self._on_task("write", task_id, args, check)
+        except DRIVER_ERRORS as exc:
+            raise self._driver_error("update a task", True, exc) from exc
+        return task_from(task_id, topic, *parse(reply[1]))
 
     @_guarded("revoke a lease")
     def _revoke(self, task_id: str, record_ver: int) -> Task:
@@ -839,7 +855,7 @@ class RedisStore(BaseStore):
             return check_revoke(task, task_id, record_ver)
 
         topic, reply = self._on_task("revoke", task_id, (task_id, record_ver, self._audit_arg()), check)
-        return task_from(task_id, topic, *json.loads(reply[1]))
+        return task_from(task_id, topic, *parse(reply[1]))
 
     @_guarded("re-run a task")
     def _rerun(self, task_id: str, record_ver: int) -> Task:
@@ -864,7 +880,7 @@ class RedisStore(BaseStore):
             self._client.delete(self._keys.claim(new.task_id))
             raise refusal(reply, task_id, original.topic, check)
         self._known.add(new.task_id, new.topic)
-        return task_from(new.task_id, new.topic, *json.loads(reply[1]))
+        return task_from(new.task_id, new.topic, *parse(reply[1]))
 
     @_guarded("read the failures of a topic")
     def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:

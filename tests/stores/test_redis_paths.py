@@ -77,6 +77,13 @@ def test_a_write_script_the_server_lost_is_loaded_and_run_once(tmp_path):
             done = store.terminate(leased.task_id, "w1")
             assert (done.status, done.record_ver) == ("terminated", task.record_ver + 2)
             assert store.task(task.task_id) == done
+            # reserve.lua's command is packed once and kept: after a flush it
+            # is loaded and sent again too.
+            second = store.create_task({"topic": "mail"})
+            admin.script_flush()
+            again = store.reserve_task("mail", "w1")
+            assert again is not None and (again.task_id, again.record_ver) == (second.task_id, 2)
+            assert store.reserve_task("mail", "w1") is None
         finally:
             store.close()
             admin.close()
@@ -116,3 +123,58 @@ def test_meta_fields_are_the_layout_the_scripts_write(make_store):
         "updated_at": task.updated_at, "sub_topic": "urgent",
     }
     assert meta_sub_topic(meta) == "urgent"
+
+
+def test_tasks_from_replies_are_the_tasks_the_dataclass_makes():
+    """``codec.task_from`` fills a ``Task``'s fields without its ``__init__``: the
+    result must be what ``Task(...)`` makes (every field, equality, hash,
+    immutability), so a field added to ``Task`` or a ``__post_init__`` fails here."""
+    import dataclasses
+
+    from stores.model import Task, TaskStatus
+    from stores.redis.codec import parse, task_from
+
+    assert not hasattr(Task, "__post_init__") and not hasattr(Task, "__slots__")
+    meta = '["running","w1",2,null,null,1700000060000,1700000000000,1700000000001,"urgent"]'
+    static = '["g1","a task",30000,{"n":[1,2.5,"é",null,true]}]'
+    made = task_from("t1", "mail", meta, static)
+    expected = Task(
+        "t1", "g1", "a task", "mail", "urgent", TaskStatus.RUNNING, "w1", 2, {"n": [1, 2.5, "é", None, True]},
+        None, None, 30000, 1700000060000, 1700000000000, 1700000000001,
+    )
+    assert made == expected and hash(dataclasses.replace(made, data=None)) == hash(
+        dataclasses.replace(expected, data=None))
+    assert vars(made) == vars(expected) and list(vars(made)) == [f.name for f in dataclasses.fields(Task)]
+    assert made.status is TaskStatus.RUNNING
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.pid = "w2"  # type: ignore[misc]
+    assert task_from("t1", "mail", parse(meta), parse(static)) == expected
+    with pytest.raises(ValueError):
+        parse('[1] [2]')
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_takes_its_own_connection(make_store):
+    """After a fork the child never writes to the parent's socket (an at-fork
+    hook drops the parent's connections in the child): its commands go on a
+    connection of its own, and the parent's keeps working."""
+    import os
+
+    store = make_store()
+    direct = store._scripts._direct
+    parent_id = direct.execute("CLIENT", "ID")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its connection's id, never run the parent's tests
+        code = 1
+        try:
+            os.write(write, str(direct.execute("CLIENT", "ID")).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    child_id = int(os.read(read, 100) or b"0")
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0 and child_id not in (0, parent_id)
+    assert direct.execute("CLIENT", "ID") == parent_id
