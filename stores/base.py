@@ -618,7 +618,8 @@ class BaseStore(abc.ABC):
         v.check_task_id(task_id)
         v.check_pid(pid, optional=True)
         v.check_record_ver(record_ver, optional=True)
-        self._writable(f"{write} tasks")
+        if self.read_only:  # the message only then: a worker writes twice a task
+            self._writable(f"{write} tasks")
         return self._write(task_id, write, pid, record_ver, error=error, snooze_ms=snooze_ms)
 
     @staticmethod

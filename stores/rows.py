@@ -8,7 +8,7 @@ from typing import Any
 
 from stores.audit import AuditEntry
 from stores.errors import InvalidArgument
-from stores.model import Task, TaskStatus, TopicPause
+from stores.model import STATUS_OF_TEXT, Task, TaskStatus, TopicPause, task_of
 from stores.validation import TASK_FIELDS
 
 #: The task columns, in ``Task`` field order, as every SQL query selects them.
@@ -18,9 +18,9 @@ TASK_COLUMNS = ", ".join(TASK_FIELDS)
 def task_from_row(row: Sequence[Any]) -> Task:
     """A ``Task`` from a row selected as ``TASK_COLUMNS``, ``data`` as the stored JSON text."""
     values = list(row)
-    values[5] = TaskStatus(values[5])
+    values[5] = STATUS_OF_TEXT.get(values[5]) or TaskStatus(values[5])
     values[8] = json.loads(values[8])
-    return Task(*values)
+    return task_of(values)
 
 
 #: The audit columns, in ``AuditEntry`` field order (the SQL tables say

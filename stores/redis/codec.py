@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stores.model import Task, TaskStatus
+from stores.model import STATUS_OF_TEXT, Task, TaskStatus, task_of
 from stores.validation import NewTask
 
 #: The fields of the ``meta`` array, in the order ``common.lua`` writes them
@@ -34,12 +34,9 @@ _NO_STATIC = '["",null,null,null]'
 #: A ``meta`` or ``static`` array: parsed (as a script replies it, its values
 #: JSON's) or as the JSON text stored.
 Stored = list[Any] | str
-#: ``TaskStatus(text)`` by a dict lookup: the enum's call is a few µs, on every reply.
-_STATUS = {str(status): status for status in TaskStatus}
 #: ``json.loads`` without its wrapper (type checks, a BOM test, a regex for the
 #: whitespace around the value): on a script's reply, about as long as the parse.
 _raw_decode = json.JSONDecoder().raw_decode
-_new = object.__new__
 
 
 def parse(text: str) -> Any:
@@ -64,18 +61,10 @@ def task_from(task_id: str, topic: str, meta: Stored, static: Stored) -> Task:
     fixed: list[Any] = parse(static) if isinstance(static, str) else static
     status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = state  # META_FIELDS
     group, description, timeout_ms, data = fixed
-    # Every field set at once, as Task(...) would set them: a frozen dataclass's
-    # __init__ sets each through object.__setattr__, twice as long on every
-    # reserve and write. Task has no __post_init__ and no slots
-    # (test_redis_paths checks the result equals Task(...)).
-    task: Task = _new(Task)
-    task.__dict__.update(
-        task_id=task_id, task_group_id=group, task_description=description, topic=topic, sub_topic=sub_topic,
-        status=_STATUS.get(status) or TaskStatus(status), pid=pid, record_ver=record_ver, data=data, error=error,
-        snooze_time=snooze_time, timeout_ms=timeout_ms, lease_expires_at=lease, created_at=created,
-        updated_at=updated,
-    )
-    return task
+    return task_of((
+        task_id, group, description, topic, sub_topic, STATUS_OF_TEXT.get(status) or TaskStatus(status), pid,
+        record_ver, data, error, snooze_time, timeout_ms, lease, created, updated,
+    ))
 
 
 def meta_sub_topic(meta: str) -> str:

@@ -82,3 +82,25 @@ def test_sqlite_needs_no_server_driver():
         "assert 'psycopg' not in sys.modules and 'redis' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_task_of_makes_what_the_dataclass_makes():
+    """``model.task_of`` fills a ``Task`` without its ``__init__`` (the SQL rows and
+    the Redis replies are read through it): it must make what ``Task(...)`` makes,
+    field for field, equal, hashable and frozen; a field added to ``Task``, a
+    default or a ``__post_init__`` fails here."""
+    from stores.model import Task, task_of
+
+    assert not hasattr(Task, "__post_init__") and not hasattr(Task, "__slots__")
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for f in dataclasses.fields(Task))
+    values = ("t1", "g1", None, "mail", "", TaskStatus.RUNNING, "w1", 2, {"n": [1, "é"]}, None, None, 30000,
+              1700000060000, 1700000000000, 1700000000001)
+    made, expected = task_of(values), Task(*values)
+    assert made == expected and vars(made) == vars(expected)
+    assert list(vars(made)) == [f.name for f in dataclasses.fields(Task)]
+    assert hash(dataclasses.replace(made, data=None)) == hash(dataclasses.replace(expected, data=None))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.pid = "w2"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        task_of(values[:-1])
