@@ -187,6 +187,12 @@ class SQLiteStore(BaseStore):
             self._sql[f"write_task:{target}"] = self._sql["write_task"].replace(
                 "{from_statuses}", ", ".join(f"'{status}'" for status in sources) or "NULL"
             )
+        # The hot path's statements, looked up once: a reserve→terminate cycle
+        # should cost little more than its two statements (issue 15).
+        self._reserve_sql = self._sql["reserve_task"]
+        self._write_sql = {
+            write: (self._sql[f"write_task:{target}"], str(target)) for write, target in TARGET_STATUS.items()
+        }
         # One connection behind a lock: sqlite3 objects are not safe to use from
         # two threads at once, and a private :memory: database has only one.
         self._lock = threading.RLock()
@@ -542,29 +548,46 @@ class SQLiteStore(BaseStore):
         """One write statement on its own (autocommit: a lone write statement holds
         the write lock from its start, as ``BEGIN IMMEDIATE`` would); its rows,
         read to the end so the statement, and its transaction, are finished."""
+        return self._write_rows(self._sql[name], params)
+
+    def _write_rows(self, sql: str, params: Params) -> list[Row]:
+        """``_write_statement`` by the statement's text. The first try runs inline
+        and only a ``SQLITE_BUSY`` goes on to ``_when_free`` (which tries again at
+        once, harmless: a busy statement did nothing): the hot path pays for no
+        closure, and a reserve→terminate cycle is two of these."""
         with self._lock:
             try:
-                return self._when_free(lambda: self._conn.execute(self._sql[name], params).fetchall())
+                try:
+                    return self._conn.execute(sql, params).fetchall()
+                except sqlite3.OperationalError as exc:
+                    if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY:
+                        raise
+                return self._when_free(lambda: self._conn.execute(sql, params).fetchall())
             except sqlite3.Error as exc:
                 raise unavailable("SQLite write failed", exc) from exc
 
     def _conditional_write(
-        self, task_id: str, target: TaskStatus, params: dict[str, object], check: Callable[[Task | None], Task]
+        self, task_id: str, sql: str, params: dict[str, object], check: Callable[[Task | None], Task]
     ) -> Task:
-        """The fast path without an operator: one conditional ``UPDATE ... RETURNING``;
-        only when it misses is the task read, to raise the protocol's error."""
-        params["task_id"], params["target"] = task_id, str(target)
+        """The fast path without an operator: one conditional ``UPDATE ... RETURNING``
+        (``sql``, one of the ``write_task:<target>`` statements); only when it misses
+        is the task read, to raise the protocol's error."""
+        rows = self._write_rows(sql, params)
+        if rows:  # the common case, without the retry loop's closures
+            return task_from_row(rows[0])
+
+        missed = [rows]  # replayed as the loop's first attempt, so it counts as one
 
         def attempt() -> Task | None:
-            rows = self._write_statement(f"write_task:{target}", params)
+            rows = missed.pop() if missed else self._write_rows(sql, params)
             return task_from_row(rows[0]) if rows else None
 
         return self._write_until_settled(task_id, attempt, lambda: check(self._get(task_id)))
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
         if self.operator is None:  # nothing to record: one statement
-            params = {"topic": topic, "pid": pid, "now": self.now_ms(), "lease_ms": self.lease_time_ms}
-            rows = self._write_statement("reserve_task", params)
+            params = {"topic": topic, "pid": pid, "now": self._clock(), "lease_ms": self.lease_time_ms}
+            rows = self._write_rows(self._reserve_sql, params)
             return task_from_row(rows[0]) if rows else None
         with self._transaction() as conn:
             now = self.now_ms()
@@ -658,14 +681,14 @@ class SQLiteStore(BaseStore):
         snooze_ms: int,
     ) -> Task:
         if self.operator is None:
+            sql, target = self._write_sql[write]
             params: dict[str, object] = {
-                "now": self.now_ms(), "set_error": write == Write.FAIL, "error": error,
-                "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
+                "task_id": task_id, "target": target, "now": self._clock(), "set_error": write == Write.FAIL,
+                "error": error, "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
                 "owner_check": True, "pid": pid, "record_ver": record_ver,
             }
             return self._conditional_write(
-                task_id, TARGET_STATUS[write], params,
-                lambda task: check_write(task, task_id, write, pid, record_ver),
+                task_id, sql, params, lambda task: check_write(task, task_id, write, pid, record_ver)
             )
         with self._transaction() as conn:
             task = check_write(self._read_in_transaction(conn, task_id), task_id, write, pid, record_ver)
@@ -675,11 +698,12 @@ class SQLiteStore(BaseStore):
     def _revoke(self, task_id: str, record_ver: int) -> Task:
         if self.operator is None:
             params: dict[str, object] = {
-                "now": self.now_ms(), "set_error": False, "error": None, "snooze_ms": None,
-                "owner_check": False, "pid": None, "record_ver": record_ver,
+                "task_id": task_id, "target": str(TaskStatus.STARTING), "now": self.now_ms(), "set_error": False,
+                "error": None, "snooze_ms": None, "owner_check": False, "pid": None, "record_ver": record_ver,
             }
             return self._conditional_write(
-                task_id, TaskStatus.STARTING, params, lambda task: check_revoke(task, task_id, record_ver)
+                task_id, self._sql[f"write_task:{TaskStatus.STARTING}"], params,
+                lambda task: check_revoke(task, task_id, record_ver),
             )
         with self._transaction() as conn:
             task = check_revoke(self._read_in_transaction(conn, task_id), task_id, record_ver)
