@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from stores.model import STATUS_OF_TEXT, Task, TaskStatus, task_of
+from stores.rows import parse_json
 from stores.validation import NewTask
 
 #: The fields of the ``meta`` array, in the order ``common.lua`` writes them
@@ -34,21 +35,6 @@ _NO_STATIC = '["",null,null,null]'
 #: A ``meta`` or ``static`` array: parsed (as a script replies it, its values
 #: JSON's) or as the JSON text stored.
 Stored = list[Any] | str
-#: ``json.loads`` without its wrapper (type checks, a BOM test, a regex for the
-#: whitespace around the value): on a script's reply, about as long as the parse.
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def parse(text: str) -> Any:
-    """A script's JSON reply, parsed as ``json.loads`` parses it (the scripts
-    write no whitespace around it). Raises ``ValueError`` for text that is not
-    one JSON value."""
-    value, end = _raw_decode(text)
-    if end != len(text):
-        raise json.JSONDecodeError("Extra data", text, end)
-    return value
-
-
 def static_json(new: NewTask) -> str:
     """The fixed fields of a new task; ``data`` goes in as the exact text validated."""
     head = json.dumps([new.task_group_id, new.task_description, new.timeout_ms], separators=(",", ":"))
@@ -57,8 +43,8 @@ def static_json(new: NewTask) -> str:
 
 def task_from(task_id: str, topic: str, meta: Stored, static: Stored) -> Task:
     """A ``Task`` from its ``meta`` and ``static`` arrays, each parsed or as JSON text."""
-    state: list[Any] = parse(meta) if isinstance(meta, str) else meta
-    fixed: list[Any] = parse(static) if isinstance(static, str) else static
+    state: list[Any] = parse_json(meta) if isinstance(meta, str) else meta
+    fixed: list[Any] = parse_json(static) if isinstance(static, str) else static
     status, pid, record_ver, error, snooze_time, lease, created, updated, sub_topic = state  # META_FIELDS
     group, description, timeout_ms, data = fixed
     return task_of((

@@ -70,7 +70,6 @@ from stores.redis.codec import (
     STATIC_DATA,
     Stored,
     meta_sub_topic,
-    parse,
     record_ver_arg,
     static_json,
     task_from,
@@ -92,6 +91,7 @@ from stores.redis.connection import (
 )
 from stores.redis.keys import LEASED_INDEXES, Keys, lex, lex_time, list_indexes
 from stores.redis.scripts import Args, Call, Check, KeysCall, Reply, Scripts, refusal
+from stores.rows import parse_json
 from stores.rules import TARGET_STATUS, Write, check_extend, check_rerun, check_revoke, check_write
 from stores.schema import checked_schema_version, schema_missing, schema_too_old
 from stores.validation import Cursor, NewTask, TaskFilters
@@ -690,7 +690,7 @@ class RedisStore(BaseStore):
             raise self._driver_error("reserve a task", True, exc) from exc
         if reply[0] != 1:
             return None
-        task_id, meta, static = parse(reply[1])
+        task_id, meta, static = parse_json(reply[1])
         self._known.add(task_id, topic)
         return task_from(task_id, topic, meta, static)
 
@@ -847,7 +847,7 @@ class RedisStore(BaseStore):
             topic, reply = self._on_task("write", task_id, args, check)
         except DRIVER_ERRORS as exc:
             raise self._driver_error("update a task", True, exc) from exc
-        return task_from(task_id, topic, *parse(reply[1]))
+        return task_from(task_id, topic, *parse_json(reply[1]))
 
     @_guarded("revoke a lease")
     def _revoke(self, task_id: str, record_ver: int) -> Task:
@@ -855,7 +855,7 @@ class RedisStore(BaseStore):
             return check_revoke(task, task_id, record_ver)
 
         topic, reply = self._on_task("revoke", task_id, (task_id, record_ver, self._audit_arg()), check)
-        return task_from(task_id, topic, *parse(reply[1]))
+        return task_from(task_id, topic, *parse_json(reply[1]))
 
     @_guarded("re-run a task")
     def _rerun(self, task_id: str, record_ver: int) -> Task:
@@ -880,7 +880,7 @@ class RedisStore(BaseStore):
             self._client.delete(self._keys.claim(new.task_id))
             raise refusal(reply, task_id, original.topic, check)
         self._known.add(new.task_id, new.topic)
-        return task_from(new.task_id, new.topic, *parse(reply[1]))
+        return task_from(new.task_id, new.topic, *parse_json(reply[1]))
 
     @_guarded("read the failures of a topic")
     def _failure_groups(self, topic: str, limit: int, scan_limit: int) -> FailureGroups:

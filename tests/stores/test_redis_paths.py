@@ -132,7 +132,8 @@ def test_tasks_from_replies_are_the_tasks_the_dataclass_makes():
     import dataclasses
 
     from stores.model import Task, TaskStatus
-    from stores.redis.codec import parse, task_from
+    from stores.redis.codec import task_from
+    from stores.rows import parse_json as parse
 
     assert not hasattr(Task, "__post_init__") and not hasattr(Task, "__slots__")
     meta = '["running","w1",2,null,null,1700000060000,1700000000000,1700000000001,"urgent"]'
@@ -151,6 +152,7 @@ def test_tasks_from_replies_are_the_tasks_the_dataclass_makes():
     assert task_from("t1", "mail", parse(meta), parse(static)) == expected
     with pytest.raises(ValueError):
         parse('[1] [2]')
+    assert parse(' [1, {"a": null}]\n') == [1, {"a": None}]  # whitespace: json.loads' answer
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
