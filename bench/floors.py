@@ -7,7 +7,8 @@ ways to run the same cycles, each as a ratio to that reference:
 
 - ``store``: the store's public methods, as the bench's cycle rows run them;
 - ``bare``: the store's own two statements (PostgreSQL: ``reserve_task`` and
-  ``write_task``, prepared once, sent with libpq's ``exec_prepared``) or its two
+  ``write_task``, prepared once, sent with libpq's ``exec_prepared`` on a
+  session set up as the store's are: its settings and a count shard) or its two
   Lua scripts (Redis: ``EVALSHA`` of ``reserve.lua`` and ``write.lua``, packed
   once per call with hiredis and written to the socket) from a loop with no
   store code around them: what the cycle costs with a client that does nothing;
@@ -84,10 +85,14 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
     import psycopg
     from psycopg import pq
 
-    from stores import TaskStatus
+    from stores import TaskStatus, open_store
     from stores.postgres.store import _FROM_STATUSES, PostgresStore
 
-    conn = psycopg.connect(url, autocommit=True)
+    # The session the store's own connections get (its timeouts, keepalives,
+    # jit off, UTF-8): the floor differs from the store by the client path only.
+    with open_store(url, namespace=namespace) as store:
+        session = dict(store._connect_kwargs)
+    conn = psycopg.connect(url, **session)
     pg = conn.pgconn
     # A count shard of its own, as each of the store's sessions claims one.
     (claim,) = _pg_statements(namespace, skeleton, ("claim_count_shard",))

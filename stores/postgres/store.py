@@ -173,6 +173,8 @@ class PostgresStore(BaseStore):
         except psycopg_pool.PoolTimeout as exc:
             self._pool.close()
             raise unavailable("PostgreSQL did not accept connections in time", exc, self._password) from exc
+        #: The hot statements' one kept connection (``deadline.Lane``).
+        self._lane = deadline.Lane(self._pool, options.timeout, self._probe)
 
     @staticmethod
     def _shard_lock_key_of(namespace: str) -> int:
@@ -361,6 +363,7 @@ class PostgresStore(BaseStore):
         self._pool.connection_class.connect(self._conninfo, **self._connect_kwargs).close()
 
     def close(self) -> None:
+        self._lane.close()
         self._pool.close()
 
     def identity(self) -> StoreIdentity | None:
@@ -550,17 +553,18 @@ class PostgresStore(BaseStore):
     ) -> tuple[Any, ...] | None:
         """One of ``prepared.HOT`` (a write, never repeated: it may have been
         applied); its row, if any, decoded by ``columns``. What ``_connection``
-        does, without its two generators: a worker runs this twice a task."""
+        does, without its two generators and through the lane's kept
+        connection: a worker runs this twice a task."""
         statement = self._hot[name]
         values = statement.values(params)
         try:
-            conn = deadline.checkout(self._pool, self.options.timeout, self._probe)
+            conn = self._lane.checkout()
             ok = False
             try:
                 result = prepared.execute(conn, statement, values)
                 ok = True
             finally:
-                deadline.checkin(self._pool, conn, ok)
+                self._lane.checkin(conn, ok)
         except _DRIVER_ERRORS as exc:
             raise self._failed("write", exc) from exc
         return prepared.row(result, columns)

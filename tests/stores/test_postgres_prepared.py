@@ -12,8 +12,9 @@ from psycopg import sql
 
 import stores
 from stores import StoreUnavailable, TaskStatus
-from stores.postgres import prepared
+from stores.postgres import deadline, prepared
 from tests.servers import PG_URL, drop_namespace, new_namespace
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.postgres  # the shared server of tests/servers.py
 
@@ -98,16 +99,44 @@ def _prepared_on_server(conn) -> set[str]:
 
 def test_prepared_once_per_session(store):
     store.create_tasks([{"topic": "t"} for _ in range(3)])
-    with store._connection("read") as conn:
-        session = conn
-        assert not session.prepared
     for _ in range(3):
         task = store.reserve_task("t", "w")
         store.terminate(task.task_id, "w")
-    with store._connection("read") as conn:
-        assert conn is session  # one thread: the pool's one connection
-        assert conn.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
-        assert {"sokka_reserve_task", "sokka_write_task"} <= _prepared_on_server(conn)
+    (kept,) = store._lane._kept  # one thread: the lane's one connection served every call
+    assert kept.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
+    assert {"sokka_reserve_task", "sokka_write_task"} <= _prepared_on_server(kept)
+    with store._connection("read") as conn:  # the pool's own: never used by the hot statements
+        assert conn is not kept and conn.prepared == set()
+
+
+def test_the_kept_connection_is_replaced_when_the_server_drops_it(store):
+    """A kept connection the server closed (a restart, pg_terminate_backend) is
+    dropped for a new one before the next call, which then goes through."""
+    store.create_tasks([{"topic": "t"} for _ in range(2)])
+    first = store.reserve_task("t", "w")
+    (kept,) = store._lane._kept
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
+    wait_for(lambda: deadline._readable(kept.pgconn.socket), 5)
+    second = store.reserve_task("t", "w")
+    assert second is not None and second.task_id != first.task_id
+    (now_kept,) = store._lane._kept
+    assert now_kept is not kept and kept.closed and now_kept.prepared == {b"sokka_reserve_task"}
+
+
+def test_a_failed_call_gives_its_connection_back(store, namespace):
+    """Nothing is kept from a call that failed: its connection goes back to the
+    pool (which drops it if broken), and close() gives back a kept one."""
+    store.create_tasks([{"topic": "t"}])
+    store.reserve_task("t", "w")
+    assert len(store._lane._kept) == 1
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(namespace)))
+    with pytest.raises(StoreUnavailable):
+        store.reserve_task("t", "w")
+    assert store._lane._kept == []
+    store.close()
+    assert store._lane._kept == [] and store._pool.closed
 
 
 def test_an_error_reply_is_psycopgs_error(store, namespace):
