@@ -82,6 +82,8 @@ _WAIT_TIMEOUT = _private_wait_timeout()
 
 
 Conn = TypeVar("Conn", bound=psycopg.Connection)
+#: What a wait for the server's reply (or its hanging up) polls for.
+WAIT_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP
 RV = TypeVar("RV")
 
 
@@ -164,6 +166,17 @@ class DeadlineConnection(psycopg.Connection):
         super().__init__(*args, **kwargs)
         #: The statements ``stores.postgres.prepared`` has prepared on this session.
         self.prepared: set[bytes] = set()
+        self._poller: select.poll | None = None
+
+    @property
+    def poller(self) -> select.poll:
+        """A poll object on this connection's socket for reading (made once: the
+        socket is the connection's for its life)."""
+        if self._poller is None:
+            poller = select.poll()
+            poller.register(self.pgconn.socket, WAIT_EVENTS)
+            self._poller = poller
+        return self._poller
 
     @classmethod
     def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
@@ -363,13 +376,15 @@ def _closed_by_server(conn: psycopg.Connection) -> bool:
     if conn.closed:
         return True
     pgconn = conn.pgconn
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE or not _readable(pgconn.socket):
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE or not _readable(conn):
         return False
     pgconn.finish()
     return True
 
 
-def _readable(fileno: int) -> bool:
+def _readable(conn: psycopg.Connection) -> bool:
+    if isinstance(conn, DeadlineConnection):
+        return bool(conn.poller.poll(0))
     poller = select.poll()
-    poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+    poller.register(conn.pgconn.socket, WAIT_EVENTS)
     return bool(poller.poll(0))

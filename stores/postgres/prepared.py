@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import pq
 
-from stores.postgres.deadline import DeadlineConnection, ServerTimeout
+from stores.postgres.deadline import WAIT_EVENTS, DeadlineConnection, ServerTimeout
 from stores.validation import TASK_FIELDS
 
 #: The statements sent through this module: a worker runs each once per task.
@@ -40,7 +40,6 @@ HOT = ("reserve_task", "write_task", "extend_lease")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
-_WAIT_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP
 
 
 @dataclass(frozen=True)
@@ -180,19 +179,19 @@ def _results(conn: DeadlineConnection, count: int, *, pipeline: bool) -> list[pq
     pgconn = conn.pgconn
     deadline_s = conn.deadline_s
     ends = None if deadline_s is None else time.monotonic() + deadline_s
-    poller = select.poll()
-    fd = pgconn.socket
+    poller = conn.poller
     buffered = False
     if pgconn.flush():  # rarely: the request did not fit in the socket's buffer
         # libpq's rule: wait until the socket can be written or read; read what came; flush again.
-        poller.register(fd, _WAIT_EVENTS | select.POLLOUT)
-        while pgconn.flush():
-            _wait(poller, ends, deadline_s)
-            pgconn.consume_input()
-        poller.modify(fd, _WAIT_EVENTS)
+        fd = pgconn.socket
+        poller.modify(fd, WAIT_EVENTS | select.POLLOUT)
+        try:
+            while pgconn.flush():
+                _wait(poller, ends, deadline_s)
+                pgconn.consume_input()
+        finally:
+            poller.modify(fd, WAIT_EVENTS)
         buffered = True  # part of the reply may be read already
-    else:
-        poller.register(fd, _WAIT_EVENTS)
     lasts: list[pq.abc.PGresult] = []
     current = None
     while True:

@@ -751,9 +751,15 @@ class PostgresStore(BaseStore):
     def _conditional_write(self, params: dict[str, Any], check: Callable[[Task | None], Task]) -> Task:
         """One conditional ``UPDATE`` (``write_task``); only when it misses is the
         task read, to raise the protocol's error."""
+        row = self._execute_hot("write_task", params, prepared.TASK_ROW)
+        if row is not None:  # the common case, without the retry loop's closures
+            return task_from_row(row)
         task_id = params["task_id"]
+        missed: list[None] = [None]  # the miss above, replayed as the loop's first attempt
 
         def attempt() -> Task | None:
+            if missed:
+                return missed.pop()
             row = self._execute_hot("write_task", params, prepared.TASK_ROW)
             return task_from_row(row) if row is not None else None
 

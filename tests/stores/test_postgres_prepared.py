@@ -117,7 +117,7 @@ def test_the_kept_connection_is_replaced_when_the_server_drops_it(store):
     (kept,) = store._lane._kept
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
-    wait_for(lambda: deadline._readable(kept.pgconn.socket), 5)
+    wait_for(lambda: deadline._readable(kept), 5)
     second = store.reserve_task("t", "w")
     assert second is not None and second.task_id != first.task_id
     (now_kept,) = store._lane._kept
