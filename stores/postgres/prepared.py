@@ -27,6 +27,7 @@ import select
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import pq
@@ -66,26 +67,39 @@ class Prepared:
         return cls(f"sokka_{name}".encode(), text.encode(), tuple(params))
 
     def values(self, params: Mapping[str, object]) -> list[bytes | None]:
-        """``params`` in text format, in this statement's order."""
-        return [_text(params[name]) for name in self.params]
+        """``params`` in text format, in this statement's order (the server
+        infers their types). Raises ``TypeError`` for a value of another type."""
+        try:
+            return [_TEXT_OF[type(value)](value) for value in map(params.__getitem__, self.params)]
+        except KeyError as exc:
+            if isinstance(exc.args[0], type):
+                raise TypeError(f"no text format here for a {exc.args[0].__name__}") from None
+            raise
 
 
-def _text(value: object) -> bytes | None:
-    """A parameter in PostgreSQL's text format (the server infers its type)."""
-    if value is None:
-        return None
-    if value is True:
-        return b"t"
-    if value is False:
-        return b"f"
-    if type(value) is str:
-        text = value.encode()
-        if b"\x00" in text:  # libpq reads a text parameter up to its first NUL: never cut one short
-            raise ValueError("a text parameter holds a NUL character")
-        return text
-    if type(value) is int:
-        return b"%d" % value
-    raise TypeError(f"no text format here for a {type(value).__name__}")
+def _str_text(value: str) -> bytes:
+    if "\x00" in value:  # libpq reads a text parameter up to its first NUL: never cut one short
+        raise ValueError("a text parameter holds a NUL character")
+    return value.encode()
+
+
+def _none_text(value: None) -> None:
+    return None
+
+
+def _bool_text(value: bool) -> bytes:
+    return b"t" if value else b"f"
+
+
+def _int_text(value: int) -> bytes:
+    return b"%d" % value
+
+
+#: Each parameter type's text format, by its exact type (a dispatch, not a
+#: chain of tests: a write has nine parameters).
+_TEXT_OF: dict[type, Callable[[Any], bytes | None]] = {
+    str: _str_text, type(None): _none_text, bool: _bool_text, int: _int_text,
+}
 
 
 #: Decoders of a row's text values: the task columns are text, or bigint.
