@@ -31,11 +31,15 @@ from __future__ import annotations
 import argparse
 import json
 import types
+from typing import TYPE_CHECKING
 
 from bench import procs, references
 from bench.backends import Backend
 from bench.table import Row, Target, ratio_row
 from bench.throughput import CYCLE_TARGETS, _cycle_worker, new_tasks
+
+if TYPE_CHECKING:
+    from stores.postgres.prepared import Prepared
 
 PID = "floor"
 LEASE_MS = 60_000
@@ -48,12 +52,12 @@ SECONDS = 2.0
 PG_KEPT_INDEXES = ("tasks_pkey", "tasks_starting", "tasks_leased", "tasks_leased_all")
 
 
-def _pg_statements(namespace: str, skeleton: bool, names: tuple[str, ...] = ("reserve_task", "write_task")
-                   ) -> list[bytes]:
-    """The store's ``reserve_task`` and ``write_task`` (or ``names``) as libpq
-    text with ``$n`` parameters (in ``_PG_ARGS`` order)."""
+def _pg_statements(namespace: str, skeleton: bool) -> dict[str, Prepared]:
+    """The store's ``reserve_task``, ``write_task`` and ``claim_count_shard`` as
+    the store sends its hot statements (``stores.postgres.prepared``)."""
     from psycopg import sql
 
+    from stores.postgres.prepared import Prepared
     from stores.postgres.store import PostgresStore
     from stores.sqlfile import load_queries
 
@@ -61,24 +65,11 @@ def _pg_statements(namespace: str, skeleton: bool, names: tuple[str, ...] = ("re
     if skeleton:
         queries["count_change"] = "counted AS (SELECT 1)"  # never read, so never run
     compiled, _templates = PostgresStore._compile(types.SimpleNamespace(namespace=namespace), queries)
-    texts = []
-    for name in names:
-        params = _PG_ARGS[name]
+    statements = {}
+    for name in ("reserve_task", "write_task", "claim_count_shard"):
         text = compiled[name].as_string(None) if isinstance(compiled[name], sql.Composable) else compiled[name]
-        for i, param in enumerate(params, 1):
-            text = text.replace(f"%({param})s", f"${i}")
-        if "%(" in text:
-            raise AssertionError(f"{name}: a parameter left unnumbered")
-        texts.append(text.encode())
-    return texts
-
-
-_PG_ARGS = {
-    "reserve_task": ("topic", "pid", "lease_ms"),
-    "write_task": ("task_id", "target", "from_statuses", "owner_check", "pid", "record_ver", "set_error", "error",
-                   "snooze_ms"),
-    "claim_count_shard": ("key",),
-}
+        statements[name] = Prepared.of(name, text)
+    return statements
 
 
 def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
@@ -94,28 +85,34 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
         session = dict(store._connect_kwargs)
     conn = psycopg.connect(url, **session)
     pg = conn.pgconn
+    statements = _pg_statements(namespace, skeleton)
     # A count shard of its own, as each of the store's sessions claims one.
-    (claim,) = _pg_statements(namespace, skeleton, ("claim_count_shard",))
-    claimed = pg.exec_params(claim, [str(PostgresStore._shard_lock_key_of(namespace)).encode()])
+    claim = statements["claim_count_shard"]
+    claimed = pg.exec_params(claim.text, claim.values({"key": PostgresStore._shard_lock_key_of(namespace)}))
     if claimed.status != pq.ExecStatus.TUPLES_OK:
         raise RuntimeError(claimed.error_message.decode())
-    reserve, write = _pg_statements(namespace, skeleton)
-    for name, text in ((b"reserve", reserve), (b"write", write)):
-        result = pg.prepare(name, text)
+    reserve, write = statements["reserve_task"], statements["write_task"]
+    for statement in (reserve, write):
+        result = pg.prepare(statement.name, statement.text)
         if result.status != pq.ExecStatus.COMMAND_OK:
             raise RuntimeError(result.error_message.decode())
-    reserve_args = [topic.encode(), PID.encode(), str(LEASE_MS).encode()]
-    from_statuses = _FROM_STATUSES[TaskStatus.TERMINATED].encode()
+    # Every parameter but the task's id is the same each cycle: in text once.
+    reserve_args = reserve.values({"topic": topic, "pid": PID, "lease_ms": LEASE_MS})
+    write_args = write.values({
+        "task_id": "", "target": "terminated", "from_statuses": _FROM_STATUSES[TaskStatus.TERMINATED],
+        "owner_check": True, "pid": PID, "record_ver": None, "set_error": False, "error": None, "snooze_ms": None,
+    })
+    task_at = write.params.index("task_id")
     ready()
     done = 0
     while True:
-        got = pg.exec_prepared(b"reserve", reserve_args)
+        got = pg.exec_prepared(reserve.name, reserve_args)
         if got.status != pq.ExecStatus.TUPLES_OK:
             raise RuntimeError(got.error_message.decode())
         if got.ntuples == 0:
             break
-        wrote = pg.exec_prepared(b"write", [got.get_value(0, 0), b"terminated", from_statuses, b"t", PID.encode(),
-                                            None, b"f", None, None])
+        write_args[task_at] = got.get_value(0, 0)
+        wrote = pg.exec_prepared(write.name, write_args)
         if wrote.status != pq.ExecStatus.TUPLES_OK or wrote.ntuples != 1:
             raise RuntimeError(f"terminate missed: {wrote.error_message.decode()}")
         done += 1

@@ -130,8 +130,8 @@ DROP INDEX IF EXISTS {schema}.tasks_topic_updated;
 -- adding them up (a write then moves one row, not one per resolution). Kept
 -- by the writes themselves: creates by count_inserted below, terminate / fail
 -- / snooze by the count_rate(s) CTEs of write_task and bulk_write
--- (queries.sql), in the same statement. Sharded as topic_stats is: a busy topic's current minute would otherwise be
--- one row every worker queues on; readers add the shards up. A counter
+-- (queries.sql), in the same statement. Sharded as topic_stats is: a busy
+-- topic's current minute would otherwise be one row every worker queues on; readers add the shards up. A counter
 -- update changes no indexed column, so it is a HOT update.
 CREATE TABLE IF NOT EXISTS {schema}.rates (
     topic        text COLLATE "C" NOT NULL,
