@@ -259,7 +259,8 @@ class BaseStore(abc.ABC):
         Raises ``InvalidArgument``, ``ReadOnlyStore``, ``StoreUnavailable``."""
         v.check_topic(topic)
         v.check_pid(pid, optional=False)
-        self._writable("reserve tasks")
+        if self.read_only:  # as _checked_write: a worker reserves once a task
+            self._writable("reserve tasks")
         return self._reserve(topic, pid)
 
     def extend_lease(

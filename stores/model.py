@@ -6,7 +6,7 @@ Every store method returns these, never driver rows.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
@@ -47,17 +47,27 @@ class Task:
 #: ``TaskStatus(text)`` as a dict lookup: the enum's call costs about 1 us, on
 #: every task a store reads.
 STATUS_OF_TEXT: dict[str, TaskStatus] = {str(status): status for status in TaskStatus}
-_TASK_FIELDS = tuple(field.name for field in fields(Task))
+_FIELD_COUNT = len(fields(Task))
 
 
-def task_of(values: Iterable[Any]) -> Task:
+def task_of(values: Sequence[Any]) -> Task:
     """``Task(*values)``, ``values`` in field order, without the frozen
     dataclass's ``__init__``, which sets each field through
-    ``object.__setattr__`` (1.2 us a task against 0.6 here: every reserve and
-    every write returns one). Task has no ``__post_init__``, no slots and no
-    defaults (``tests/stores/test_model.py`` checks this equals ``Task(...)``)."""
+    ``object.__setattr__``: every reserve and every write returns a task. The
+    fields are filled from one dict display, which builds the dict in a single
+    step (about half the time of zipping the names with the values). Task has
+    no ``__post_init__``, no slots and no defaults; ``tests/stores/test_model.py``
+    checks this equals ``Task(...)`` and names every field, in order. Raises
+    ``ValueError`` for a wrong number of values."""
+    if len(values) != _FIELD_COUNT:
+        raise ValueError(f"a task has {_FIELD_COUNT} fields, not {len(values)}")
     task = object.__new__(Task)
-    task.__dict__.update(zip(_TASK_FIELDS, values, strict=True))
+    task.__dict__.update({
+        "task_id": values[0], "task_group_id": values[1], "task_description": values[2], "topic": values[3],
+        "sub_topic": values[4], "status": values[5], "pid": values[6], "record_ver": values[7], "data": values[8],
+        "error": values[9], "snooze_time": values[10], "timeout_ms": values[11], "lease_expires_at": values[12],
+        "created_at": values[13], "updated_at": values[14],
+    })
     return task
 
 

@@ -84,6 +84,8 @@ _WAIT_TIMEOUT = _private_wait_timeout()
 Conn = TypeVar("Conn", bound=psycopg.Connection)
 #: What a wait for the server's reply (or its hanging up) polls for.
 WAIT_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP
+_CONN_OK = pq.ConnStatus.OK
+_IDLE = pq.TransactionStatus.IDLE
 RV = TypeVar("RV")
 
 
@@ -344,6 +346,10 @@ class Lane(Generic[Conn]):
             conn = self._kept.pop()
         except IndexError:
             return checkout(self._pool, self._timeout, self._probe)
+        # A kept connection is idle (checkin): alive unless closed or with
+        # something to read (_closed_by_server's test, without its frames).
+        if conn.pgconn.status == _CONN_OK and not _readable(conn):
+            return conn
         if _closed_by_server(conn):
             self._pool.putconn(conn)  # closed: the pool discards it
             return checkout(self._pool, self._timeout, self._probe)
@@ -351,8 +357,8 @@ class Lane(Generic[Conn]):
 
     def checkin(self, conn: Conn, ok: bool) -> None:
         """Keep ``conn`` (after a call that went well, when none is kept), else give it back."""
-        if ok and not self._kept and not self._pool.closed and not conn.closed \
-                and conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        # Idle implies open: a closed connection's transaction status is UNKNOWN.
+        if ok and not self._kept and conn.pgconn.transaction_status == _IDLE and not self._pool.closed:
             self._kept.append(conn)
             if len(self._kept) == 1:
                 return

@@ -9,30 +9,40 @@ processes on 2 cores that CPU is taken from the server, and the cycle ran at
 
 So the few statements a worker runs once per task (``HOT``) are sent here
 through psycopg's public ``pq`` wrapper: prepared once per connection under a
-name of ours, executed with parameters in text format, and their one row read
-as text. Everything else stays on psycopg's ``execute``.
+name of ours, executed with parameters in text format by one blocking
+``PQexecPrepared`` (libpq sends, waits and reads without the GIL), and a task
+read back as one JSON array (``TASK_JSON``). Everything else stays on
+psycopg's ``execute``.
 
-The wait keeps the store's client deadline (``deadline.py``): a reply that
-does not come within the connection's ``deadline_s`` closes the connection
-(a statement sent and maybe run, its reply not read) and raises
-``ServerTimeout``, as ``DeadlineConnection.wait`` does. An error reply becomes
-psycopg's exception for its SQLSTATE (``psycopg.errors.error_from_result``),
-so the store's error handling sees what ``execute`` would have raised.
+The call keeps the store's client deadline (``deadline.py``) through
+``watchdog.py``: a reply that does not come within the connection's
+``deadline_s`` has its socket shut down under the call, the connection closed
+(a statement sent and maybe run, its reply not read) and ``ServerTimeout``
+raised, as ``DeadlineConnection.wait`` does. A statement's first use on a
+session (prepare and execute, pipelined) waits with ``poll`` as psycopg does.
+An error reply becomes psycopg's exception for its SQLSTATE
+(``psycopg.errors.error_from_result``), so the store's error handling sees
+what ``execute`` would have raised; a connection lost under the call is
+psycopg's ``OperationalError``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import select
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg import pq
 
+from stores.model import STATUS_OF_TEXT, Task, TaskStatus, task_of
+from stores.postgres import watchdog
 from stores.postgres.deadline import WAIT_EVENTS, DeadlineConnection, ServerTimeout
+from stores.rows import parse_json
 from stores.validation import TASK_FIELDS
 
 #: The statements sent through this module: a worker runs each once per task.
@@ -41,6 +51,7 @@ HOT = ("reserve_task", "write_task", "extend_lease")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_BAD = pq.ConnStatus.BAD
 
 
 @dataclass(frozen=True)
@@ -102,25 +113,29 @@ _TEXT_OF: dict[type, Callable[[Any], bytes | None]] = {
 }
 
 
-#: Decoders of a row's text values: the task columns are text, or bigint.
+#: Decoders of a row's text values.
 Column = Callable[[bytes], object]
-
-
-def _decode(value: bytes) -> str:
-    return value.decode()
-
-
-TEXT: Column = _decode
-BIGINT: Column = int
-#: The task columns (``TASK_COLUMNS``) as schema.sql types them: ``data`` is
-#: json, kept as its text (``rows.task_from_row`` decodes it).
-TASK_ROW: tuple[Column, ...] = tuple(
-    BIGINT if field in {"record_ver", "snooze_time", "timeout_ms", "lease_expires_at", "created_at", "updated_at"}
-    else TEXT
-    for field in TASK_FIELDS
-)
+TEXT: Column = bytes.decode  # UTF-8: the sessions' client_encoding
 #: A ``RETURNING t.task_id``.
 ID_ROW: tuple[Column, ...] = (TEXT,)
+#: What the hot statements that return a task select: the task's columns
+#: (``TASK_COLUMNS``, in ``Task`` field order) as one JSON array, ``data``
+#: inside it as stored. The server writes it in C; here it is one value and one
+#: parse, where fifteen columns were fifteen values, each decoded in Python
+#: (about half the client's work of a reserve→terminate cycle beyond libpq's).
+TASK_JSON = f"json_build_array({', '.join(TASK_FIELDS)})"
+
+
+def task(result: pq.abc.PGresult) -> Task | None:
+    """The task of a result selected as ``TASK_JSON``; ``None`` for no row."""
+    if result.ntuples == 0:
+        return None
+    text = result.get_value(0, 0)
+    if text is None:
+        raise psycopg.InterfaceError("a task selected as null")
+    values = parse_json(text.decode())
+    values[5] = STATUS_OF_TEXT.get(values[5]) or TaskStatus(values[5])
+    return task_of(values)
 
 
 def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[bytes | None]) -> pq.abc.PGresult:
@@ -137,12 +152,30 @@ def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[byte
     if statement.name not in conn.prepared:
         return _prepare_and_execute(conn, statement, values)
     pgconn = conn.pgconn
+    deadline_s = conn.deadline_s
+    # One blocking call (libpq sends, waits and reads, without the GIL), cut
+    # by the watchdog if it overruns the deadline.
+    fd = pgconn.socket
+    dog = watchdog.WATCHDOG
+    dog.arm(fd, math.inf if deadline_s is None else time.monotonic() + deadline_s)
     try:
-        pgconn.send_query_prepared(statement.name, values)
-        (result,) = _results(conn, 1, pipeline=False)
+        # libpq takes None as NULL; psycopg's stub for exec_prepared omits it.
+        result = pgconn.exec_prepared(statement.name, cast("Sequence[bytes]", values))
     except BaseException:
+        fired = dog.disarm(fd)
         pgconn.finish()
+        if fired:
+            raise ServerTimeout(f"the server did not answer within {deadline_s:g} s") from None
         raise
+    if dog.disarm(fd):
+        pgconn.finish()
+        raise ServerTimeout(f"the server did not answer within {deadline_s:g} s")
+    if result.status == _TUPLES_OK:
+        return result
+    if pgconn.status == _BAD:  # the connection was lost: what psycopg raises then
+        message = pgconn.error_message.decode(errors="replace").strip()
+        pgconn.finish()
+        raise psycopg.OperationalError(message or "the connection to the server was lost")
     return _check(conn, result, _TUPLES_OK)
 
 

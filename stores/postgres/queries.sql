@@ -248,7 +248,7 @@ reserved AS (
 ),
 written AS (SELECT * FROM reserved),
 {count_change}
-SELECT {columns} FROM reserved;
+SELECT {task_json} FROM reserved;
 
 -- name: reserve_tasks
 -- reserve_tasks: reserve_task for up to %(max)s tasks in one statement, each
@@ -347,7 +347,7 @@ WITH written AS (
 ),
 {count_change},
 {count_rate}
-SELECT {columns} FROM written;
+SELECT {task_json} FROM written;
 
 -- name: bulk_write
 -- A chunk of terminate / fail / snooze / revoke in one statement: each item

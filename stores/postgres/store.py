@@ -227,6 +227,7 @@ class PostgresStore(BaseStore):
                 .replace("{count_shard}", fragments["count_shard"].strip())
                 .replace("{error_key_of}", fragments["error_key_of"])
                 .replace("{columns}", TASK_COLUMNS)
+                .replace("{task_json}", prepared.TASK_JSON)
                 .replace("{returning}", _RETURNING)
                 .replace("{now}", _NOW)
                 .replace("{audit_columns}", AUDIT_COLUMNS)
@@ -548,13 +549,11 @@ class PostgresStore(BaseStore):
                 return taken
         return ids[0]  # taken by a transaction that has since rolled back
 
-    def _execute_hot(
-        self, name: str, params: Mapping[str, object], columns: Sequence[prepared.Column]
-    ) -> tuple[Any, ...] | None:
+    def _execute_hot(self, name: str, params: Mapping[str, object]) -> psycopg.pq.abc.PGresult:
         """One of ``prepared.HOT`` (a write, never repeated: it may have been
-        applied); its row, if any, decoded by ``columns``. What ``_connection``
-        does, without its two generators and through the lane's kept
-        connection: a worker runs this twice a task."""
+        applied); its result. What ``_connection`` does, without its two
+        generators and through the lane's kept connection: a worker runs this
+        twice a task."""
         statement = self._hot[name]
         values = statement.values(params)
         try:
@@ -567,7 +566,7 @@ class PostgresStore(BaseStore):
                 self._lane.checkin(conn, ok)
         except _DRIVER_ERRORS as exc:
             raise self._failed("write", exc) from exc
-        return prepared.row(result, columns)
+        return result
 
     def _write_rows(self, name: str, params: Mapping[str, object]) -> list[TupleRow]:
         """One write statement (never repeated: it may have been applied); its rows."""
@@ -584,10 +583,9 @@ class PostgresStore(BaseStore):
         return task_from_row(row[:-1]), now
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
-        row = self._execute_hot(
-            "reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}, prepared.TASK_ROW
+        return prepared.task(
+            self._execute_hot("reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms})
         )
-        return task_from_row(row) if row else None
 
     def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
         params = {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms, "max": max_tasks}
@@ -653,7 +651,7 @@ class PostgresStore(BaseStore):
             check_extend(task, task_id, pid, record_ver, now)
 
         self._write_until_settled(
-            task_id, lambda: self._execute_hot("extend_lease", params, prepared.ID_ROW), diagnose,
+            task_id, lambda: prepared.row(self._execute_hot("extend_lease", params), prepared.ID_ROW), diagnose,
             unchanged="the lease was not extended",
         )
 
@@ -751,17 +749,16 @@ class PostgresStore(BaseStore):
     def _conditional_write(self, params: dict[str, Any], check: Callable[[Task | None], Task]) -> Task:
         """One conditional ``UPDATE`` (``write_task``); only when it misses is the
         task read, to raise the protocol's error."""
-        row = self._execute_hot("write_task", params, prepared.TASK_ROW)
-        if row is not None:  # the common case, without the retry loop's closures
-            return task_from_row(row)
+        written = prepared.task(self._execute_hot("write_task", params))
+        if written is not None:  # the common case, without the retry loop's closures
+            return written
         task_id = params["task_id"]
         missed: list[None] = [None]  # the miss above, replayed as the loop's first attempt
 
         def attempt() -> Task | None:
             if missed:
                 return missed.pop()
-            row = self._execute_hot("write_task", params, prepared.TASK_ROW)
-            return task_from_row(row) if row is not None else None
+            return prepared.task(self._execute_hot("write_task", params))
 
         return self._write_until_settled(task_id, attempt, lambda: check(self._current(task_id)[0]))
 

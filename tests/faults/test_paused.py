@@ -178,3 +178,32 @@ async def test_console_while_paused(paused_server, make_app):
     finally:
         paused_server.resume()
         store.close()
+
+
+def test_a_paused_postgres_times_out_a_hot_statement(tmp_path):
+    """The hot statements (reserve, the single writes, extend) are one blocking
+    libpq call each, cut by ``stores.postgres.watchdog`` when the server does not
+    answer: the same error, in the same time, and the connection is not reused."""
+    server = PrivatePostgres(tmp_path).start()
+    try:
+        store = stores.open_store(server.url, timeout=TIMEOUT_S, lease_time_ms=60_000)
+        store.create_tasks([{"topic": "t"} for _ in range(3)])
+        store.terminate(store.reserve_task("t", "w").task_id, "w")  # both prepared on the kept connection
+        first = store.reserve_task("t", "w")
+        (kept,) = store._lane._kept
+        assert kept.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
+        server.pause()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="did not answer within"):
+            store.terminate(first.task_id, "w")
+        elapsed = time.monotonic() - started
+        server.resume()
+        assert TIMEOUT_S <= elapsed < TIMEOUT_S + 1
+        assert kept.closed and store._lane._kept == []
+        # The terminate may have run when the server woke; the next reserve takes another task.
+        second = store.reserve_task("t", "w")
+        assert second is not None and second.task_id != first.task_id
+        assert store.terminate(second.task_id, "w").status == "terminated"
+        store.close()
+    finally:
+        server.remove()

@@ -1,0 +1,103 @@
+"""A deadline for one blocking libpq call: a thread that shuts the call's
+socket down once the call overruns.
+
+The hot statements (``prepared.py``) run as one blocking ``PQexecPrepared``
+each: one C call that sends, waits and reads, without the GIL, where the
+non-blocking round of send, poll, read and collect cost about as much client
+CPU again (measured in ``bench/README.md``). libpq's own wait inside that call
+has no timeout, so this module gives it the store's deadline: ``arm`` before
+the call, ``disarm`` after it. A thread looks at the armed calls every
+``TICK_S``; one whose end has passed gets its socket shut down (both ways),
+which makes libpq's wait return and the call fail as if the server had closed
+the connection; ``disarm`` then says it fired, and the caller closes the
+connection and raises ``ServerTimeout``.
+
+The races ``deadline.py`` names are closed by one lock: the thread shuts a
+socket down only while holding it and only while the call is still armed, and
+``disarm`` takes it before the caller can close or give back the connection,
+so a descriptor is never shut down after it has been reused. The deadline runs
+from the start of the call, which for one statement is its one round trip.
+The thread starts on the first ``arm`` and ends after ``IDLE_S`` with nothing
+armed; a forked child starts with a watchdog of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+#: How often armed calls are looked at: a call that overruns is cut this much
+#: late at most.
+TICK_S = 0.05
+#: The thread ends after this long with nothing armed (the next ``arm`` starts one).
+IDLE_S = 2.0
+
+
+class Watchdog:
+    """The calls armed in this process, by socket descriptor, and the thread that ends them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[int, float] = {}  # descriptor -> time.monotonic() at which it is cut
+        self._fired: set[int] = set()
+        self._running = False
+
+    def arm(self, fd: int, ends: float) -> None:
+        """Cut the call on ``fd`` once ``time.monotonic()`` passes ``ends``."""
+        with self._lock:
+            self._due[fd] = ends
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._watch, name="sokka-pg-watchdog", daemon=True).start()
+
+    def disarm(self, fd: int) -> bool:
+        """The call on ``fd`` is over; whether its deadline cut it."""
+        with self._lock:
+            del self._due[fd]
+            if self._fired and fd in self._fired:
+                self._fired.discard(fd)
+                return True
+            return False
+
+    def _watch(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            time.sleep(TICK_S)
+            now = time.monotonic()
+            with self._lock:
+                if not self._due:
+                    if now - idle_since >= IDLE_S:
+                        self._running = False
+                        return
+                    continue
+                idle_since = now
+                for fd, ends in self._due.items():
+                    if ends <= now and fd not in self._fired:
+                        self._fired.add(fd)
+                        _shut_down(fd)
+
+
+def _shut_down(fd: int) -> None:
+    """Shut the socket ``fd`` down both ways, leaving the descriptor open (libpq's)."""
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already shut down or disconnected: libpq's call is ending anyway
+        pass
+    finally:
+        sock.detach()
+
+
+#: This process's watchdog.
+WATCHDOG = Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    # The parent's thread does not exist here, and its lock may have been held.
+    global WATCHDOG
+    WATCHDOG = Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,118 @@
+"""The deadline of the hot statements' blocking libpq call
+(``stores/postgres/watchdog.py``): a call that overruns has its socket shut
+down under it, one that ends in time is left alone, and a forked child has a
+watchdog of its own. The end-to-end case (a stopped server) is in
+``tests/faults/test_paused.py``."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import time
+
+import pytest
+
+from stores.postgres import watchdog
+
+
+@pytest.fixture
+def pair():
+    ours, theirs = socket.socketpair()
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def test_a_call_that_overruns_is_cut(pair):
+    """An end already passed: within a tick or two the socket is shut down
+    both ways (a read on it sees end of file, as libpq's would), the
+    descriptor stays open, and ``disarm`` says the deadline fired."""
+    ours, _theirs = pair
+    dog = watchdog.Watchdog()
+    dog.arm(ours.fileno(), time.monotonic() - 1)
+    ours.settimeout(5)
+    started = time.monotonic()
+    assert ours.recv(1) == b""  # woken by the shutdown, not by the peer
+    assert time.monotonic() - started < 1
+    assert dog.disarm(ours.fileno()) is True
+    assert ours.fileno() >= 0  # still libpq's to close
+    with pytest.raises(OSError):
+        ours.send(b"x")
+
+
+def test_a_call_that_ends_in_time_is_left_alone(pair):
+    ours, theirs = pair
+    dog = watchdog.Watchdog()
+    dog.arm(ours.fileno(), time.monotonic() + 60)
+    time.sleep(3 * watchdog.TICK_S)
+    assert dog.disarm(ours.fileno()) is False
+    ours.sendall(b"ping")
+    assert theirs.recv(4) == b"ping"
+    # Disarmed: an end long passed no longer concerns this descriptor.
+    time.sleep(3 * watchdog.TICK_S)
+    theirs.sendall(b"pong")
+    assert ours.recv(4) == b"pong"
+
+
+def test_only_the_overrunning_call_is_cut(pair):
+    ours, theirs = pair
+    other, other_peer = socket.socketpair()
+    try:
+        dog = watchdog.Watchdog()
+        dog.arm(ours.fileno(), time.monotonic() + 60)
+        dog.arm(other.fileno(), time.monotonic())
+        other.settimeout(5)
+        assert other.recv(1) == b""
+        assert dog.disarm(other.fileno()) is True
+        assert dog.disarm(ours.fileno()) is False
+        theirs.sendall(b"ok")
+        assert ours.recv(2) == b"ok"
+    finally:
+        other.close()
+        other_peer.close()
+
+
+def test_the_thread_ends_when_idle_and_starts_again(pair, monkeypatch):
+    monkeypatch.setattr(watchdog, "IDLE_S", 0.1)
+    ours, _theirs = pair
+    dog = watchdog.Watchdog()
+    dog.arm(ours.fileno(), time.monotonic() + 60)
+    assert dog.disarm(ours.fileno()) is False
+    deadline = time.monotonic() + 5
+    while dog._running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not dog._running
+    dog.arm(ours.fileno(), time.monotonic() - 1)
+    ours.settimeout(5)
+    assert ours.recv(1) == b""
+    assert dog.disarm(ours.fileno()) is True
+
+
+def _child_cuts(parent_dog, results) -> None:
+    ours, _theirs = socket.socketpair()
+    dog = watchdog.WATCHDOG
+    dog.arm(ours.fileno(), time.monotonic() - 1)
+    ours.settimeout(5)
+    results.put((dog is not parent_dog, ours.recv(1), dog.disarm(ours.fileno())))
+
+
+def test_a_forked_child_has_a_watchdog_of_its_own():
+    """The parent's thread does not exist in a forked child, and its lock may
+    have been held at the fork: the child starts with a fresh watchdog that works."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    parent_dog = watchdog.WATCHDOG
+    held, _peer = socket.socketpair()
+    parent_dog.arm(held.fileno(), time.monotonic() + 60)  # the parent's thread is running
+    try:
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        child = context.Process(target=_child_cuts, args=(parent_dog, results))
+        child.start()
+        fresh, read, fired = results.get(timeout=10)
+        child.join(10)
+        assert (fresh, read, fired) == (True, b"", True)
+    finally:
+        assert parent_dog.disarm(held.fileno()) is False
+        held.close()
+        _peer.close()
