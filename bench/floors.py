@@ -111,7 +111,10 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
             raise RuntimeError(got.error_message.decode())
         if got.ntuples == 0:
             break
-        write_args[task_at] = got.get_value(0, 0)
+        # The row is the task as a JSON array (prepared.TASK_JSON), its id first:
+        # the store's generated ids need no unescaping.
+        row = got.get_value(0, 0)
+        write_args[task_at] = row[2:row.index(b'"', 2)]
         wrote = pg.exec_prepared(write.name, write_args)
         if wrote.status != pq.ExecStatus.TUPLES_OK or wrote.ntuples != 1:
             raise RuntimeError(f"terminate missed: {wrote.error_message.decode()}")
@@ -309,9 +312,12 @@ def floor_rows(backend: Backend, reps: int, seconds: float, log) -> list[Row]:
         for rep in range(reps):
             # The task count is sized from the reference, as the cycle rows' is.
             reference = _reference(backend, processes, ref, seconds)
-            store = _variant_rate(backend, "store", processes, reference, 100 + rep, seconds)
-            bare = _variant_rate(backend, "bare", processes, reference, 100 + rep, seconds)
-            pairs.append((store, bare))
+            # Which runs first alternates: the first run of a pair follows the
+            # reference's burst of writes (its WAL, a checkpoint it set off).
+            order = ("store", "bare") if rep % 2 == 0 else ("bare", "store")
+            rates = {variant: _variant_rate(backend, variant, processes, reference, 100 + rep, seconds)
+                     for variant in order}
+            pairs.append((rates["store"], rates["bare"]))
         plural = "es" if processes > 1 else ""
         rows.append(ratio_row(f"reserve→terminate vs its floor, {processes} process{plural}", backend.name,
                               "cycles/s", pairs, FLOOR_TARGET,
