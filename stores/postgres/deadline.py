@@ -32,10 +32,13 @@ waits of 50 ms, 100 ms, ...) instead of the pool's ``PoolTimeout`` after the
 whole timeout. A server that accepts connections but is slow is still waited
 for.
 
-The alternative, a watchdog thread that shuts the socket down under a call
-that overran, needs a thread, races with the pool reusing the file descriptor,
-and measures from the start of the whole call, so it would also cut a long
+A watchdog thread that shuts the socket down under a call that overran
+measures from the start of the whole call, so here it would also cut a long
 multi-batch transaction that is making progress; a deadline per wait does not.
+The hot statements are the exception (``prepared.py``): each is one round
+trip, run as one blocking libpq call, whose deadline is kept by exactly such a
+watchdog (``watchdog.py``, which also closes the race with the pool reusing
+the file descriptor).
 """
 
 from __future__ import annotations
