@@ -71,7 +71,8 @@ def test_every_hot_statement_is_numbered(store):
 
 
 def test_rows_read_as_psycopg_reads_them(store):
-    """Text, nulls, non-ASCII, JSON and every bigint column, through each hot statement."""
+    """Text, nulls, non-ASCII, JSON and every bigint column, through each hot
+    statement (which selects the task as one JSON array, ``prepared.TASK_JSON``)."""
     created = store.create_task({
         "topic": "t", "task_description": "naïve — 日本", "data": {"k": ["é", 1, None], "n": 2**40},
         "timeout_ms": 1234,
@@ -85,6 +86,15 @@ def test_rows_read_as_psycopg_reads_them(store):
     failed = store.fail(reserved.task_id, "wörker", "boom ∞")
     assert failed == store.task(created.task_id)
     assert failed.status == TaskStatus.FAILED and failed.error == "boom ∞" and failed.pid is None
+
+    # Text the JSON row must escape and give back as it was: quotes, backslashes, controls.
+    awkward = 'q"uo\\te\\"\n\t\x01 \u2028 end'
+    odd = store.create_task({"topic": "v", "task_description": awkward, "data": {awkward: [awkward]}})
+    leased = store.reserve_task("v", awkward)
+    assert leased == store.task(odd.task_id) and leased.task_description == awkward and leased.pid == awkward
+    assert leased.data == {awkward: [awkward]}
+    assert store.fail(leased.task_id, awkward, awkward) == store.task(odd.task_id)
+    assert store.task(odd.task_id).error == awkward
 
     other = store.reserve_task("u", "w")
     assert other == store.task(plain.task_id)
