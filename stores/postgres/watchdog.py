@@ -33,6 +33,10 @@ import time
 TICK_S = 0.05
 #: The thread ends after this long with nothing armed (the next ``arm`` starts one).
 IDLE_S = 2.0
+#: Bound here: a program (or a test) that patches ``time.sleep`` to stop its
+#: own loop must not stop this thread.
+_sleep = time.sleep
+_monotonic = time.monotonic
 
 
 class Watchdog:
@@ -62,14 +66,20 @@ class Watchdog:
             return False
 
     def _watch(self) -> None:
-        idle_since = time.monotonic()
+        try:
+            self._watch_until_idle()
+        finally:  # also if it failed: the next ``arm`` starts a thread again
+            with self._lock:
+                self._running = False
+
+    def _watch_until_idle(self) -> None:
+        idle_since = _monotonic()
         while True:
-            time.sleep(TICK_S)
-            now = time.monotonic()
+            _sleep(TICK_S)
+            now = _monotonic()
             with self._lock:
                 if not self._due:
                     if now - idle_since >= IDLE_S:
-                        self._running = False
                         return
                     continue
                 idle_since = now
@@ -81,7 +91,10 @@ class Watchdog:
 
 def _shut_down(fd: int) -> None:
     """Shut the socket ``fd`` down both ways, leaving the descriptor open (libpq's)."""
-    sock = socket.socket(fileno=fd)
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:  # not a socket (any more): nothing here for libpq to wake from
+        return
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:  # already shut down or disconnected: libpq's call is ending anyway

@@ -116,3 +116,46 @@ def test_a_forked_child_has_a_watchdog_of_its_own():
         assert parent_dog.disarm(held.fileno()) is False
         held.close()
         _peer.close()
+
+
+def test_a_patched_time_sleep_does_not_stop_it(pair, monkeypatch):
+    """A program (or a test: tests/cli/test_watch.py) that patches ``time.sleep``
+    to end its own loop must not end the watchdog's: it once died that way and,
+    still marked running, never cut a call again in that process."""
+
+    def interrupted(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", interrupted)
+    ours, _theirs = pair
+    dog = watchdog.Watchdog()
+    dog.arm(ours.fileno(), time.monotonic() - 1)
+    ours.settimeout(5)
+    assert ours.recv(1) == b""
+    assert dog.disarm(ours.fileno()) is True
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the death, on purpose
+def test_a_thread_that_died_is_started_again(pair, monkeypatch):
+    ours, _theirs = pair
+    dog = watchdog.Watchdog()
+    calls = []
+
+    def dies_once(seconds):
+        calls.append(seconds)
+        if len(calls) == 1:
+            raise RuntimeError("the thread dies")
+        real_sleep(seconds)
+
+    real_sleep = watchdog._sleep
+    monkeypatch.setattr(watchdog, "_sleep", dies_once)
+    dog.arm(ours.fileno(), time.monotonic() + 60)
+    deadline = time.monotonic() + 5
+    while dog._running and time.monotonic() < deadline:
+        real_sleep(0.01)
+    assert not dog._running  # ended, and said so
+    assert dog.disarm(ours.fileno()) is False
+    dog.arm(ours.fileno(), time.monotonic() - 1)  # starts a new thread
+    ours.settimeout(5)
+    assert ours.recv(1) == b""
+    assert dog.disarm(ours.fileno()) is True

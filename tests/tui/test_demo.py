@@ -464,8 +464,11 @@ def test_closing_the_terminal_stops_the_demo_and_removes_its_store(demo_terminal
 def test_demo_processes_carry_a_recognisable_title(demo_terminal):
     terminal = demo_terminal()
     terminal.wait_until_running()
-    assert terminal.titles() == ["sokka-demo producer", "sokka-demo worker 0", "sokka-demo worker 1",
-                                 "sokka-demo worker 2"]
+    expected = ["sokka-demo producer", "sokka-demo worker 0", "sokka-demo worker 1", "sokka-demo worker 2"]
+    # A spawned child is in the fleet before it has imported its way to setting
+    # its title (seconds on a loaded 2-core machine): wait for the titles.
+    wait_for(lambda: terminal.titles() == expected, timeout=30, interval=0.1)
+    assert terminal.titles() == expected
     os.kill(terminal.process.pid, signal.SIGTERM)
     assert terminal.process.wait(20) == 0
 
