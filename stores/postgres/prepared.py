@@ -122,7 +122,7 @@ ID_ROW: tuple[Column, ...] = (TEXT,)
 #: (``TASK_COLUMNS``, in ``Task`` field order) as one JSON array, ``data``
 #: inside it as stored. The server writes it in C; here it is one value and one
 #: parse, where fifteen columns were fifteen values, each decoded in Python
-#: (about half the client's work of a reserve→terminate cycle beyond libpq's).
+#: (a third of the client instructions a reserve→terminate cycle spent beyond libpq).
 TASK_JSON = f"json_build_array({', '.join(TASK_FIELDS)})"
 
 
