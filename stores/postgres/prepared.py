@@ -191,7 +191,7 @@ def _prepare_and_execute(
         pgconn.send_prepare(statement.name, statement.text)
         pgconn.send_query_prepared(statement.name, values)
         pgconn.pipeline_sync()
-        prepare, result = _results(conn, 2, pipeline=True)
+        prepare, result = _pipeline_results(conn, 2)
         pgconn.exit_pipeline_mode()
     except BaseException:
         pgconn.finish()
@@ -219,10 +219,10 @@ def _check(conn: psycopg.Connection, result: pq.abc.PGresult, expected: pq.ExecS
     raise psycopg.InterfaceError(f"unexpected result status from the server: {pq.ExecStatus(result.status).name}")
 
 
-def _results(conn: DeadlineConnection, count: int, *, pipeline: bool) -> list[pq.abc.PGresult]:
-    """Send what is queued, then read the last result of each of the ``count``
-    requests sent (and, in a pipeline, up to its sync), waiting at most the
-    connection's deadline in all."""
+def _pipeline_results(conn: DeadlineConnection, count: int) -> list[pq.abc.PGresult]:
+    """Send what is queued in pipeline mode, then read the last result of each
+    of the ``count`` requests sent, up to the pipeline's sync, waiting at most
+    the connection's deadline in all."""
     pgconn = conn.pgconn
     deadline_s = conn.deadline_s
     ends = None if deadline_s is None else time.monotonic() + deadline_s
@@ -255,9 +255,7 @@ def _results(conn: DeadlineConnection, count: int, *, pipeline: bool) -> list[pq
                     raise psycopg.InterfaceError("the server sent no result for a request")
                 lasts.append(current)
                 current = None
-                if pipeline:
-                    continue
-                return lasts
+                continue
             if result.status == pq.ExecStatus.PIPELINE_SYNC:
                 if len(lasts) != count:
                     raise psycopg.InterfaceError(f"the server sent {len(lasts)} results for {count} requests")
