@@ -20,8 +20,11 @@ ways to run the same cycles, each as a ratio to that reference:
 
 When ``bare`` is under the target, no work on the store's Python can meet it;
 when ``skeleton`` is too, no work on its statements or scripts can either,
-short of giving up the listings and counts the console is built on. Every
-variant's end state is checked (each task cycled exactly once). Namespaces are
+short of giving up the listings and counts the console is built on. The
+variants of a round take turns of about ``SLICE_S`` (``bench.interleave``), so
+a drift of the disk or the machine falls on all of them alike, and each
+prints the client CPU it spent a cycle. Every variant's end state is checked
+(each task cycled once or never reserved, as the workers counted). Namespaces are
 ``bench_<run id>_floor...`` and removed at the end, as the bench's are.
 ``bench.sqlite_floor`` does the same for SQLite.
 """
@@ -30,20 +33,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import types
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bench import procs, references
+from bench import interleave, references
 from bench.backends import Backend
 from bench.table import Row, Target, ratio_row
-from bench.throughput import CYCLE_TARGETS, _cycle_worker, new_tasks
+from bench.throughput import CYCLE_TARGETS, new_tasks
 
 if TYPE_CHECKING:
     from stores.postgres.prepared import Prepared
 
 PID = "floor"
+Step = Callable[[], bool]
+Close = Callable[[], None]
 LEASE_MS = 60_000
-#: Seconds of cycling each variant is sized for (at the target ratio), and of each reference run.
+#: Seconds of cycling of each variant in a round (in turns), and of each reference run.
 SECONDS = 2.0
 
 
@@ -72,7 +79,7 @@ def _pg_statements(namespace: str, skeleton: bool) -> dict[str, Prepared]:
     return statements
 
 
-def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
+def _pg_bare(url: str, namespace: str, topic: str, skeleton: bool) -> tuple[Step, Close]:
     import psycopg
     from psycopg import pq
 
@@ -103,14 +110,13 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
         "owner_check": True, "pid": PID, "record_ver": None, "set_error": False, "error": None, "snooze_ms": None,
     })
     task_at = write.params.index("task_id")
-    ready()
-    done = 0
-    while True:
+
+    def step() -> bool:
         got = pg.exec_prepared(reserve.name, reserve_args)
         if got.status != pq.ExecStatus.TUPLES_OK:
             raise RuntimeError(got.error_message.decode())
         if got.ntuples == 0:
-            break
+            return False
         # The row is the task as a JSON array (prepared.TASK_JSON), its id first:
         # the store's generated ids need no unescaping.
         row = got.get_value(0, 0)
@@ -118,9 +124,9 @@ def _pg_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool)
         wrote = pg.exec_prepared(write.name, write_args)
         if wrote.status != pq.ExecStatus.TUPLES_OK or wrote.ntuples != 1:
             raise RuntimeError(f"terminate missed: {wrote.error_message.decode()}")
-        done += 1
-    conn.close()
-    return done
+        return True
+
+    return step, conn.close
 
 
 def _pg_make_skeleton(url: str, namespace: str) -> None:
@@ -136,17 +142,24 @@ def _pg_make_skeleton(url: str, namespace: str) -> None:
                 conn.execute(sql.SQL("DROP INDEX {}.{}").format(sql.Identifier(namespace), sql.Identifier(name)))
 
 
-def _pg_check(url: str, namespace: str, topic: str, expected: int) -> None:
+def _pg_check(url: str, namespace: str, topic: str, done: int, created: int) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
-        total, terminated, ver3 = conn.execute(
-            sql.SQL("SELECT count(*), count(*) FILTER (WHERE status = 'terminated'), "
-                    "count(*) FILTER (WHERE record_ver = 3) FROM {}.tasks WHERE topic = %s")
+        total, terminated, untouched = conn.execute(
+            sql.SQL("SELECT count(*), "
+                    "count(*) FILTER (WHERE status = 'terminated' AND record_ver = 3 AND pid IS NULL), "
+                    "count(*) FILTER (WHERE status = 'starting' AND record_ver = 1) FROM {}.tasks WHERE topic = %s")
             .format(sql.Identifier(namespace)), (topic,)).fetchone()
-    if not total == terminated == ver3 == expected:
-        raise AssertionError(f"{expected} tasks: {total} stored, {terminated} terminated, {ver3} at version 3")
+    _check_counts(created, done, total, terminated, untouched)
+
+
+def _check_counts(created: int, done: int, total: int, terminated: int, untouched: int) -> None:
+    """Every task cycled once or not at all: ``done`` terminated at version 3, the rest never reserved."""
+    if not (total == created and terminated == done and untouched == created - done):
+        raise AssertionError(f"{created} tasks, {done} cycled: {total} stored, {terminated} terminated at "
+                             f"version 3, {untouched} never reserved")
 
 
 # -- Redis -------------------------------------------------------------------------
@@ -164,7 +177,7 @@ def _redis_skeleton_text(text: str) -> str:
     return text
 
 
-def _redis_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
+def _redis_bare(url: str, namespace: str, topic: str, skeleton: bool) -> tuple[Step, Close]:
     import hiredis
     import redis
 
@@ -193,23 +206,24 @@ def _redis_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bo
             reader.feed(buffer, 0, sock.recv_into(buffer))
         return reply
 
-    ready()
-    done = 0
-    while True:
+    def step() -> bool:
         got = call(reserve)
         if got[0] != 1:
-            break
+            return False
         task_id = json.loads(got[1])[0]
         wrote = call(pack(("EVALSHA", shas["write"], 1, prefix, task_id, "terminated", PID, "", "", "", "")))
         if wrote[0] != 1:
             raise RuntimeError(f"terminate missed: {wrote}")
-        done += 1
-    conn.disconnect()
-    client.close()
-    return done
+        return True
+
+    def close() -> None:
+        conn.disconnect()
+        client.close()
+
+    return step, close
 
 
-def _redis_check(url: str, namespace: str, topic: str, expected: int) -> None:
+def _redis_check(url: str, namespace: str, topic: str, done: int, created: int) -> None:
     import redis
 
     from stores.redis.keys import Keys
@@ -217,17 +231,20 @@ def _redis_check(url: str, namespace: str, topic: str, expected: int) -> None:
     prefix = Keys(namespace).topic(topic)
     client = redis.Redis.from_url(url)
     try:
-        metas = client.hvals(prefix + "meta")
-        left = client.zcard(prefix + "z:starting") + client.zcard(prefix + "l:running")
+        metas = [json.loads(meta) for meta in client.hvals(prefix + "meta")]
+        waiting = client.zcard(prefix + "z:starting")
+        running = client.zcard(prefix + "l:running")
     finally:
         client.close()
-    terminated = sum(1 for meta in metas if json.loads(meta)[:3] == ["terminated", None, 3])
-    if not (len(metas) == terminated == expected and left == 0):
-        raise AssertionError(f"{expected} tasks: {len(metas)} stored, {terminated} terminated at version 3, "
-                             f"{left} still indexed for reservation")
+    terminated = sum(1 for meta in metas if meta[:3] == ["terminated", None, 3])
+    untouched = sum(1 for meta in metas if meta[:3] == ["starting", None, 1])
+    _check_counts(created, done, len(metas), terminated, untouched)
+    if waiting != created - done or running:
+        raise AssertionError(f"{created - done} tasks never reserved: {waiting} indexed for reservation, "
+                             f"{running} as running")
 
 
-def _sqlite_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: bool) -> int:
+def _sqlite_bare(url: str, namespace: str, topic: str, skeleton: bool) -> tuple[Step, Close]:
     """The store's two SQLite statements from a bare loop on its own connection
     (the store's clock read per cycle, as the store reads it); one process only:
     a bare loop has no way to share the write lock but SQLite's sleeping busy
@@ -241,87 +258,122 @@ def _sqlite_bare_worker(ready, url: str, namespace: str, topic: str, skeleton: b
     store = open_store(url, namespace=namespace, lease_time_ms=LEASE_MS)
     execute = store._conn.execute
     reserve, terminate = store._sql["reserve_task"], store._sql["write_task:terminated"]
-    ready()
-    done = 0
-    while True:
+
+    def step() -> bool:
         now = int(_time.time() * 1000)
         rows = execute(reserve, {"topic": topic, "pid": PID, "now": now, "lease_ms": LEASE_MS}).fetchall()
         if not rows:
-            break
+            return False
         wrote = execute(terminate, {"task_id": rows[0][0], "target": "terminated", "now": now, "set_error": False,
                                     "error": None, "snooze_ms": None, "owner_check": True, "pid": PID,
                                     "record_ver": None}).fetchall()
         if len(wrote) != 1:
             raise RuntimeError("terminate missed")
-        done += 1
-    store.close()
-    return done
+        return True
+
+    return step, store.close
 
 
-def _sqlite_check(url: str, namespace: str, topic: str, expected: int) -> None:
-    from bench.throughput import verify_all_terminated_once
-    from stores import open_store
+def _sqlite_check(url: str, namespace: str, topic: str, done: int, created: int) -> None:
+    from bench.throughput import scroll
+    from stores import TaskStatus, open_store
 
     with open_store(url, namespace=namespace) as store:
-        verify_all_terminated_once(store, topic, expected, expected)
+        tasks = list(scroll(lambda cursor: store.list_tasks({"topic": topic}, cursor), {"limit": 1000}))
+    terminated = sum(1 for t in tasks if t.status == TaskStatus.TERMINATED and t.record_ver == 3 and t.pid is None)
+    untouched = sum(1 for t in tasks if t.status == TaskStatus.STARTING and t.record_ver == 1)
+    _check_counts(created, done, len({t.task_id for t in tasks}), terminated, untouched)
 
 
-BARE = {"postgres": (_pg_bare_worker, _pg_make_skeleton, _pg_check),
-        "redis": (_redis_bare_worker, None, _redis_check),
-        "sqlite": (_sqlite_bare_worker, None, _sqlite_check)}
-#: The process counts each backend's floor is measured with (see _sqlite_bare_worker).
+def _store_cycles(url: str, namespace: str, topic: str, pid: str) -> tuple[Step, Close]:
+    """The store's public methods, as the bench's cycle rows run them."""
+    from stores import open_store
+
+    store = open_store(url, namespace=namespace)
+    reserve, terminate = store.reserve_task, store.terminate
+    store.now_ms()  # warm the connection
+
+    def step() -> bool:
+        task = reserve(topic, pid)
+        if task is None:
+            return False
+        terminate(task.task_id, pid)
+        return True
+
+    return step, store.close
+
+
+BARE = {"postgres": (_pg_bare, _pg_make_skeleton, _pg_check),
+        "redis": (_redis_bare, None, _redis_check),
+        "sqlite": (_sqlite_bare, None, _sqlite_check)}
+#: The process counts each backend's floor is measured with (see _sqlite_bare).
 FLOOR_PROCESSES = {"postgres": (1, 4), "redis": (1, 4), "sqlite": (1,)}
 #: The store's cycles/s against its own bare statements' (issue 15: the client path costs at most 10 %).
 FLOOR_TARGET = Target("ratio", ">=", 0.90)
 
 
 # -- the rounds --------------------------------------------------------------------
-def _variant_rate(
-    backend: Backend, variant: str, processes: int, reference: float, round_no: int, seconds: float
-) -> float:
-    """Cycles per second of ``variant`` from ``processes`` processes, its end state checked."""
-    worker, make_skeleton, check = BARE[backend.name]
-    namespace = backend.namespace(f"floor_{variant}")
-    tasks = max(40 * processes, int(reference * CYCLE_TARGETS[backend.name] * seconds))
+#: Each variant works in turns of about this long (``bench.interleave``).
+SLICE_S = 0.25
+#: Tasks made for each variant beyond what a run at the expected rate takes:
+#: running out within a turn is an error.
+TASK_MARGIN = 2.5
+
+
+def _floor_rates(
+    backend: Backend, variants: tuple[str, ...], processes: int, expected: float, round_no: int, seconds: float
+) -> dict[str, interleave.Measured]:
+    """``variants`` from ``processes`` processes each, in alternating turns for
+    ``seconds`` each in all (``bench.interleave``), each run's end state checked.
+    ``expected``: cycles/s the fastest of them may reach, to size the work."""
+    make_bare, make_skeleton, check = BARE[backend.name]
+    turns = max(2, round(seconds / SLICE_S))
+    tasks = max(200 * processes, int(expected * seconds * TASK_MARGIN))
     topic = f"r{round_no}-{processes}p"
-    with backend.open(namespace) as store:
-        if variant == "skeleton" and make_skeleton is not None:
-            make_skeleton(backend.url, namespace)
-        for start in range(0, tasks, 10_000):
-            store.create_tasks(new_tasks(topic, min(10_000, tasks - start), start))
-    if variant == "store":
-        args = [(backend.url, namespace, topic, f"{PID}-{w}") for w in range(processes)]
-        done, elapsed = procs.run(_cycle_worker, args)
-    else:
-        args = [(backend.url, namespace, topic, variant == "skeleton") for _ in range(processes)]
-        done, elapsed = procs.run(worker, args)
-    check(backend.url, namespace, topic, tasks)
-    if done != tasks:
-        raise AssertionError(f"{tasks} tasks created, the workers cycled {done}")
-    return done / elapsed
+    plan: dict[str, tuple[interleave.Make, list[tuple]]] = {}
+    namespaces = {}
+    for variant in variants:
+        namespace = namespaces[variant] = backend.namespace(f"floor_{variant}")
+        with backend.open(namespace) as store:
+            if variant == "skeleton" and make_skeleton is not None:
+                make_skeleton(backend.url, namespace)
+            for start in range(0, tasks, 10_000):
+                store.create_tasks(new_tasks(topic, min(10_000, tasks - start), start))
+        if variant == "store":
+            plan[variant] = (_store_cycles, [(backend.url, namespace, topic, f"{PID}-{w}") for w in range(processes)])
+        else:
+            plan[variant] = (make_bare, [(backend.url, namespace, topic, variant == "skeleton")] * processes)
+    measured = interleave.run(plan, turns, seconds / turns)
+    for variant in variants:
+        check(backend.url, namespace=namespaces[variant], topic=topic, done=measured[variant].count, created=tasks)
+    return measured
 
 
 def floor_rows(backend: Backend, reps: int, seconds: float, log) -> list[Row]:
     """The store's reserve→terminate cycles against its bare statements' (the
-    floor), measured back to back in each repetition, per process count; medians."""
+    floor), the two taking turns within each repetition (``bench.interleave``),
+    per process count; medians, and the client CPU each spent per cycle."""
     rows = []
     ref: dict = {}
     for processes in FLOOR_PROCESSES[backend.name]:
         log(f"[{backend.name}] store against its floor, {processes} process(es)")
-        pairs = []
+        # The work is sized from the reference at first, then from what the
+        # variants reached.
+        expected = _reference(backend, processes, ref, seconds) * CYCLE_TARGETS[backend.name]
+        pairs, cpu = [], []
         for rep in range(reps):
-            # The task count is sized from the reference, as the cycle rows' is.
-            reference = _reference(backend, processes, ref, seconds)
-            # Which runs first alternates: the first run of a pair follows the
-            # reference's burst of writes (its WAL, a checkpoint it set off).
-            order = ("store", "bare") if rep % 2 == 0 else ("bare", "store")
-            rates = {variant: _variant_rate(backend, variant, processes, reference, 100 + rep, seconds)
-                     for variant in order}
-            pairs.append((rates["store"], rates["bare"]))
+            rates = _floor_rates(backend, ("store", "bare"), processes, expected, 100 + rep, seconds)
+            store, bare = rates["store"], rates["bare"]
+            pairs.append((store.rate, bare.rate))
+            cpu.append((store.cpu_us_per_unit, bare.cpu_us_per_unit))
+            expected = max(store.rate, bare.rate)
         plural = "es" if processes > 1 else ""
+        client = (f"client CPU a cycle {statistics.median(c for c, _ in cpu):.0f} µs, "
+                  f"bare {statistics.median(b for _, b in cpu):.0f} µs")
         rows.append(ratio_row(f"reserve→terminate vs its floor, {processes} process{plural}", backend.name,
                               "cycles/s", pairs, FLOOR_TARGET,
-                              f"reference: the store's own statements from a bare loop x{processes}"))
+                              f"reference: the store's own statements from a bare loop x{processes}, "
+                              f"in turns; {client}"))
     return rows
 
 
@@ -345,10 +397,9 @@ def floor_rounds(backend: Backend, processes: list[int], rounds: int, seconds: f
     for n in processes:
         for round_no in range(1, rounds + 1):
             reference = _reference(backend, n, ref, seconds)
-            figures = []
-            for variant in ("store", "bare", "skeleton"):
-                rate = _variant_rate(backend, variant, n, reference, round_no, seconds)
-                figures.append(f"{variant} {rate:,.0f} = {rate / reference:.3f} x")
+            rates = _floor_rates(backend, ("store", "bare", "skeleton"), n, reference * target, round_no, seconds)
+            figures = [f"{variant} {m.rate:,.0f} = {m.rate / reference:.3f} x (client CPU {m.cpu_us_per_unit:.0f} µs)"
+                       for variant, m in rates.items()]
             line = (f"{backend.name}, {n} process{'es' if n > 1 else ''}, round {round_no}: "
                     f"reference {reference:,.0f}/s; " + "; ".join(figures) + f" (target {target:.2f} x)")
             print(line, flush=True)

@@ -91,7 +91,7 @@ def test_floors_cycle_every_variant(backend_name):
     assert not backend.namespaces
 
 
-@pytest.mark.parametrize("backend_name", ["postgres", "redis"])
+@pytest.mark.parametrize("backend_name", ["postgres", "redis", "sqlite"])
 def test_floors_end_state_check_catches_a_task_left(backend_name):
     from bench import floors
     from bench.backends import Backend
@@ -104,11 +104,14 @@ def test_floors_end_state_check_catches_a_task_left(backend_name):
             task = store.reserve_task("t", "w")
             store.terminate(task.task_id, "w")
             check = floors.BARE[backend_name][2]
+            check(backend.url, namespace, "t", done=1, created=2)  # one cycled, one never reserved
             with pytest.raises(AssertionError):
-                check(backend.url, namespace, "t", 2)  # one task still starting
-            task = store.reserve_task("t", "w")
-            store.terminate(task.task_id, "w")
-            check(backend.url, namespace, "t", 2)
+                check(backend.url, namespace, "t", done=2, created=2)  # the workers counted one too many
+            with pytest.raises(AssertionError):
+                check(backend.url, namespace, "t", done=1, created=3)  # a task missing
+            store.reserve_task("t", "w")
+            with pytest.raises(AssertionError):
+                check(backend.url, namespace, "t", done=1, created=2)  # one reserved and never terminated
     finally:
         backend.cleanup()
 
