@@ -326,14 +326,27 @@ def checkin(pool: psycopg_pool.ConnectionPool[Conn], conn: Conn, ok: bool) -> No
         pool.putconn(conn)
 
 
+#: A kept connection whose last call ended less than this long ago is used
+#: without first polling its socket for a close: a worker's terminate follows
+#: its reserve (and the next reserve its terminate) within microseconds, and
+#: two polls a task were about 7 us of system CPU a cycle with 4 worker
+#: processes on 2 cores (bench/README.md). A server that closes the connection
+#: in that moment fails the call as it would fail one in flight; after a longer
+#: idle (a restart, pg_terminate_backend, idle_session_timeout) the poll finds
+#: the close and the call goes through on a new connection.
+FRESH_S = 0.001
+_monotonic = time.monotonic
+
+
 class Lane(Generic[Conn]):
     """A fast lane in front of a pool for the store's hot statements: one
     connection kept between calls instead of going back through the pool,
     whose ``getconn`` and ``putconn`` (a lock, stats, three log calls) cost
     about 2 us a pair, twice a task for a worker. At most one connection is
     kept out of the pool; it is checked as ``checkout`` checks one (closed by
-    the server: dropped for another), and a call that failed gives its
-    connection back to the pool, which drops it if broken."""
+    the server: dropped for another), unless its last call ended less than
+    ``FRESH_S`` ago, and a call that failed gives its connection back to the
+    pool, which drops it if broken."""
 
     def __init__(
         self, pool: psycopg_pool.ConnectionPool[Conn], timeout: float, probe: Callable[[], None] | None = None
@@ -341,17 +354,19 @@ class Lane(Generic[Conn]):
         self._pool = pool
         self._timeout = timeout
         self._probe = probe
-        self._kept: list[Conn] = []  # pop and append are atomic: no lock
+        #: The kept connection and when its last call ended (``time.monotonic()``).
+        self._kept: list[tuple[Conn, float]] = []  # pop and append are atomic: no lock
 
     def checkout(self) -> Conn:
         """The kept connection if it is there and alive, else one from the pool."""
         try:
-            conn = self._kept.pop()
+            conn, returned_at = self._kept.pop()
         except IndexError:
             return checkout(self._pool, self._timeout, self._probe)
         # A kept connection is idle (checkin): alive unless closed or with
         # something to read (_closed_by_server's test, without its frames).
-        if conn.pgconn.status == _CONN_OK and not _readable(conn):
+        # One that answered a moment ago is not polled (FRESH_S).
+        if conn.pgconn.status == _CONN_OK and (_monotonic() - returned_at < FRESH_S or not _readable(conn)):
             return conn
         if _closed_by_server(conn):
             self._pool.putconn(conn)  # closed: the pool discards it
@@ -362,19 +377,23 @@ class Lane(Generic[Conn]):
         """Keep ``conn`` (after a call that went well, when none is kept), else give it back."""
         # Idle implies open: a closed connection's transaction status is UNKNOWN.
         if ok and not self._kept and conn.pgconn.transaction_status == _IDLE and not self._pool.closed:
-            self._kept.append(conn)
+            self._kept.append((conn, _monotonic()))
             if len(self._kept) == 1:
                 return
             with contextlib.suppress(IndexError):  # another thread kept one at the same time
-                checkin(self._pool, self._kept.pop(), True)
+                checkin(self._pool, self._kept.pop()[0], True)
             return
         checkin(self._pool, conn, ok)
+
+    def kept(self) -> list[Conn]:
+        """The connection kept now, if any."""
+        return [conn for conn, _ in self._kept]
 
     def close(self) -> None:
         """Give the kept connection back (before the pool closes)."""
         while self._kept:
             with contextlib.suppress(IndexError):
-                self._pool.putconn(self._kept.pop())
+                self._pool.putconn(self._kept.pop()[0])
 
 
 def _closed_by_server(conn: psycopg.Connection) -> bool:

@@ -190,7 +190,7 @@ def test_a_paused_postgres_times_out_a_hot_statement(tmp_path):
         store.create_tasks([{"topic": "t"} for _ in range(3)])
         store.terminate(store.reserve_task("t", "w").task_id, "w")  # both prepared on the kept connection
         first = store.reserve_task("t", "w")
-        (kept,) = store._lane._kept
+        (kept,) = store._lane.kept()
         assert kept.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
         server.pause()
         started = time.monotonic()
@@ -199,7 +199,7 @@ def test_a_paused_postgres_times_out_a_hot_statement(tmp_path):
         elapsed = time.monotonic() - started
         server.resume()
         assert TIMEOUT_S <= elapsed < TIMEOUT_S + 1
-        assert kept.closed and store._lane._kept == []
+        assert kept.closed and store._lane.kept() == []
         # The terminate may have run when the server woke; the next reserve takes another task.
         second = store.reserve_task("t", "w")
         assert second is not None and second.task_id != first.task_id

@@ -6,6 +6,8 @@ psycopg would have raised (so the store names it the same way)."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -112,7 +114,7 @@ def test_prepared_once_per_session(store):
     for _ in range(3):
         task = store.reserve_task("t", "w")
         store.terminate(task.task_id, "w")
-    (kept,) = store._lane._kept  # one thread: the lane's one connection served every call
+    (kept,) = store._lane.kept()  # one thread: the lane's one connection served every call
     assert kept.prepared == {b"sokka_reserve_task", b"sokka_write_task"}
     assert {"sokka_reserve_task", "sokka_write_task"} <= _prepared_on_server(kept)
     with store._connection("read") as conn:  # the pool's own: never used by the hot statements
@@ -124,14 +126,35 @@ def test_the_kept_connection_is_replaced_when_the_server_drops_it(store):
     dropped for a new one before the next call, which then goes through."""
     store.create_tasks([{"topic": "t"} for _ in range(2)])
     first = store.reserve_task("t", "w")
-    (kept,) = store._lane._kept
+    (kept,) = store._lane.kept()
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
     wait_for(lambda: deadline._readable(kept), 5)
+    time.sleep(deadline.FRESH_S)  # idle longer than that: checked before use (it is, by now)
     second = store.reserve_task("t", "w")
     assert second is not None and second.task_id != first.task_id
-    (now_kept,) = store._lane._kept
+    (now_kept,) = store._lane.kept()
     assert now_kept is not kept and kept.closed and now_kept.prepared == {b"sokka_reserve_task"}
+
+
+def test_a_connection_closed_within_the_fresh_window_fails_one_call_only(store, monkeypatch):
+    """Within ``FRESH_S`` of its last call the kept connection is used without a
+    poll (here the window is stretched to a minute): a close in that moment
+    fails the next call, as it would fail one in flight, and the call after it
+    goes through on a new connection."""
+    monkeypatch.setattr(deadline, "FRESH_S", 60.0)
+    store.create_tasks([{"topic": "t"} for _ in range(2)])
+    store.reserve_task("t", "w")
+    (kept,) = store._lane.kept()
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
+    wait_for(lambda: deadline._readable(kept), 5)
+    with pytest.raises(StoreUnavailable):
+        store.reserve_task("t", "w")
+    assert store._lane.kept() == [] and kept.closed
+    assert store.reserve_task("t", "w") is not None
+    (now_kept,) = store._lane.kept()
+    assert now_kept is not kept
 
 
 def test_a_failed_call_gives_its_connection_back(store, namespace):
@@ -139,14 +162,14 @@ def test_a_failed_call_gives_its_connection_back(store, namespace):
     pool (which drops it if broken), and close() gives back a kept one."""
     store.create_tasks([{"topic": "t"}])
     store.reserve_task("t", "w")
-    assert len(store._lane._kept) == 1
+    assert len(store._lane.kept()) == 1
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(namespace)))
     with pytest.raises(StoreUnavailable):
         store.reserve_task("t", "w")
-    assert store._lane._kept == []
+    assert store._lane.kept() == []
     store.close()
-    assert store._lane._kept == [] and store._pool.closed
+    assert store._lane.kept() == [] and store._pool.closed
 
 
 def test_an_error_reply_is_psycopgs_error(store, namespace):
