@@ -88,7 +88,8 @@ class Prepared:
             raise
 
 
-def _str_text(value: str) -> bytes:
+def text_param(value: str) -> bytes:
+    """``value`` as a text parameter. Raises ``ValueError`` for a NUL."""
     if "\x00" in value:  # libpq reads a text parameter up to its first NUL: never cut one short
         raise ValueError("a text parameter holds a NUL character")
     return value.encode()
@@ -109,7 +110,7 @@ def _int_text(value: int) -> bytes:
 #: Each parameter type's text format, by its exact type (a dispatch, not a
 #: chain of tests: a write has nine parameters).
 _TEXT_OF: dict[type, Callable[[Any], bytes | None]] = {
-    str: _str_text, type(None): _none_text, bool: _bool_text, int: _int_text,
+    str: text_param, type(None): _none_text, bool: _bool_text, int: _int_text,
 }
 
 

@@ -75,6 +75,9 @@ _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 #: Statuses from which each target status may be reached, from the one table,
 #: as PostgreSQL array text: psycopg dumps a str several times faster than a
 #: list, whose element type it must inspect on every call.
+#: How many sets of hot parameters a store keeps in text (``_reserve_values``,
+#: ``_write_values``) before it starts over: a worker needs one of each.
+HOT_VALUES_KEPT = 1_000
 _FROM_STATUSES = {target: "{" + ",".join(sources) + "}" for target, sources in ALLOWED_SOURCES.items()}
 #: The queries and fragments formatted per call (a WHERE clause, a payload condition).
 _TEMPLATES = frozenset({
@@ -151,6 +154,11 @@ class PostgresStore(BaseStore):
         self._queries, self._templates = self._compile(load_queries("stores.postgres", "queries.sql"))
         self._shard_lock_key = self._shard_lock_key_of(self.namespace)
         self._hot = {name: prepared.Prepared.of(name, self._queries[name].as_string(None)) for name in prepared.HOT}
+        #: The hot statements' parameters in text, but for the task's id, by what
+        #: they are made of (a worker sends the same ones for every task).
+        self._reserve_values: dict[tuple[str, str, int], list[bytes | None]] = {}
+        self._write_values: dict[tuple[Write, str | None, int | None, str, int], list[bytes | None]] = {}
+        self._write_task_at = self._hot["write_task"].params.index("task_id")
         self._prepare_schema()
         if self.read_only and not options.read_only:  # found so by _prepare_schema
             self._connect_kwargs = self._session_settings(params)
@@ -549,13 +557,12 @@ class PostgresStore(BaseStore):
                 return taken
         return ids[0]  # taken by a transaction that has since rolled back
 
-    def _execute_hot(self, name: str, params: Mapping[str, object]) -> psycopg.pq.abc.PGresult:
+    def _execute_hot(self, name: str, values: Sequence[bytes | None]) -> psycopg.pq.abc.PGresult:
         """One of ``prepared.HOT`` (a write, never repeated: it may have been
-        applied); its result. What ``_connection`` does, without its two
-        generators and through the lane's kept connection: a worker runs this
-        twice a task."""
+        applied) with its parameters in text (``Prepared.values``); its result.
+        What ``_connection`` does, without its two generators and through the
+        lane's kept connection: a worker runs this twice a task."""
         statement = self._hot[name]
-        values = statement.values(params)
         try:
             conn = self._lane.checkout()
             ok = False
@@ -583,9 +590,15 @@ class PostgresStore(BaseStore):
         return task_from_row(row[:-1]), now
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
-        return prepared.task(
-            self._execute_hot("reserve_task", {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms})
-        )
+        key = (topic, pid, self.lease_time_ms)
+        values = self._reserve_values.get(key)
+        if values is None:  # a worker's first reserve on a topic: its parameters in text, kept
+            if len(self._reserve_values) >= HOT_VALUES_KEPT:
+                self._reserve_values.clear()
+            values = self._reserve_values[key] = self._hot["reserve_task"].values(
+                {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}
+            )
+        return prepared.task(self._execute_hot("reserve_task", values))
 
     def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
         params = {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms, "max": max_tasks}
@@ -650,8 +663,9 @@ class PostgresStore(BaseStore):
             task, now = self._current(task_id)
             check_extend(task, task_id, pid, record_ver, now)
 
+        values = self._hot["extend_lease"].values(params)
         self._write_until_settled(
-            task_id, lambda: prepared.row(self._execute_hot("extend_lease", params), prepared.ID_ROW), diagnose,
+            task_id, lambda: prepared.row(self._execute_hot("extend_lease", values), prepared.ID_ROW), diagnose,
             unchanged="the lease was not extended",
         )
 
@@ -665,15 +679,22 @@ class PostgresStore(BaseStore):
         error: str,
         snooze_ms: int,
     ) -> Task:
-        target = TARGET_STATUS[write]
-        params = {
-            "task_id": task_id, "target": str(target), "from_statuses": _FROM_STATUSES[target],
-            "owner_check": True, "pid": pid, "record_ver": record_ver,
-            "set_error": write == Write.FAIL, "error": error,
-            "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
-        }
+        key = (write, pid, record_ver, error, snooze_ms)
+        kept = self._write_values.get(key)
+        if kept is None:  # every parameter but the task's id, in text, kept for the next write of its kind
+            if len(self._write_values) >= HOT_VALUES_KEPT:
+                self._write_values.clear()
+            target = TARGET_STATUS[write]
+            kept = self._write_values[key] = self._hot["write_task"].values({
+                "task_id": "", "target": str(target), "from_statuses": _FROM_STATUSES[target],
+                "owner_check": True, "pid": pid, "record_ver": record_ver,
+                "set_error": write == Write.FAIL, "error": error,
+                "snooze_ms": snooze_ms if write == Write.SNOOZE else None,
+            })
+        values = kept.copy()
+        values[self._write_task_at] = prepared.text_param(task_id)
         return self._conditional_write(
-            params, lambda task: check_write(task, task_id, write, pid, record_ver)
+            task_id, values, lambda task: check_write(task, task_id, write, pid, record_ver)
         )
 
     def _revoke(self, task_id: str, record_ver: int) -> Task:
@@ -683,7 +704,8 @@ class PostgresStore(BaseStore):
             "owner_check": False, "pid": None, "record_ver": record_ver,
             "set_error": False, "error": None, "snooze_ms": None,
         }
-        return self._conditional_write(params, lambda task: check_revoke(task, task_id, record_ver))
+        values = self._hot["write_task"].values(params)
+        return self._conditional_write(task_id, values, lambda task: check_revoke(task, task_id, record_ver))
 
     def _rerun(self, task_id: str, record_ver: int) -> Task:
         """The original read (and kept from a purge), checked, and the new task and
@@ -746,19 +768,20 @@ class PostgresStore(BaseStore):
             for i in items
         ]
 
-    def _conditional_write(self, params: dict[str, Any], check: Callable[[Task | None], Task]) -> Task:
-        """One conditional ``UPDATE`` (``write_task``); only when it misses is the
-        task read, to raise the protocol's error."""
-        written = prepared.task(self._execute_hot("write_task", params))
+    def _conditional_write(
+        self, task_id: str, values: list[bytes | None], check: Callable[[Task | None], Task]
+    ) -> Task:
+        """One conditional ``UPDATE`` (``write_task``, its parameters in text);
+        only when it misses is the task read, to raise the protocol's error."""
+        written = prepared.task(self._execute_hot("write_task", values))
         if written is not None:  # the common case, without the retry loop's closures
             return written
-        task_id = params["task_id"]
         missed: list[None] = [None]  # the miss above, replayed as the loop's first attempt
 
         def attempt() -> Task | None:
             if missed:
                 return missed.pop()
-            return prepared.task(self._execute_hot("write_task", params))
+            return prepared.task(self._execute_hot("write_task", values))
 
         return self._write_until_settled(task_id, attempt, lambda: check(self._current(task_id)[0]))
 
