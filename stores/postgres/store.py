@@ -72,12 +72,12 @@ SCHEMA_VERSION = 5  # 2: the audit table and its triggers; 3: fewer indexes, cou
 APPLICATION_NAME = "sokka-tui"
 _NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _RETURNING = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
-#: Statuses from which each target status may be reached, from the one table,
-#: as PostgreSQL array text: psycopg dumps a str several times faster than a
-#: list, whose element type it must inspect on every call.
 #: How many sets of hot parameters a store keeps in text (``_reserve_values``,
 #: ``_write_values``) before it starts over: a worker needs one of each.
 HOT_VALUES_KEPT = 1_000
+#: Statuses from which each target status may be reached, from the one table,
+#: as PostgreSQL array text: psycopg dumps a str several times faster than a
+#: list, whose element type it must inspect on every call.
 _FROM_STATUSES = {target: "{" + ",".join(sources) + "}" for target, sources in ALLOWED_SOURCES.items()}
 #: The queries and fragments formatted per call (a WHERE clause, a payload condition).
 _TEMPLATES = frozenset({
@@ -126,6 +126,17 @@ def _configure(conn: psycopg.Connection) -> None:
     # Keep ``data`` as the JSON text stored; rows.task_from_row decodes it, the
     # same way for every backend (psycopg would decode a JSON string "" to "").
     conn.adapters.register_loader("json", TextLoader)
+
+
+def _keep(
+    kept: dict[Any, list[bytes | None]], key: object, statement: prepared.Prepared, params: Mapping[str, object]
+) -> list[bytes | None]:
+    """``statement``'s parameters in text, kept in ``kept`` under ``key`` (which
+    starts over past ``HOT_VALUES_KEPT``)."""
+    if len(kept) >= HOT_VALUES_KEPT:
+        kept.clear()
+    values = kept[key] = statement.values(params)
+    return values
 
 
 class PostgresStore(BaseStore):
@@ -591,13 +602,9 @@ class PostgresStore(BaseStore):
 
     def _reserve(self, topic: str, pid: str) -> Task | None:
         key = (topic, pid, self.lease_time_ms)
-        values = self._reserve_values.get(key)
-        if values is None:  # a worker's first reserve on a topic: its parameters in text, kept
-            if len(self._reserve_values) >= HOT_VALUES_KEPT:
-                self._reserve_values.clear()
-            values = self._reserve_values[key] = self._hot["reserve_task"].values(
-                {"topic": topic, "pid": pid, "lease_ms": self.lease_time_ms}
-            )
+        values = self._reserve_values.get(key) or _keep(  # a worker's first reserve on a topic
+            self._reserve_values, key, self._hot["reserve_task"], {"topic": topic, "pid": pid, "lease_ms": key[2]}
+        )
         return prepared.task(self._execute_hot("reserve_task", values))
 
     def _reserve_many(self, topic: str, pid: str, max_tasks: int) -> list[Task]:
@@ -681,11 +688,9 @@ class PostgresStore(BaseStore):
     ) -> Task:
         key = (write, pid, record_ver, error, snooze_ms)
         kept = self._write_values.get(key)
-        if kept is None:  # every parameter but the task's id, in text, kept for the next write of its kind
-            if len(self._write_values) >= HOT_VALUES_KEPT:
-                self._write_values.clear()
+        if kept is None:  # every parameter but the task's id, kept for the next write of its kind
             target = TARGET_STATUS[write]
-            kept = self._write_values[key] = self._hot["write_task"].values({
+            kept = _keep(self._write_values, key, self._hot["write_task"], {
                 "task_id": "", "target": str(target), "from_statuses": _FROM_STATUSES[target],
                 "owner_check": True, "pid": pid, "record_ver": record_ver,
                 "set_error": write == Write.FAIL, "error": error,
