@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from bench import interleave, references
 from bench.backends import Backend
 from bench.table import Row, Target, ratio_row
-from bench.throughput import CYCLE_TARGETS, new_tasks
+from bench.throughput import CYCLE_TARGETS, new_tasks, store_cycles
 
 if TYPE_CHECKING:
     from stores.postgres.prepared import Prepared
@@ -275,32 +275,13 @@ def _sqlite_bare(url: str, namespace: str, topic: str, skeleton: bool) -> tuple[
 
 
 def _sqlite_check(url: str, namespace: str, topic: str, done: int, created: int) -> None:
-    from bench.throughput import scroll
-    from stores import TaskStatus, open_store
+    from stores import TaskStatus, open_store, scroll
 
     with open_store(url, namespace=namespace) as store:
         tasks = list(scroll(lambda cursor: store.list_tasks({"topic": topic}, cursor), {"limit": 1000}))
     terminated = sum(1 for t in tasks if t.status == TaskStatus.TERMINATED and t.record_ver == 3 and t.pid is None)
     untouched = sum(1 for t in tasks if t.status == TaskStatus.STARTING and t.record_ver == 1)
     _check_counts(created, done, len({t.task_id for t in tasks}), terminated, untouched)
-
-
-def _store_cycles(url: str, namespace: str, topic: str, pid: str) -> tuple[Step, Close]:
-    """The store's public methods, as the bench's cycle rows run them."""
-    from stores import open_store
-
-    store = open_store(url, namespace=namespace)
-    reserve, terminate = store.reserve_task, store.terminate
-    store.now_ms()  # warm the connection
-
-    def step() -> bool:
-        task = reserve(topic, pid)
-        if task is None:
-            return False
-        terminate(task.task_id, pid)
-        return True
-
-    return step, store.close
 
 
 BARE = {"postgres": (_pg_bare, _pg_make_skeleton, _pg_check),
@@ -340,7 +321,7 @@ def _floor_rates(
             for start in range(0, tasks, 10_000):
                 store.create_tasks(new_tasks(topic, min(10_000, tasks - start), start))
         if variant == "store":
-            plan[variant] = (_store_cycles, [(backend.url, namespace, topic, f"{PID}-{w}") for w in range(processes)])
+            plan[variant] = (store_cycles, [(backend.url, namespace, topic, f"{PID}-{w}") for w in range(processes)])
         else:
             plan[variant] = (make_bare, [(backend.url, namespace, topic, variant == "skeleton")] * processes)
     measured = interleave.run(plan, turns, seconds / turns)

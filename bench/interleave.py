@@ -107,6 +107,7 @@ def run(
     turn = _SPAWN.Value("i", _PAUSE, lock=False)
     wakes = [_SPAWN.Event() for _ in names]
     slots = [(index, args) for index, name in enumerate(names) for args in variants[name][1]]
+    slots_of = [[slot for slot, (owner, _) in enumerate(slots) if owner == index] for index in range(len(names))]
     busy = _SPAWN.Array("b", len(slots), lock=False)
     done = _SPAWN.Array("q", len(slots), lock=False)
     cpu = _SPAWN.Array("d", len(slots), lock=False)
@@ -130,7 +131,7 @@ def run(
         for round_no in range(slices):
             order = range(len(names)) if round_no % 2 == 0 else reversed(range(len(names)))
             for index in order:
-                mine = [slot for slot, (owner, _) in enumerate(slots) if owner == index]
+                mine = slots_of[index]
                 started = time.monotonic()
                 turn.value = index + 1
                 wakes[index].set()
@@ -157,11 +158,8 @@ def run(
             if proc.is_alive():
                 proc.kill()
     return {
-        name: Measured(
-            sum(done[slot] for slot, (owner, _) in enumerate(slots) if owner == index),
-            seconds[index],
-            sum(cpu[slot] for slot, (owner, _) in enumerate(slots) if owner == index),
-        )
+        name: Measured(sum(done[slot] for slot in slots_of[index]), seconds[index],
+                       sum(cpu[slot] for slot in slots_of[index]))
         for index, name in enumerate(names)
     }
 

@@ -4,6 +4,7 @@ cycles from 1 and 4 worker processes, each against its reference."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from bench import procs, references
 from bench.backends import Backend
@@ -41,18 +42,32 @@ def create_rates(backend: Backend, one_by_one: int, bulk: int, reps: int) -> lis
     ]
 
 
-def _cycle_worker(ready, url: str, namespace: str, topic: str, pid: str) -> int:
+def store_cycles(url: str, namespace: str, topic: str, pid: str) -> tuple[Callable[[], bool], Callable[[], None]]:
+    """A worker's reserve→terminate cycle through the store's public methods:
+    ``(step, close)``; ``step()`` runs one cycle, ``False`` when nothing was left."""
     from stores import open_store
 
     store = open_store(url, namespace=namespace)
     reserve, terminate = store.reserve_task, store.terminate
     store.now_ms()  # warm the connection
+
+    def step() -> bool:
+        task = reserve(topic, pid)
+        if task is None:
+            return False
+        terminate(task.task_id, pid)
+        return True
+
+    return step, store.close
+
+
+def _cycle_worker(ready, url: str, namespace: str, topic: str, pid: str) -> int:
+    step, close = store_cycles(url, namespace, topic, pid)
     ready()
     done = 0
-    while (task := reserve(topic, pid)) is not None:
-        terminate(task.task_id, pid)
+    while step():
         done += 1
-    store.close()
+    close()
     return done
 
 
