@@ -12,10 +12,15 @@ which makes libpq's wait return and the call fail as if the server had closed
 the connection; ``disarm`` then says it fired, and the caller closes the
 connection and raises ``ServerTimeout``.
 
-The races ``deadline.py`` names are closed by one lock: the thread shuts a
-socket down only while holding it and only while the call is still armed, and
-``disarm`` takes it before the caller can close or give back the connection,
-so a descriptor is never shut down after it has been reused. The deadline runs
+The races ``deadline.py`` names are closed without a lock on the caller's
+side, which arms and disarms twice a task: ``arm`` and ``disarm`` are one
+dict store and one dict delete each, atomic under the GIL. The thread marks
+itself firing *before* it looks again at whether a call is still armed and
+overdue, and shuts the socket down only then; ``disarm`` deletes the call
+*before* it looks at that mark, and when it is set waits for the thread to
+finish (its lock). So either the thread no longer finds the call, or the
+caller waits until the shutdown is done, and a descriptor is never shut down
+after its connection was closed and the number reused. The deadline runs
 from the start of the call, which for one statement is its one round trip.
 The thread starts on the first ``arm`` and ends after ``IDLE_S`` with nothing
 armed; a forked child starts with a watchdog of its own.
@@ -23,6 +28,7 @@ armed; a forked child starts with a watchdog of its own.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -43,34 +49,42 @@ class Watchdog:
     """The calls armed in this process, by socket descriptor, and the thread that ends them."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the thread's, while it fires; and its start and end
         self._due: dict[int, float] = {}  # descriptor -> time.monotonic() at which it is cut
         self._fired: set[int] = set()
+        self._firing = False  # set by the thread before it looks at a call to cut
         self._running = False
 
     def arm(self, fd: int, ends: float) -> None:
         """Cut the call on ``fd`` once ``time.monotonic()`` passes ``ends``."""
+        self._due[fd] = ends
+        if not self._running:
+            self._start()
+
+    def disarm(self, fd: int) -> bool:
+        """The call on ``fd`` is over; whether its deadline cut it."""
+        del self._due[fd]
+        if self._firing:  # the thread may be shutting this socket down: let it finish first
+            with self._lock:
+                pass
+        if self._fired and fd in self._fired:
+            self._fired.discard(fd)
+            return True
+        return False
+
+    def _start(self) -> None:
         with self._lock:
-            self._due[fd] = ends
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._watch, name="sokka-pg-watchdog", daemon=True).start()
 
-    def disarm(self, fd: int) -> bool:
-        """The call on ``fd`` is over; whether its deadline cut it."""
-        with self._lock:
-            del self._due[fd]
-            if self._fired and fd in self._fired:
-                self._fired.discard(fd)
-                return True
-            return False
-
     def _watch(self) -> None:
         try:
-            self._watch_until_idle()
-        finally:  # also if it failed: the next ``arm`` starts a thread again
+            self._watch_until_idle()  # ends idle with the flag down (under the lock)
+        except BaseException:  # failed: the next ``arm`` starts a thread again
             with self._lock:
                 self._running = False
+            raise
 
     def _watch_until_idle(self) -> None:
         idle_since = _monotonic()
@@ -79,14 +93,32 @@ class Watchdog:
             now = _monotonic()
             with self._lock:
                 if not self._due:
-                    if now - idle_since >= IDLE_S:
+                    if now - idle_since < IDLE_S:
+                        continue
+                    # An ``arm`` that saw this thread running has stored its call
+                    # before it looked: after the flag is down, look once more.
+                    self._running = False
+                    if not self._due:
                         return
-                    continue
+                    self._running = True
                 idle_since = now
-                for fd, ends in self._due.items():
-                    if ends <= now and fd not in self._fired:
-                        self._fired.add(fd)
-                        _shut_down(fd)
+                self._fire(now)
+
+    def _fire(self, now: float) -> None:
+        """Shut down the sockets of the calls overdue at ``now`` (the lock held)."""
+        overdue = [fd for fd, ends in list(self._due.items()) if ends <= now and fd not in self._fired]
+        if not overdue:
+            return
+        self._firing = True
+        try:
+            for fd in overdue:
+                # Still armed and overdue now that the flag is up (see the module's doc):
+                # a call disarmed since then is not cut, nor a descriptor armed again.
+                if self._due.get(fd, math.inf) <= now:
+                    self._fired.add(fd)
+                    _shut_down(fd)
+        finally:
+            self._firing = False
 
 
 def _shut_down(fd: int) -> None:

@@ -159,3 +159,54 @@ def test_a_thread_that_died_is_started_again(pair, monkeypatch):
     ours.settimeout(5)
     assert ours.recv(1) == b""
     assert dog.disarm(ours.fileno()) is True
+
+
+def test_a_disarm_while_the_socket_is_being_shut_down_waits_for_it(pair, monkeypatch):
+    """``disarm`` takes no lock, but when the thread is cutting a call it waits
+    until the shutdown is done: the caller closes the connection only after
+    ``disarm``, so the thread never shuts down a descriptor already reused."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+    real_shut_down = watchdog._shut_down
+
+    def slow_shut_down(fd):
+        entered.set()
+        release.wait(5)
+        real_shut_down(fd)
+
+    monkeypatch.setattr(watchdog, "_shut_down", slow_shut_down)
+    ours, _theirs = pair
+    dog = watchdog.Watchdog()
+    dog.arm(ours.fileno(), time.monotonic() - 1)
+    assert entered.wait(5)
+    fired = []
+    disarming = threading.Thread(target=lambda: fired.append(dog.disarm(ours.fileno())))
+    disarming.start()
+    disarming.join(0.3)
+    assert disarming.is_alive() and fired == []  # waiting for the shutdown
+    release.set()
+    disarming.join(5)
+    assert fired == [True]
+    ours.settimeout(5)
+    assert ours.recv(1) == b""
+
+
+def test_a_call_disarmed_before_the_thread_fires_is_not_cut(pair, monkeypatch):
+    """The thread looks again, once it is marked firing, at whether a call it
+    found overdue is still armed: one disarmed (or armed again) in between is left alone."""
+    ours, theirs = pair
+    dog = watchdog.Watchdog()
+    dog._due[ours.fileno()] = time.monotonic() - 1  # overdue when the thread lists the calls ...
+    real_list = list
+
+    def list_then_disarm(items):
+        listed = real_list(items)
+        dog._due[ours.fileno()] = time.monotonic() + 60  # ... armed again for a new call before it fires
+        return listed
+
+    monkeypatch.setattr(watchdog, "list", list_then_disarm, raising=False)
+    dog._fire(time.monotonic())
+    assert dog.disarm(ours.fileno()) is False
+    ours.sendall(b"ok")
+    assert theirs.recv(2) == b"ok"
