@@ -6,11 +6,12 @@ Every store method returns these, never driver rows.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 Row = TypeVar("Row")
+Source = TypeVar("Source")
 
 
 class TaskStatus(enum.StrEnum):
@@ -43,11 +44,26 @@ class Task:
     created_at: int
     updated_at: int
 
+    if not TYPE_CHECKING:  # to a type checker, a Task has its fields and nothing else
+
+        def __getattr__(self, name: str) -> Any:
+            """A field of a task made by ``task_decoded_later``, read before it was decoded."""
+            return _decode_later(self, name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Its fields, decoded: what a copy or a pickle holds."""
+        if _UNDECODED in self.__dict__:
+            _decode_later(self, "task_id")
+        return self.__dict__
+
 
 #: ``TaskStatus(text)`` as a dict lookup: the enum's call costs about 1 us, on
 #: every task a store reads.
 STATUS_OF_TEXT: dict[str, TaskStatus] = {str(status): status for status in TaskStatus}
 _FIELD_COUNT = len(fields(Task))
+_FIELD_NAMES = tuple(field.name for field in fields(Task))
+#: Where a task made by ``task_decoded_later`` keeps its decoder and source until then.
+_UNDECODED = "_undecoded"
 
 
 def task_of(values: Sequence[Any]) -> Task:
@@ -69,6 +85,43 @@ def task_of(values: Sequence[Any]) -> Task:
         "created_at": values[13], "updated_at": values[14],
     })
     return task
+
+
+def task_decoded_later(task_id: str, decode: Callable[[Source], Sequence[Any]], source: Source) -> Task:
+    """A ``Task`` with its ``task_id``, whose other fields are ``decode(source)``
+    (all of them, in field order, as ``task_of`` takes them), decoded on the
+    first read of any of them.
+
+    Every reserve and every write returns a task, and a worker reads few of
+    them whole: the reserved task once, for its ``data``, and the task
+    ``terminate`` returns hardly ever. A task's decoding (a JSON parse, fifteen
+    values) was an eighth of a PostgreSQL worker's client instructions a cycle
+    (``bench/README.md``). Equality, hashing, ``repr``, ``dataclasses.replace``,
+    copies and pickles read the fields, so they decode it first; only
+    ``vars()`` of a task not yet decoded shows its id and what it keeps. The
+    first read of a field raises what ``decode`` raises (``ValueError`` also
+    when it gives another id or another number of values); for what a store
+    wrote, it does not."""
+    task = object.__new__(Task)
+    task.__dict__.update({"task_id": task_id, _UNDECODED: (decode, source)})
+    return task
+
+
+def _decode_later(task: Task, name: str) -> Any:
+    state = task.__dict__
+    undecoded = state.get(_UNDECODED)
+    if undecoded is None or name not in _FIELD_NAMES:
+        raise AttributeError(f"'Task' object has no attribute {name!r}")
+    decode, source = undecoded
+    values = decode(source)
+    if len(values) != _FIELD_COUNT:
+        raise ValueError(f"task {state['task_id']!r} decoded as {len(values)} values, not {_FIELD_COUNT}")
+    if values[0] != state["task_id"]:
+        raise ValueError(f"task {state['task_id']!r} decoded as task {values[0]!r}")
+    # The id keeps its first place among the keys, so vars() lists the fields in order.
+    state.update(zip(_FIELD_NAMES, values, strict=True))
+    state.pop(_UNDECODED, None)  # absent when another thread decoded it at the same time
+    return state[name]
 
 
 class BatchOutcome(enum.StrEnum):

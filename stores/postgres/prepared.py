@@ -34,12 +34,12 @@ import select
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 from psycopg import pq
 
-from stores.model import STATUS_OF_TEXT, Task, TaskStatus, task_of
+from stores.model import STATUS_OF_TEXT, Task, TaskStatus, task_decoded_later, task_of
 from stores.postgres import watchdog
 from stores.postgres.deadline import WAIT_EVENTS, DeadlineConnection, ServerTimeout
 from stores.rows import parse_json
@@ -128,15 +128,28 @@ TASK_JSON = f"json_build_array({', '.join(TASK_FIELDS)})"
 
 
 def task(result: pq.abc.PGresult) -> Task | None:
-    """The task of a result selected as ``TASK_JSON``; ``None`` for no row."""
+    """The task of a result selected as ``TASK_JSON``; ``None`` for no row. Its
+    id is read now, its other fields on first use (``task_decoded_later``)."""
     if result.ntuples == 0:
         return None
     text = result.get_value(0, 0)
     if text is None:
         raise psycopg.InterfaceError("a task selected as null")
-    values = parse_json(text.decode())
+    # The array starts with the id as a JSON string. PostgreSQL escapes a quote,
+    # a backslash and a control character in it with a backslash and writes every
+    # other character as itself, so an id without a backslash is the UTF-8
+    # between the first two quotes.
+    end = text.find(b'"', 2)
+    if text.startswith(b'["') and end > 0 and text.find(b"\\", 2, end) < 0:
+        return task_decoded_later(text[2:end].decode(), task_values, text)
+    return task_of(task_values(text))
+
+
+def task_values(text: bytes) -> list[Any]:
+    """A task selected as ``TASK_JSON``, as the values ``task_of`` takes."""
+    values: list[Any] = parse_json(text.decode())
     values[5] = STATUS_OF_TEXT.get(values[5]) or TaskStatus(values[5])
-    return task_of(values)
+    return values
 
 
 def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[bytes | None]) -> pq.abc.PGresult:
@@ -160,8 +173,9 @@ def execute(conn: psycopg.Connection, statement: Prepared, values: Sequence[byte
     dog = watchdog.WATCHDOG
     dog.arm(fd, math.inf if deadline_s is None else time.monotonic() + deadline_s)
     try:
-        # libpq takes None as NULL; psycopg's stub for exec_prepared omits it.
-        result = pgconn.exec_prepared(statement.name, cast("Sequence[bytes]", values))
+        # libpq takes None as NULL; psycopg's stub for exec_prepared omits it
+        # (an ignore, not a cast: typing.cast is a call, twice a task).
+        result = pgconn.exec_prepared(statement.name, values)  # type: ignore[arg-type]
     except BaseException:
         fired = dog.disarm(fd)
         pgconn.finish()

@@ -104,3 +104,87 @@ def test_task_of_makes_what_the_dataclass_makes():
         made.pid = "w2"  # type: ignore[misc]
     with pytest.raises(ValueError):
         task_of(values[:-1])
+
+
+def _decoded_later(values, decode=None):
+    from stores.model import task_decoded_later
+
+    return task_decoded_later(values[0], decode or (lambda source: list(source)), values)
+
+
+def test_a_task_decoded_later_is_the_task_once_read():
+    """``task_decoded_later`` (a hot statement's task, its fields decoded on first
+    use): its id at once, and then everything a ``Task`` is: equal, hashable,
+    the same ``repr``, replaced, copied and pickled as its fields, with ``vars``
+    in field order once decoded."""
+    import copy
+    import pickle
+
+    from stores.model import Task
+
+    values = ("t1", "g1", None, "mail", "", TaskStatus.RUNNING, "w1", 2, {"n": [1, "é"]}, None, None, 30000,
+              1700000060000, 1700000000000, 1700000000001)
+    decodes = []
+
+    def decode(source):
+        decodes.append(source)
+        return list(source)
+
+    later = _decoded_later(values, decode)
+    assert isinstance(later, Task) and later.task_id == "t1" and decodes == []
+    assert later.data == {"n": [1, "é"]} and later.status is TaskStatus.RUNNING and len(decodes) == 1
+    assert later.pid == "w1" and later.updated_at == 1700000000001 and len(decodes) == 1  # once
+    assert list(vars(later)) == [f.name for f in dataclasses.fields(Task)]
+    expected = Task(*values)
+    assert later == expected and vars(later) == vars(expected) and repr(later) == repr(expected)
+    for each in (_decoded_later(values), _decoded_later(values), _decoded_later(values)):  # not read before
+        assert each == expected
+    assert hash(dataclasses.replace(_decoded_later(values), data=None)) == hash(dataclasses.replace(expected, data=None))
+    assert pickle.loads(pickle.dumps(_decoded_later(values))) == expected
+    assert vars(pickle.loads(pickle.dumps(_decoded_later(values)))) == vars(expected)
+    assert vars(copy.copy(_decoded_later(values))) == vars(expected)
+    assert copy.deepcopy(_decoded_later(values)) == expected
+    assert dataclasses.asdict(_decoded_later(values)) == dataclasses.asdict(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _decoded_later(values).pid = "w2"  # type: ignore[misc]
+
+
+def test_a_task_decoded_later_has_no_other_attributes():
+    values = ("t1", "g1", None, "mail", "", TaskStatus.RUNNING, "w1", 2, None, None, None, None, None, 1, 2)
+    later = _decoded_later(values)
+    for name in ("nope", "__deepcopy__", "_undecoded_x"):
+        with pytest.raises(AttributeError):
+            getattr(later, name)
+    assert not hasattr(later, "__copy__")
+    assert later.topic == "mail"
+    with pytest.raises(AttributeError, match="nope"):
+        later.nope  # noqa: B018  (decoded now: still no such attribute)
+
+
+@pytest.mark.parametrize("decoded", [
+    ("t1", "g1"),  # too few values
+    ("t2", "g1", None, "mail", "", TaskStatus.RUNNING, "w1", 2, None, None, None, None, None, 1, 2),  # another id
+])
+def test_a_task_that_decodes_wrong_says_so_on_first_read(decoded):
+    from stores.model import task_decoded_later
+
+    later = task_decoded_later("t1", lambda source: list(source), decoded)
+    with pytest.raises(ValueError, match="'t1' decoded as"):
+        later.data  # noqa: B018
+
+
+def test_a_task_decoded_later_read_by_threads_at_once():
+    """Two threads that read a field of the same undecoded task both get it (the
+    decoding is done twice at worst, never half seen)."""
+    import threading
+
+    values = ("t1", "g1", None, "mail", "", TaskStatus.RUNNING, "w1", 2, {"n": 1}, None, None, None, None, 1, 2)
+    for _ in range(200):
+        later = _decoded_later(values)
+        seen = []
+        threads = [threading.Thread(target=lambda: seen.append((later.data, later.updated_at))) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [({"n": 1}, 2)] * 4
