@@ -143,11 +143,18 @@ def _text_problem(value: str) -> str | None:
 _SHORT_NAME = MAX_NAME_BYTES // 4
 
 
+def plain_name(value: object) -> bool:
+    """Whether ``value`` is the usual name: ASCII text (valid Unicode) of 1 to
+    ``MAX_NAME_BYTES`` / 4 characters (short enough whatever they are), without
+    NUL. Such a name passes every name check here; another may or may not."""
+    return type(value) is str and 0 < len(value) <= _SHORT_NAME and value.isascii() and "\x00" not in value
+
+
 def _check_text(error: type[Exception], name: str, value: object) -> str:
     """A name (id, topic, pid): non-empty text, no NUL, valid Unicode, at most
     ``MAX_NAME_BYTES``. Returns it; raises ``error`` otherwise."""
     if type(value) is str and 0 < len(value) <= _SHORT_NAME and value.isascii() and "\x00" not in value:
-        return value  # the usual name, checked in one pass (ASCII is valid Unicode, and short enough)
+        return value  # plain_name, inline: every call of the store checks a name or two
     if not isinstance(value, str):
         raise error(f"{name} must be text, not {type(value).__name__}.")
     if not value:

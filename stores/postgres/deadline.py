@@ -356,6 +356,7 @@ class Lane(Generic[Conn]):
         self._probe = probe
         #: The kept connection and when its last call ended (``time.monotonic()``).
         self._kept: list[tuple[Conn, float]] = []  # pop and append are atomic: no lock
+        self._closed = False  # the pool's own flag is a property: a call, twice a task
 
     def checkout(self) -> Conn:
         """The kept connection if it is there and alive, else one from the pool."""
@@ -376,7 +377,7 @@ class Lane(Generic[Conn]):
     def checkin(self, conn: Conn, ok: bool) -> None:
         """Keep ``conn`` (after a call that went well, when none is kept), else give it back."""
         # Idle implies open: a closed connection's transaction status is UNKNOWN.
-        if ok and not self._kept and conn.pgconn.transaction_status == _IDLE and not self._pool.closed:
+        if ok and not self._kept and conn.pgconn.transaction_status == _IDLE and not self._closed:
             self._kept.append((conn, _monotonic()))
             if len(self._kept) == 1:
                 return
@@ -390,7 +391,8 @@ class Lane(Generic[Conn]):
         return [conn for conn, _ in self._kept]
 
     def close(self) -> None:
-        """Give the kept connection back (before the pool closes)."""
+        """Give the kept connection back (before the pool closes); keep none from now on."""
+        self._closed = True
         while self._kept:
             with contextlib.suppress(IndexError):
                 self._pool.putconn(self._kept.pop()[0])

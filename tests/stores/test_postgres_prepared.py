@@ -105,6 +105,65 @@ def test_rows_read_as_psycopg_reads_them(store):
     assert snoozed == store.task(plain.task_id) and snoozed.snooze_time is not None
 
 
+@pytest.mark.parametrize("task_id", [
+    "plain-id", "ünï-çödé 日本", 'q"uote', "back\\slash", "tab\tand\x01control", "\u2028line",
+])
+def test_a_task_is_read_by_its_id_whatever_the_id(store, task_id):
+    """The id is read from the start of the JSON array at once (the other fields
+    on first use, ``model.task_decoded_later``), unless JSON escaped something in
+    it: then the whole task is read at once. Either way it is the task."""
+    created = store.create_task({"task_id": task_id, "topic": "ids", "data": {"id": task_id}})
+    reserved = store.reserve_task("ids", "w")
+    assert reserved.task_id == task_id
+    escaped = any(ch in task_id for ch in '"\\') or any(ord(ch) < 0x20 for ch in task_id)
+    assert ("_undecoded" in vars(reserved)) is not escaped
+    assert reserved == store.task(task_id) and reserved.data == {"id": task_id} and reserved.record_ver == 2
+    done = store.terminate(task_id, "w")
+    assert done.task_id == task_id and done == store.task(task_id)
+    assert done.status == TaskStatus.TERMINATED and done.created_at == created.created_at
+
+
+def test_a_workers_later_calls_are_checked_as_its_first(store):
+    """A worker's first reserve and terminate go through every check, and keep
+    their parameters; later calls with the same topic and pid take a shortcut to
+    the statement (``PostgresStore.reserve_task``). The shortcut must refuse what
+    the first call refuses and miss as it misses."""
+    for n in range(4):
+        store.create_task({"task_id": f"t{n}", "topic": "t", "data": n})
+    first = store.reserve_task("t", "w")
+    store.terminate(first.task_id, "w")  # both kept from here on
+    for bad in (123, "", "a\x00b", None):
+        with pytest.raises(stores.InvalidArgument):
+            store.terminate(bad, "w")
+    for bad_topic, bad_pid in ((["t"], "w"), ("t", ["w"]), ("t", "")):  # a list is not even hashable
+        with pytest.raises(stores.InvalidArgument):
+            store.reserve_task(bad_topic, bad_pid)
+    for bad_pid in (["w"], ""):
+        with pytest.raises(stores.InvalidArgument):
+            store.terminate("t1", bad_pid)
+    with pytest.raises(stores.TaskNotFound):
+        store.terminate("no-such-task", "w")
+    with pytest.raises(stores.InvalidStatusTransition):
+        store.terminate(first.task_id, "w")  # done already
+    second = store.reserve_task("t", "w")
+    with pytest.raises(stores.WrongOwner):
+        store.terminate(second.task_id, "someone-else")
+    with pytest.raises(stores.TaskConcurrentlyUpdated):
+        store.terminate(second.task_id, "w", record_ver=1)
+    assert store.task(second.task_id).status == TaskStatus.RUNNING  # nothing written by a refusal
+
+    store.lease_time_ms = 5_000  # a later lease time: a new reserve's parameters
+    third = store.reserve_task("t", "w")
+    assert third.lease_expires_at - third.updated_at == 5_000
+
+    store._may_only_read("the test made it so")  # as opening finds a read-only server
+    with pytest.raises(stores.ReadOnlyStore):
+        store.reserve_task("t", "w")
+    with pytest.raises(stores.ReadOnlyStore):
+        store.terminate(third.task_id, "w")
+    assert store.task(third.task_id).status == TaskStatus.RUNNING and store.task("t3").status == TaskStatus.STARTING
+
+
 def _prepared_on_server(conn) -> set[str]:
     return {name for (name,) in conn.execute("SELECT name FROM pg_prepared_statements").fetchall()}
 
