@@ -153,7 +153,7 @@ def test_peers_drain_beside_each_peer_and_leave_nothing(backend_name):
                     if client.hget(key, "origin") and RUN_ID in client.hget(key, "origin").decode()]
 
 
-def test_peers_part_is_skipped_in_one_line_without_them(monkeypatch):
+def test_peers_part_is_skipped_in_one_line_without_them(monkeypatch, tmp_path):
     from bench import peers
     from bench.backends import Backend
 
@@ -161,7 +161,10 @@ def test_peers_part_is_skipped_in_one_line_without_them(monkeypatch):
     lines: list[str] = []
     assert peers.rows(Backend.make("postgres"), 10, 1, lines.append) == []
     assert lines == ["[postgres] peers skipped: no_such_queue_library not installed (pip install -e '.[bench]')"]
-    assert peers.rows(Backend.make("sqlite"), 10, 1, lines.append) == [] and len(lines) == 1  # no peers: no line
+    # A URL of the test's own: without one, Backend.make makes a directory for SQLite
+    # (and this left one in /tmp on every run).
+    sqlite = Backend.make("sqlite", f"sqlite://{tmp_path}/bench.db")
+    assert peers.rows(sqlite, 10, 1, lines.append) == [] and len(lines) == 1  # no peers: no line
 
 
 @pytest.mark.timeout(300)
