@@ -618,6 +618,8 @@ class PostgresStore(BaseStore):
         return prepared.task(self._execute_hot("reserve_task", values))
 
     def terminate(self, task_id: str, pid: str | None, *, record_ver: int | None = None) -> Task:
+        # The key _write keeps a terminate's parameters under: error "" and snooze
+        # 0 are _checked_write's defaults (were they to change, this would only miss).
         try:
             kept = None if record_ver is not None else self._write_values.get((Write.TERMINATE, pid, None, "", 0))
         except TypeError:  # as in reserve_task
